@@ -1,0 +1,167 @@
+package voting
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// ScoreUnits is how many units make one point. A ballot's score is kept as a
+// whole number of units (1/10000 of a point) so that sums are exact in every
+// store and in Lua, and the standings come out the same everywhere.
+const ScoreUnits = 10000
+
+// A Ballot (选票) is one voter's score for one contestant in one panel. The
+// client makes its ID (a UUID) so that a retried ballot counts once.
+type Ballot struct {
+	ID         string `json:"id"`
+	Event      string `json:"event"`
+	Voter      string `json:"voter"`
+	Contestant string `json:"contestant"`
+	Panel      string `json:"panel"`
+	// Score is the score when the rules have no criteria.
+	Score float64 `json:"score,omitempty"`
+	// Scores holds one score per criterion id when the rules have criteria.
+	Scores map[string]float64 `json:"scores,omitempty"`
+}
+
+// A CountedBallot is a ballot that passed validation: Units is the score that
+// counts (the criteria's weighted average) in ScoreUnits, At the time it was
+// cast in Unix milliseconds.
+type CountedBallot struct {
+	Ballot
+	Units int64 `json:"units"`
+	At    int64 `json:"at"`
+}
+
+// Points returns the counted score in points.
+func (b *CountedBallot) Points() float64 { return float64(b.Units) / ScoreUnits }
+
+// Fingerprint identifies the content of a ballot, so that a retry of a ballot
+// id with different content is told apart from an honest retry.
+func (b *CountedBallot) Fingerprint() string {
+	var sb strings.Builder
+	sb.WriteString(b.Voter)
+	sb.WriteByte('|')
+	sb.WriteString(b.Contestant)
+	sb.WriteByte('|')
+	sb.WriteString(b.Panel)
+	sb.WriteByte('|')
+	sb.WriteString(strconv.FormatInt(b.Units, 10))
+	keys := make([]string, 0, len(b.Scores))
+	for k := range b.Scores {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		sb.WriteByte('|')
+		sb.WriteString(k)
+		sb.WriteByte('=')
+		sb.WriteString(strconv.FormatFloat(b.Scores[k], 'g', -1, 64))
+	}
+	return sb.String()
+}
+
+// A Receipt is the store's answer to a ballot: the score that counts. A retry
+// of the same ballot id gets the same receipt.
+type Receipt struct {
+	BallotID   string  `json:"id"`
+	Contestant string  `json:"contestant"`
+	Panel      string  `json:"panel"`
+	Score      float64 `json:"score"`
+	// Replaced says that the ballot replaced an earlier one of the same voter.
+	Replaced bool  `json:"replaced"`
+	At       int64 `json:"at"`
+}
+
+// MaxVoterLength bounds voter ids, which are made by the server but arrive
+// from the network.
+const MaxVoterLength = 128
+
+// ValidVoter reports whether s is a well-formed voter id: 1–128 printable
+// ASCII characters without '|' or spaces.
+func ValidVoter(s string) bool {
+	if s == "" || len(s) > MaxVoterLength {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c > '~' || c == '|' {
+			return false
+		}
+	}
+	return true
+}
+
+// Count validates b against the event (contestant, panel, scores on the
+// scale and step) and returns it with the score that counts. It does not
+// check the stage; the store does that atomically with recording.
+func (e *Event) Count(b Ballot) (CountedBallot, error) {
+	if _, err := uuid.Parse(b.ID); err != nil || len(b.ID) != 36 {
+		return CountedBallot{}, Errorf(CodeInvalid, "ballot id must be a UUID")
+	}
+	b.ID = strings.ToLower(b.ID)
+	if b.Event != e.ID {
+		return CountedBallot{}, Errorf(CodeInvalid, "ballot is for another event")
+	}
+	if !ValidVoter(b.Voter) {
+		return CountedBallot{}, Errorf(CodeInvalid, "voter id is malformed")
+	}
+	if _, _, ok := e.Contestant(b.Contestant); !ok {
+		return CountedBallot{}, Errorf(CodeNotFound, "no contestant %q in this event", truncate(b.Contestant, 40))
+	}
+	if _, ok := e.Panel(b.Panel); !ok {
+		return CountedBallot{}, Errorf(CodeNotFound, "no panel %q in this event", truncate(b.Panel, 40))
+	}
+	units, err := e.Rules.units(b)
+	if err != nil {
+		return CountedBallot{}, err
+	}
+	return CountedBallot{Ballot: b, Units: units}, nil
+}
+
+func (r *Rules) units(b Ballot) (int64, error) {
+	if len(r.Criteria) == 0 {
+		if len(b.Scores) != 0 {
+			return 0, Errorf(CodeInvalid, "this event scores one number, not criteria")
+		}
+		if err := r.checkScore("score", b.Score); err != nil {
+			return 0, err
+		}
+		return int64(math.Round(b.Score * ScoreUnits)), nil
+	}
+	if b.Score != 0 {
+		return 0, Errorf(CodeInvalid, "this event scores each criterion; send scores, not score")
+	}
+	if len(b.Scores) != len(r.Criteria) {
+		return 0, Errorf(CodeInvalid, "score every criterion (%d), nothing else", len(r.Criteria))
+	}
+	var sum, weights float64
+	for _, c := range r.Criteria {
+		s, ok := b.Scores[c.ID]
+		if !ok {
+			return 0, Errorf(CodeInvalid, "criterion %q has no score", truncate(c.Name, 30))
+		}
+		if err := r.checkScore(c.Name, s); err != nil {
+			return 0, err
+		}
+		sum += c.Weight * s
+		weights += c.Weight
+	}
+	return int64(math.Round(sum / weights * ScoreUnits)), nil
+}
+
+func (r *Rules) checkScore(what string, s float64) error {
+	if !finite(s) {
+		return Errorf(CodeInvalid, "%s is not a number", what)
+	}
+	if s < r.Min-1e-9 || s > r.Max+1e-9 {
+		return Errorf(CodeInvalid, "%s %g is out of range: give %g to %g", what, s, r.Min, r.Max)
+	}
+	if !onGrid(s-r.Min, r.Step) {
+		return Errorf(CodeInvalid, "%s %g is not on the scale: steps of %g from %g", what, s, r.Step, r.Min)
+	}
+	return nil
+}

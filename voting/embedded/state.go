@@ -1,0 +1,313 @@
+package embedded
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"leitai/voting"
+)
+
+// state is everything the journal describes. apply is the only way it
+// changes, both when a call makes a change and when Open replays the
+// journal, so that the two cannot drift apart.
+type state struct {
+	events map[string]*eventState
+	// size is the number of records a snapshot of the state holds (one
+	// per event, one per used ballot id); compaction compares the journal
+	// with it.
+	size int
+}
+
+type eventState struct {
+	ev    voting.Event
+	stage voting.Stage
+	// contestants and panels index ev for the checks of every ballot.
+	contestants map[string]bool
+	panels      map[string]bool
+	// ids remembers every ballot id used in the event, live or not, so a
+	// retry is answered with its receipt even after a reset or restart.
+	ids map[string]idEntry
+	// voters holds the live ballots: voter → (contestant, panel) → ballot.
+	// Stored ballots are never modified, only replaced.
+	voters map[string]map[slot]*voting.CountedBallot
+	// scores holds the units of the live ballots per contestant and panel,
+	// sorted, so the standings are a sum per slice and not a Tally.
+	scores map[slot][]int64
+	live   int
+}
+
+type slot struct{ contestant, panel string }
+
+// idEntry is what is left of a ballot id: the fingerprint to tell a retry
+// from a reuse, and what the receipt says.
+type idEntry struct {
+	fp         string
+	contestant string
+	panel      string
+	units      int64
+	at         int64
+	replaced   bool
+}
+
+func (e *idEntry) receipt(id string) voting.Receipt {
+	return voting.Receipt{BallotID: id, Contestant: e.contestant, Panel: e.panel,
+		Score: float64(e.units) / voting.ScoreUnits, Replaced: e.replaced, At: e.at}
+}
+
+func newState() state { return state{events: make(map[string]*eventState)} }
+
+func newEventState(ev voting.Event, stage voting.Stage) *eventState {
+	es := &eventState{
+		stage:  stage,
+		ids:    make(map[string]idEntry),
+		voters: make(map[string]map[slot]*voting.CountedBallot),
+		scores: make(map[slot][]int64),
+	}
+	es.setEvent(ev)
+	return es
+}
+
+func (es *eventState) setEvent(ev voting.Event) {
+	es.ev = ev
+	es.contestants = make(map[string]bool, len(ev.Contestants))
+	for _, c := range ev.Contestants {
+		es.contestants[c.ID] = true
+	}
+	es.panels = make(map[string]bool, len(ev.Panels))
+	for _, p := range ev.Panels {
+		es.panels[p.ID] = true
+	}
+}
+
+// apply changes the state by one record. It checks everything before it
+// changes anything, so a record that does not fit (a corrupt journal, or a
+// bug) leaves the state as it was.
+func (st *state) apply(r *record) error {
+	if r.T == recCreate || r.T == recUpdate {
+		if r.Ev == nil {
+			return errors.New("event record without an event")
+		}
+		if err := r.Ev.Validate(); err != nil {
+			return fmt.Errorf("invalid event %q: %w", r.Ev.ID, err)
+		}
+		r.E = r.Ev.ID
+	}
+	if r.T == recCreate {
+		if r.St == nil {
+			return errors.New("event record without a stage")
+		}
+		if _, ok := st.events[r.E]; ok {
+			return fmt.Errorf("event %q created twice", r.E)
+		}
+		st.events[r.E] = newEventState(*r.Ev, *r.St)
+		st.size++
+		return nil
+	}
+	es := st.events[r.E]
+	if es == nil {
+		return fmt.Errorf("record %q for unknown event %q", r.T, r.E)
+	}
+	switch r.T {
+	case recUpdate:
+		es.setEvent(*r.Ev)
+	case recDelete:
+		st.size -= 1 + len(es.ids)
+		delete(st.events, r.E)
+	case recStage:
+		if r.St == nil {
+			return errors.New("stage record without a stage")
+		}
+		if r.St.Version != es.stage.Version+1 {
+			return fmt.Errorf("stage version %d follows version %d", r.St.Version, es.stage.Version)
+		}
+		es.stage = *r.St
+	case recBallot, recID:
+		if r.I == "" {
+			return errors.New("ballot record without an id")
+		}
+		if _, ok := es.ids[r.I]; ok {
+			return fmt.Errorf("ballot id %q recorded twice", r.I)
+		}
+		if r.T == recID {
+			if r.F == "" {
+				return errors.New("ballot id record without a fingerprint")
+			}
+			es.ids[r.I] = idEntry{fp: r.F, contestant: r.C, panel: r.P, units: r.U, at: r.A, replaced: r.X}
+			st.size++
+			return nil
+		}
+		if !voting.ValidVoter(r.V) || !es.contestants[r.C] || !es.panels[r.P] {
+			return fmt.Errorf("ballot %q does not fit event %q", r.I, r.E)
+		}
+		b := r.ballot()
+		es.ids[r.I] = idEntry{fp: b.Fingerprint(), contestant: r.C, panel: r.P, units: r.U, at: r.A, replaced: r.X}
+		st.size++
+		es.upsert(b)
+	case recReset:
+		es.reset(r.C)
+	default:
+		return fmt.Errorf("unknown record type %q", r.T)
+	}
+	return nil
+}
+
+// upsert makes b the voter's live ballot for its contestant and panel and
+// reports whether it replaced one.
+func (es *eventState) upsert(b *voting.CountedBallot) bool {
+	k := slot{b.Contestant, b.Panel}
+	mine := es.voters[b.Voter]
+	if mine == nil {
+		mine = make(map[slot]*voting.CountedBallot, 2)
+		es.voters[b.Voter] = mine
+	}
+	old := mine[k]
+	if old != nil {
+		es.scores[k] = removeSorted(es.scores[k], old.Units)
+	} else {
+		es.live++
+	}
+	mine[k] = b
+	es.scores[k] = insertSorted(es.scores[k], b.Units)
+	return old != nil
+}
+
+// has reports whether voter has a live ballot for contestant and panel.
+func (es *eventState) has(voter, contestant, panel string) bool {
+	_, ok := es.voters[voter][slot{contestant, panel}]
+	return ok
+}
+
+// reset removes the live ballots for contestant and returns how many.
+func (es *eventState) reset(contestant string) int {
+	n := 0
+	for voter, mine := range es.voters {
+		for k := range mine {
+			if k.contestant == contestant {
+				delete(mine, k)
+				n++
+			}
+		}
+		if len(mine) == 0 {
+			delete(es.voters, voter)
+		}
+	}
+	for k := range es.scores {
+		if k.contestant == contestant {
+			delete(es.scores, k)
+		}
+	}
+	es.live -= n
+	return n
+}
+
+func (es *eventState) countFor(contestant string) int {
+	n := 0
+	for k, us := range es.scores {
+		if k.contestant == contestant {
+			n += len(us)
+		}
+	}
+	return n
+}
+
+func insertSorted(s []int64, u int64) []int64 {
+	i, _ := slices.BinarySearch(s, u)
+	return slices.Insert(s, i, u)
+}
+
+func removeSorted(s []int64, u int64) []int64 {
+	if i, ok := slices.BinarySearch(s, u); ok {
+		return slices.Delete(s, i, i+1)
+	}
+	return s
+}
+
+// standings scores the live ballots. It is Tally step by step on slices
+// that are kept sorted: PanelAverage, FinalScore and Rank on the same
+// inputs, so the result is the same bit for bit.
+func (es *eventState) standings() voting.Standings {
+	ev := &es.ev
+	rows := make([]voting.Standing, 0, len(ev.Contestants))
+	for _, c := range ev.Contestants {
+		row := voting.Standing{Contestant: c.ID, Group: c.Group, Panels: make([]voting.PanelScore, len(ev.Panels))}
+		for i, p := range ev.Panels {
+			us := es.scores[slot{c.ID, p.ID}]
+			row.Panels[i] = voting.PanelAverage(p.ID, us, ev.Rules.Trim)
+			row.Ballots += len(us)
+		}
+		row.Final = voting.FinalScore(ev, row.Panels)
+		rows = append(rows, row)
+	}
+	return voting.Rank(ev, rows)
+}
+
+// snapshotEvent is a copy of one event's state, taken under the lock and
+// written out without it. The ballots are shared: stored ballots are
+// never modified.
+type snapshotEvent struct {
+	ev    voting.Event
+	stage voting.Stage
+	live  []*voting.CountedBallot
+	ids   map[string]idEntry
+}
+
+func (st *state) snapshot() []snapshotEvent {
+	out := make([]snapshotEvent, 0, len(st.events))
+	for _, es := range st.events {
+		se := snapshotEvent{ev: cloneEvent(es.ev), stage: es.stage, ids: maps.Clone(es.ids),
+			live: make([]*voting.CountedBallot, 0, es.live)}
+		for _, mine := range es.voters {
+			for _, b := range mine {
+				se.live = append(se.live, b)
+			}
+		}
+		out = append(out, se)
+	}
+	slices.SortFunc(out, func(a, b snapshotEvent) int { return cmp.Compare(a.ev.ID, b.ev.ID) })
+	return out
+}
+
+// records calls fn with the records that rebuild the event: the event
+// with its stage, its live ballots, then its other used ids.
+func (se *snapshotEvent) records(fn func(*record) error) error {
+	if err := fn(&record{T: recCreate, Ev: &se.ev, St: &se.stage}); err != nil {
+		return err
+	}
+	// Sorted, so that the same state always makes the same file.
+	slices.SortFunc(se.live, func(a, b *voting.CountedBallot) int { return cmp.Compare(a.ID, b.ID) })
+	live := make(map[string]bool, len(se.live))
+	for _, b := range se.live {
+		live[b.ID] = true
+		if err := fn(ballotRecord(b, se.ids[b.ID].replaced)); err != nil {
+			return err
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(se.ids)) {
+		if live[id] {
+			continue
+		}
+		e := se.ids[id]
+		if err := fn(&record{T: recID, E: se.ev.ID, I: id, F: e.fp, C: e.contestant, P: e.panel, U: e.units, A: e.at, X: e.replaced}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cloneEvent returns a copy of ev that shares no slices with it.
+func cloneEvent(ev voting.Event) voting.Event {
+	ev.Contestants = slices.Clone(ev.Contestants)
+	ev.Panels = slices.Clone(ev.Panels)
+	ev.Rules.Criteria = slices.Clone(ev.Rules.Criteria)
+	return ev
+}
+
+// cloneBallot returns a copy of b that shares no map with it.
+func cloneBallot(b *voting.CountedBallot) voting.CountedBallot {
+	c := *b
+	c.Scores = maps.Clone(b.Scores)
+	return c
+}

@@ -1,0 +1,99 @@
+package voting
+
+import (
+	"context"
+	"errors"
+	"slices"
+)
+
+// EndedMessage is the message of every refusal because the event has ended.
+const EndedMessage = "the event has ended; it is read-only"
+
+// errEnded is what every change to an ended event gets: closed, with a
+// message a host understands.
+func errEnded() *Error { return Errorf(CodeClosed, EndedMessage) }
+
+// writable returns the stored event (not the cached copy) when its stage
+// still allows changes, and a closed error once the event has ended.
+func (s *Service) writable(ctx context.Context, id string) (Event, error) {
+	if !ValidID(id) {
+		return Event{}, Errorf(CodeNotFound, "no event %q", truncate(id, 40))
+	}
+	st, err := s.store.Stage(ctx, id)
+	if err != nil {
+		return Event{}, err
+	}
+	if st.Phase == PhaseEnded {
+		return Event{}, errEnded()
+	}
+	return s.store.Event(ctx, id)
+}
+
+// explainClosed turns the store's "voting is not open" into "the event has
+// ended" when that is the reason, so that a phone can say so. It reads the
+// stage only on that refusal, never for an accepted ballot.
+func (s *Service) explainClosed(ctx context.Context, id string, err error) error {
+	if ErrorCode(err) != CodeClosed {
+		return err
+	}
+	if st, serr := s.store.Stage(ctx, id); serr == nil && st.Phase == PhaseEnded {
+		return &Error{Code: CodeClosed, Message: EndedMessage + ": no more ballots are taken", Err: err}
+	}
+	return err
+}
+
+// SetPublished makes the event's final results readable without the host
+// key (true) or hides them again (false). Unlike UpdateEvent it works after
+// the event has ended: publishing is what a host does then.
+func (s *Service) SetPublished(ctx context.Context, id string, published bool) (Event, error) {
+	if !ValidID(id) {
+		return Event{}, Errorf(CodeNotFound, "no event %q", truncate(id, 40))
+	}
+	for attempt := 0; ; attempt++ {
+		ev, err := s.store.Event(ctx, id)
+		if err != nil {
+			return Event{}, err
+		}
+		if ev.Published == published {
+			s.remember(ev)
+			return ev, nil
+		}
+		ev.Published = published
+		updated, err := s.store.UpdateEvent(ctx, ev)
+		if errors.Is(err, ErrConflict) && attempt < 5 {
+			continue // another change won the revision; read it again
+		}
+		if err != nil {
+			s.Forget(id)
+			return Event{}, err
+		}
+		s.remember(updated)
+		return updated, nil
+	}
+}
+
+// CloneEvent makes a new event with the contestants, groups, panels (with
+// their keys), rules and voting scope of the event from: no ballots, a
+// fresh stage, not published. An empty title keeps the old one.
+func (s *Service) CloneEvent(ctx context.Context, from, id, title string) (Event, error) {
+	if !ValidID(from) {
+		return Event{}, Errorf(CodeNotFound, "no event %q", truncate(from, 40))
+	}
+	src, err := s.store.Event(ctx, from)
+	if err != nil {
+		return Event{}, err
+	}
+	if title == "" {
+		title = src.Title
+	}
+	rules := src.Rules
+	rules.Criteria = slices.Clone(src.Rules.Criteria)
+	return s.CreateEvent(ctx, Event{
+		ID:          id,
+		Title:       title,
+		Contestants: slices.Clone(src.Contestants),
+		Panels:      slices.Clone(src.Panels),
+		Rules:       rules,
+		VotingScope: src.VotingScope,
+	})
+}

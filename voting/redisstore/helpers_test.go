@@ -1,0 +1,129 @@
+package redisstore_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+
+	"leitai/voting"
+	"leitai/voting/redisstore"
+	"leitai/voting/redistest"
+)
+
+// modes are the two ways a Store sends ballots; most tests run in both.
+var modes = []struct {
+	name string
+	opts redisstore.Options
+}{
+	{"direct", redisstore.Options{NoBatch: true}},
+	{"batch", redisstore.Options{}},
+}
+
+func testContext(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func openStore(t testing.TB, srv *redistest.Server, opts redisstore.Options) *redisstore.Store {
+	t.Helper()
+	s, err := redisstore.OpenWithOptions(testContext(t), srv.URL(), opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// rawClient is a plain client for looking at keys behind the store's back.
+func rawClient(t testing.TB, srv *redistest.Server) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// testEvent is a normalized, valid event with n contestants (c1…cn), two
+// panels 60/40 and rules 60–100 step 0.5.
+func testEvent(id string, n int) voting.Event {
+	ev := voting.Event{
+		ID:    id,
+		Title: "测试 " + id,
+		Panels: []voting.Panel{
+			{ID: "audience", Name: "大众评审", Weight: 0.6},
+			{ID: "judges", Name: "专家评委", Weight: 0.4, Key: "secret"},
+		},
+		Rules: voting.Rules{Min: 60, Max: 100, Step: 0.5, Trim: 1, Decimals: 2},
+	}
+	for range n {
+		ev.Contestants = append(ev.Contestants, voting.Contestant{Name: "单位"})
+	}
+	ev.Contestants[0].Group = "专项组"
+	ev.Normalize()
+	return ev
+}
+
+func mustCreate(t testing.TB, s voting.Store, ev voting.Event) voting.Event {
+	t.Helper()
+	created, err := s.CreateEvent(testContext(t), ev)
+	if err != nil {
+		t.Fatalf("CreateEvent(%s): %v", ev.ID, err)
+	}
+	return created
+}
+
+// command applies host commands to the stored stage.
+func command(t testing.TB, s voting.Store, ev *voting.Event, cmds ...voting.Command) voting.Stage {
+	t.Helper()
+	ctx := testContext(t)
+	st, err := s.Stage(ctx, ev.ID)
+	if err != nil {
+		t.Fatalf("Stage: %v", err)
+	}
+	for _, cmd := range cmds {
+		next, err := st.Apply(ev, cmd, time.Now())
+		if err != nil {
+			t.Fatalf("Apply(%s): %v", cmd.Action, err)
+		}
+		if err := s.SetStage(ctx, ev.ID, next); err != nil {
+			t.Fatalf("SetStage(%s): %v", cmd.Action, err)
+		}
+		st = next
+	}
+	return st
+}
+
+var (
+	cmdNext  = voting.Command{Action: voting.ActionNext}
+	cmdOpen  = voting.Command{Action: voting.ActionOpen}
+	cmdClose = voting.Command{Action: voting.ActionClose}
+)
+
+// counted makes a counted ballot with a fresh id.
+func counted(t testing.TB, ev *voting.Event, voter, contestant, panel string, score float64) voting.CountedBallot {
+	t.Helper()
+	b := voting.Ballot{ID: uuid.NewString(), Event: ev.ID, Voter: voter, Contestant: contestant, Panel: panel}
+	if len(ev.Rules.Criteria) == 0 {
+		b.Score = score
+	} else {
+		b.Scores = make(map[string]float64)
+		for _, c := range ev.Rules.Criteria {
+			b.Scores[c.ID] = score
+		}
+	}
+	cb, err := ev.Count(b)
+	if err != nil {
+		t.Fatalf("Count: %v", err)
+	}
+	cb.At = time.Now().UnixMilli()
+	return cb
+}
+
+func wantCode(t testing.TB, err error, code voting.Code) {
+	t.Helper()
+	if voting.ErrorCode(err) != code {
+		t.Fatalf("error %v: code %q, want %q", err, voting.ErrorCode(err), code)
+	}
+}

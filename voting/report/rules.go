@@ -1,0 +1,136 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"leitai/voting"
+)
+
+type lang int
+
+const (
+	zh lang = iota
+	en
+)
+
+// pick chooses the Chinese or the English text.
+func (l lang) pick(zhText, enText string) string {
+	if l == en {
+		return enText
+	}
+	return zhText
+}
+
+// num writes a number as short as it goes: 60, 0.5, 87.25.
+func num(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+
+const timeLayout = "2006-01-02 15:04"
+
+// rules writes the rules of ev, and the facts of the report, in words: the
+// formula of docs/scoring.md as a host would explain it to the audience.
+func rules(ev *voting.Event, r *Report, l lang) []Rule {
+	var out []Rule
+	add := func(item, text string) { out = append(out, Rule{Item: item, Text: text}) }
+	loc := r.Location()
+	ru := ev.Rules
+
+	add(l.pick("活动", "Event"), fmt.Sprintf("%s（%s）", ev.Title, ev.ID))
+	if r.Final {
+		add(l.pick("状态", "Status"), l.pick("已结束，结果为最终结果", "ended; these are the final results"))
+		add(l.pick("结束时间", "Closed at"), stamp(r.ClosedAt, loc))
+	} else {
+		add(l.pick("状态", "Status"), l.pick("进行中，结果为临时结果，可能还会变化", "in progress; these results are provisional and may still change"))
+	}
+	add(l.pick("制表时间", "Generated at"), stamp(r.GeneratedAt, loc))
+	add(l.pick("参赛单位", "Contestants"), l.pick(
+		fmt.Sprintf("%d 个", len(ev.Contestants)),
+		fmt.Sprintf("%d", len(ev.Contestants))))
+	if len(r.Groups) > 0 {
+		add(l.pick("分组", "Groups"), l.pick(
+			strings.Join(r.Groups, "、")+"；除总排名外，各组另排组内名次",
+			strings.Join(r.Groups, ", ")+"; each group is also ranked on its own"))
+	}
+	add(l.pick("有效票", "Ballots"), l.pick(
+		fmt.Sprintf("共 %d 张，来自 %d 位投票人", r.Ballots, r.Voters),
+		fmt.Sprintf("%d live ballots from %d voters", r.Ballots, r.Voters)))
+
+	add(l.pick("评分范围", "Score range"), l.pick(
+		fmt.Sprintf("%s 至 %s 分，步长 %s 分", num(ru.Min), num(ru.Max), num(ru.Step)),
+		fmt.Sprintf("%s to %s in steps of %s", num(ru.Min), num(ru.Max), num(ru.Step))))
+	if len(ru.Criteria) > 0 {
+		var parts []string
+		for _, c := range ru.Criteria {
+			parts = append(parts, l.pick(fmt.Sprintf("%s（权重 %s）", c.Name, num(c.Weight)), fmt.Sprintf("%s (weight %s)", c.Name, num(c.Weight))))
+		}
+		add(l.pick("评分项", "Criteria"), l.pick(
+			strings.Join(parts, "、")+"；每张选票的得分是各评分项得分按权重的加权平均",
+			strings.Join(parts, ", ")+"; a ballot's score is the weighted mean of its criteria's scores"))
+	}
+	var panels []string
+	for _, p := range r.Panels {
+		panels = append(panels, l.pick(fmt.Sprintf("%s（权重 %s%%）", p.Name, num(p.Share)), fmt.Sprintf("%s (weight %s%%)", p.Name, num(p.Share))))
+	}
+	add(l.pick("评审组", "Panels"), strings.Join(panels, l.pick("、", ", ")))
+	add(l.pick("有效票的规则", "One ballot each"), l.pick(
+		"每位投票人对每个参赛单位（在自己的评审组内）只有一张有效票；投票开放期间可以修改，以最后一次为准",
+		"each voter has one live ballot per contestant (in their panel); a later ballot replaces it while voting is open"))
+
+	if ru.Trim > 0 {
+		n := ru.Trim
+		add(l.pick("去掉最高分和最低分", "Trimming"), l.pick(
+			fmt.Sprintf("某评审组给一个参赛单位的票多于 %d 张时，去掉 %d 个最高分和 %d 个最低分，其余的取平均；不多于 %d 张时全部取平均", 2*n, n, n, 2*n),
+			fmt.Sprintf("when a panel has more than %d ballots for a contestant, the %d highest and %d lowest are dropped and the rest averaged; otherwise all are averaged", 2*n, n, n)))
+	} else {
+		add(l.pick("评审组平均分", "Panel average"), l.pick(
+			"各评审组的平均分是其全部有效票的平均，不去掉最高分和最低分",
+			"a panel's average is the mean of all its ballots; none are dropped"))
+	}
+	add(l.pick("最终得分", "Final score"), finalFormula(r, l))
+	add(l.pick("名次", "Ranking"), l.pick(
+		fmt.Sprintf("按最终得分从高到低排名；保留 %d 位小数后得分相同的名次相同（如 1、2、2、4）；没有选票的参赛单位不排名", ru.Decimals),
+		fmt.Sprintf("by final score, highest first; equal scores at %d decimals share a place (1, 2, 2, 4); contestants without ballots are not ranked", ru.Decimals)))
+	if ev.VotingScope == voting.ScopeAll {
+		add(l.pick("投票方式", "Voting"), l.pick("所有参赛单位同时开放投票", "all contestants were open for voting at once"))
+	} else {
+		add(l.pick("投票方式", "Voting"), l.pick("只为台上正在展示的参赛单位投票", "only the contestant on stage takes ballots"))
+	}
+	add(l.pick("投票人编号", "Voter codes"), l.pick(
+		"明细表中的投票人是匿名编号，同一人在本活动中编号相同，但无法由编号还原出投票人",
+		"voters in the detail are anonymous codes: the same voter has the same code throughout the event, and no code leads back to a voter"))
+	return out
+}
+
+// finalFormula writes the weighted mean with the event's panels.
+func finalFormula(r *Report, l lang) string {
+	round := l.pick(fmt.Sprintf("四舍五入保留 %d 位小数", r.Decimals), fmt.Sprintf("rounded half up to %d decimals", r.Decimals))
+	if len(r.Panels) == 1 {
+		return l.pick(
+			fmt.Sprintf("最终得分 = %s平均分，%s", r.Panels[0].Name, round),
+			fmt.Sprintf("final score = the %s average, %s", r.Panels[0].Name, round))
+	}
+	var terms, ws []string
+	for _, p := range r.Panels {
+		terms = append(terms, l.pick(fmt.Sprintf("%s平均分 × %s", p.Name, num(p.Weight)), fmt.Sprintf("%s average × %s", p.Name, num(p.Weight))))
+		ws = append(ws, num(p.Weight))
+	}
+	return l.pick(
+		fmt.Sprintf("最终得分 =（%s）÷（%s），%s；某评审组没有选票时，该组及其权重都不计入",
+			strings.Join(terms, " + "), strings.Join(ws, " + "), round),
+		fmt.Sprintf("final score = (%s) ÷ (%s), %s; a panel without ballots is left out together with its weight",
+			strings.Join(terms, " + "), strings.Join(ws, " + "), round))
+}
+
+// stamp writes a time for the reader, with its offset from UTC:
+// "2020-05-01 16:30 (UTC+08:00)".
+func stamp(ms int64, loc *time.Location) string {
+	t := time.UnixMilli(ms).In(loc)
+	_, off := t.Zone()
+	sign := "+"
+	if off < 0 {
+		sign, off = "-", -off
+	}
+	return fmt.Sprintf("%s (UTC%s%02d:%02d)", t.Format(timeLayout), sign, off/3600, off%3600/60)
+}

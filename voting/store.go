@@ -1,0 +1,78 @@
+package voting
+
+import "context"
+
+// Store keeps events, their stage and their ballots. Implementations live in
+// subpackages (redisstore, embedded) and pass the contract suite in
+// voting/storetest.
+//
+// Guarantees every implementation gives:
+//
+//   - Durability: when CastBallot, SetStage, CreateEvent, UpdateEvent or
+//     ResetContestant returns without error, the change survives a crash of
+//     the process (and, for Redis, a restart of Redis with AOF on).
+//   - Atomicity of a ballot: CastBallot checks, in one step with recording,
+//     that voting is open for the ballot's contestant in the stage as the
+//     store has it (not as the caller last saw it) and that the event has
+//     the revision the ballot was validated against. A ballot is either
+//     recorded with every aggregate updated, or not at all.
+//   - Idempotency: a ballot id is recorded once. Casting the same id again
+//     with the same content returns the first receipt, whatever the stage
+//     is by then; the same id with other content is refused (conflict).
+//   - One live ballot per voter, contestant and panel: a later ballot
+//     replaces the earlier one while voting is open.
+//   - Linearizable stage: SetStage succeeds only if the stored version is
+//     next.Version-1, so two hosts cannot both move the stage from the same
+//     version. A ballot either happens before a stage change (and counts)
+//     or after it (and is judged by the new stage).
+//   - Standings equal Tally over the live ballots, exactly.
+//
+// Errors are *Error: not_found for a missing event, conflict for a lost
+// compare-and-set or reused ballot id, closed when voting is not open,
+// unavailable when the backing service cannot be reached (the caller may
+// retry with the same ballot id), internal otherwise.
+type Store interface {
+	// CreateEvent stores a new event (with Revision 1) and its initial
+	// stage. The event must be valid; an existing id is a conflict.
+	CreateEvent(ctx context.Context, ev Event) (Event, error)
+	// UpdateEvent replaces an event whose stored revision is ev.Revision and
+	// returns it with the next revision. Once the event has ballots, only an
+	// update that keeps the scoring unchanged (ScoringUnchanged) is taken.
+	UpdateEvent(ctx context.Context, ev Event) (Event, error)
+	// Event returns an event with its secrets (panel keys).
+	Event(ctx context.Context, id string) (Event, error)
+	// Events returns every event, ordered by id.
+	Events(ctx context.Context) ([]Event, error)
+	// DeleteEvent removes an event with its stage and ballots.
+	DeleteEvent(ctx context.Context, id string) error
+
+	// Stage returns the event's stage.
+	Stage(ctx context.Context, event string) (Stage, error)
+	// SetStage stores next if the stored version is next.Version-1.
+	SetStage(ctx context.Context, event string, next Stage) error
+
+	// CastBallot records a ballot validated (Event.Count) against the event
+	// at the given revision, at time b.At; see the guarantees above.
+	CastBallot(ctx context.Context, b CountedBallot, revision int64) (Receipt, error)
+	// Ballots returns the live ballots of an event (one per voter,
+	// contestant and panel), in no particular order.
+	Ballots(ctx context.Context, event string) ([]CountedBallot, error)
+	// VoterBallots returns one voter's live ballots.
+	VoterBallots(ctx context.Context, event, voter string) ([]CountedBallot, error)
+	// Standings returns the standings from the live ballots.
+	Standings(ctx context.Context, event string) (Standings, error)
+	// ResetContestant removes every ballot for one contestant and returns
+	// how many there were. Their ids stay used: a retry of one of them is
+	// answered with its old receipt and not counted again.
+	ResetContestant(ctx context.Context, event, contestant string) (int, error)
+
+	// Ping reports whether the store can serve (for readiness).
+	Ping(ctx context.Context) error
+	// Close releases the store; it flushes what was acknowledged.
+	Close() error
+}
+
+// ErrStaleRevision is what stores return (unwrapped or wrapped) when a
+// ballot was validated against an older revision of the event; the Service
+// reloads the event and tries again. Match it with errors.Is.
+var ErrStaleRevision = &Error{Code: CodeConflict, Message: "the event changed while the ballot was checked; try again"}
