@@ -6,20 +6,17 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"leitai/voting"
 )
 
-// Batching: concurrent CastBallot calls hand their script run to a few
-// worker goroutines, and each worker sends what has piled up while it was
-// waiting for Redis as one pipeline (one write and one read for many
-// ballots instead of one each, on both sides of the connection). Every
-// ballot is still its own cast.lua run and is answered only after Redis
-// replied to it, so nothing about atomicity or durability changes.
-const (
-	batchWorkers = 4   // pipelines in flight at once
-	batchMax     = 128 // ballots per pipeline at most
-)
+// Batching: concurrent CastBallot calls queue their script run, and a caller
+// that finds one of a few pipeline slots free sends everything queued as one
+// pipeline (one write and one read for many ballots instead of one each, on
+// both sides of the connection), then hands the replies out. A lone caller
+// takes a slot at once and sends its own ballot, with no hand-off to another
+// goroutine. Every ballot is still its own cast.lua run and is answered
+// only after Redis replied to it, so atomicity and durability are those of
+// a single ballot.
+const batchSlots = 4 // pipelines in flight at once
 
 type castReq struct {
 	ctx   context.Context
@@ -27,78 +24,74 @@ type castReq struct {
 	args  []any
 	reply []any
 	err   error
-	done  chan struct{}
+	done  chan struct{} // closed when reply and err are set
 }
 
 type batcher struct {
 	client redis.UniversalClient
 	script *redis.Script
-	// reqs is unbuffered: a request is taken by a worker or not at all, so
-	// none is stranded when the batcher closes.
-	reqs chan *castReq
-	quit chan struct{}
-	once sync.Once
-	wg   sync.WaitGroup
+	slots  chan struct{} // a send takes a slot
+
+	mu    sync.Mutex
+	queue []*castReq
 }
 
 func newBatcher(client redis.UniversalClient, script *redis.Script) *batcher {
-	b := &batcher{client: client, script: script, reqs: make(chan *castReq), quit: make(chan struct{})}
-	b.wg.Add(batchWorkers)
-	for range batchWorkers {
-		go b.work()
-	}
-	return b
+	return &batcher{client: client, script: script, slots: make(chan struct{}, batchSlots)}
 }
 
-// run runs the script for one ballot in a batch and waits for its answer
-// or for ctx. A caller that gives up may still see its ballot counted, as
-// when a reply is lost; a retry with the same ballot id is safe.
+// run runs the script for one ballot and waits for its answer or for ctx.
+// A caller that gives up may still see its ballot counted, as when a reply
+// is lost; a retry with the same ballot id is safe.
 func (b *batcher) run(ctx context.Context, keys []string, args []any) ([]any, error) {
 	r := &castReq{ctx: ctx, keys: keys, args: args, done: make(chan struct{})}
-	select {
-	case b.reqs <- r:
-	case <-b.quit:
-		return nil, voting.Wrap(voting.CodeUnavailable, redis.ErrClosed, unavailableMessage)
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	select {
-	case <-r.done:
-		return r.reply, r.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// close stops the workers after they answered the requests they took.
-func (b *batcher) close() {
-	b.once.Do(func() { close(b.quit) })
-	b.wg.Wait()
-}
-
-func (b *batcher) work() {
-	defer b.wg.Done()
-	batch := make([]*castReq, 0, batchMax)
+	b.mu.Lock()
+	b.queue = append(b.queue, r)
+	b.mu.Unlock()
 	for {
-		select {
-		case r := <-b.reqs:
-			batch = append(batch[:0], r)
-		case <-b.quit:
-			return
+		select { // an answer first, before any free slot
+		case <-r.done:
+			return r.reply, r.err
+		default:
 		}
-		// Take whoever is waiting right now, without waiting for more.
-	fill:
-		for len(batch) < batchMax {
-			select {
-			case r := <-b.reqs:
-				batch = append(batch, r)
-			default:
-				break fill
+		select {
+		case <-r.done:
+			return r.reply, r.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case b.slots <- struct{}{}:
+			// This caller sends what is queued, its own ballot and others'
+			// (or, when another pipeline already carries its ballot, only
+			// others'), and so may wait past its own deadline, for at most
+			// the latest deadline in the batch or the client's timeouts.
+			batch := b.take()
+			if len(batch) > 0 {
+				b.flush(batch)
+			}
+			<-b.slots
+			if len(batch) == 0 {
+				// Another caller's pipeline carries r: wait for it
+				// rather than spin on free slots.
+				select {
+				case <-r.done:
+					return r.reply, r.err
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
 			}
 		}
-		b.flush(batch)
-		clear(batch) // drop references to finished requests
 	}
+}
+
+// take empties the queue. Every request in it has a caller waiting for a
+// slot, or one that gave up (its request is dropped in flush), so none is
+// left behind.
+func (b *batcher) take() []*castReq {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	batch := b.queue
+	b.queue = nil
+	return batch
 }
 
 func (b *batcher) flush(batch []*castReq) {
@@ -119,6 +112,12 @@ func (b *batcher) flush(batch []*castReq) {
 		}
 	}
 	if len(live) == 0 {
+		return
+	}
+	if len(live) == 1 {
+		r := live[0]
+		r.reply, r.err = b.script.Run(r.ctx, b.client, r.keys, r.args...).Slice()
+		close(r.done)
 		return
 	}
 	// The pipeline serves several callers, so no one caller's cancellation

@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -41,17 +42,20 @@ func BenchmarkCastBallot(b *testing.B) {
 				b.Run("sequential", func(b *testing.B) {
 					benchCast(b, s, &ev, 0)
 				})
-				b.Run("parallel", func(b *testing.B) {
-					benchCast(b, s, &ev, 32) // 32×GOMAXPROCS goroutines, like many phones
-				})
+				// Callers at once, like phones behind their WebSocket sessions.
+				for _, callers := range []int{16, 64, 256} {
+					b.Run("parallel-"+strconv.Itoa(callers), func(b *testing.B) {
+						benchCast(b, s, &ev, callers)
+					})
+				}
 			})
 		}
 	}
 }
 
-// benchCast casts b.N ballots from one goroutine (parallelism 0) or from
-// parallelism×GOMAXPROCS goroutines.
-func benchCast(b *testing.B, s *redisstore.Store, ev *voting.Event, parallelism int) {
+// benchCast casts b.N ballots from one goroutine (callers 0) or from that
+// many goroutines.
+func benchCast(b *testing.B, s *redisstore.Store, ev *voting.Event, callers int) {
 	ballots := make([]voting.CountedBallot, b.N)
 	for i := range ballots {
 		ballots[i] = benchBallot(b, ev, i)
@@ -60,7 +64,7 @@ func benchCast(b *testing.B, s *redisstore.Store, ev *voting.Event, parallelism 
 	var next atomic.Int64
 	b.ReportAllocs()
 	b.ResetTimer()
-	if parallelism == 0 {
+	if callers == 0 {
 		for i := range b.N {
 			if _, err := s.CastBallot(ctx, ballots[i], ev.Revision); err != nil {
 				b.Fatal(err)
@@ -69,7 +73,7 @@ func benchCast(b *testing.B, s *redisstore.Store, ev *voting.Event, parallelism 
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ballots/s")
 		return
 	}
-	b.SetParallelism(parallelism)
+	b.SetParallelism(max(1, callers/runtime.GOMAXPROCS(0)))
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			bal := ballots[next.Add(1)-1]

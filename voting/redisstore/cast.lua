@@ -1,3 +1,4 @@
+#!lua
 -- cast.lua records one ballot atomically: idempotency, revision and stage
 -- checks, the voter's score, the ballot itself and every aggregate.
 --

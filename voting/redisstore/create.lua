@@ -1,3 +1,4 @@
+#!lua
 -- create.lua stores a new event and its initial stage unless the id is taken.
 --
 -- KEYS[1] event hash   KEYS[2] stage hash

@@ -1,3 +1,4 @@
+#!lua
 -- delete.lua removes an event with every key under its hash tag.
 --
 -- KEYS[1] event hash   KEYS[2] stage hash   KEYS[3] ballots hash

@@ -1,3 +1,4 @@
+#!lua
 -- reset.lua removes every live ballot of one contestant with its aggregates.
 -- Ballot id records (the receipts hash) stay, so that a retry of a removed
 -- ballot gets its old receipt and is not counted again.

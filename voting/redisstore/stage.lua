@@ -1,3 +1,4 @@
+#!lua
 -- stage.lua stores the next stage by compare-and-set on its version, so that
 -- it serialises with ballots (cast.lua reads the same hash).
 --

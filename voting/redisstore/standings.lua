@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- standings.lua reads, in one consistent snapshot, the event and the
 -- aggregates of every contestant that has ballots.
 --

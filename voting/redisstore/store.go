@@ -33,6 +33,9 @@
 // Every write is one Lua script (embedded .lua files, run with EVALSHA and
 // EVAL after a NOSCRIPT), so a ballot, a stage change and an event update
 // serialise in Redis: a ballot counts before a close or is judged after it.
+// The scripts start with a #!lua line (Redis 7.0 or later): that makes Redis
+// refuse, in a cluster, any key outside the slot of the script's first key,
+// and refuse a writing script under OOM before it writes anything.
 // Durability is Redis's: run it with appendonly yes and appendfsync always.
 package redisstore
 
@@ -132,8 +135,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 func OpenWithOptions(ctx context.Context, url string, opts Options) (*Store, error) {
 	o, err := redis.ParseURL(url)
 	if err != nil {
-		// The URL may hold a password: keep it out of the message.
-		return nil, voting.Wrap(voting.CodeInvalid, err, "the Redis URL is malformed")
+		// Not wrapped: url.Parse errors quote the URL, password and all.
+		return nil, voting.Errorf(voting.CodeInvalid, "the Redis URL is malformed (want redis://[user:password@]host:port[/db])")
 	}
 	// Let callers' deadlines bound socket reads and writes too, not only
 	// the client's ReadTimeout and WriteTimeout.
@@ -151,13 +154,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.fail(s.client.Ping(ctx).Err())
 }
 
-// Close stops the batcher, if any, after the ballots it holds are answered,
-// and closes the client. Redis itself makes writes durable (AOF), so there
-// is nothing to flush here.
+// Close closes the client. Redis itself makes acknowledged writes durable
+// (AOF), so there is nothing to flush here; calls still in flight fail as
+// unavailable.
 func (s *Store) Close() error {
-	if s.batch != nil {
-		s.batch.close()
-	}
 	if err := s.client.Close(); err != nil && !errors.Is(err, redis.ErrClosed) {
 		return s.fail(err)
 	}
@@ -208,7 +208,7 @@ func unavailable(err error) bool {
 		return true
 	}
 	msg := strings.TrimPrefix(re.Error(), "ERR ")
-	for _, p := range []string{"LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY", "BUSY", "NOREPLICAS", "max number of clients"} {
+	for _, p := range []string{"LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY", "BUSY", "NOREPLICAS", "OOM", "max number of clients"} {
 		if strings.HasPrefix(msg, p) {
 			return true
 		}

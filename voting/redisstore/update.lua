@@ -1,3 +1,4 @@
+#!lua
 -- update.lua replaces an event by compare-and-set on its revision.
 --
 -- KEYS[1] event hash   KEYS[2] ballots hash

@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- voter.lua returns one voter's live ballots (JSON) from the voter's index,
 -- without reading the other ballots of the event.
 --

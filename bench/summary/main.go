@@ -1,0 +1,116 @@
+// Command summary turns the JSON reports of `leitai rehearse --json` into
+// the markdown tables of docs/performance.md. bench/run.sh runs it:
+//
+//	go run ./bench/summary bench/out/<date>/*.json
+//
+// Each report's scenario is its file name without .json.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"leitai/cmd/leitai/rehearse"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "summary:", err)
+		os.Exit(1)
+	}
+}
+
+type named struct {
+	name string
+	rep  rehearse.Report
+}
+
+func run(files []string, w io.Writer) error {
+	var reps []named
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		var rep rehearse.Report
+		if err := json.Unmarshal(data, &rep); err != nil {
+			fmt.Fprintf(w, "- %s: no report (%v)\n", filepath.Base(f), err)
+			continue
+		}
+		reps = append(reps, named{strings.TrimSuffix(filepath.Base(f), ".json"), rep})
+	}
+	if len(reps) == 0 {
+		return nil
+	}
+	ms := func(l rehearse.Latency, full bool) string {
+		if l.Samples == 0 {
+			return "–"
+		}
+		if full {
+			return fmt.Sprintf("%.1f / %.1f / %.1f / %.0f", l.P50, l.P95, l.P99, l.Max)
+		}
+		return fmt.Sprintf("%.1f / %.1f / %.0f", l.P50, l.P99, l.Max)
+	}
+
+	fmt.Fprintln(w, "| scenario | voters | connections opened / failed | ballots acked (refused) | acked/s avg / peak | ack ms p50 / p95 / p99 / max | ack → screen ms p50 / p99 / max | stage → voters ms p50 / p99 / max | reconnects, all back within | verdict |")
+	fmt.Fprintln(w, "| --- | ---: | --- | --- | --- | --- | --- | --- | --- | --- |")
+	for _, n := range reps {
+		r := n.rep
+		var refused int64
+		for _, v := range r.Ballots.Refused {
+			refused += v
+		}
+		back := "–"
+		if r.Connections.Reconnects > 0 {
+			back = fmt.Sprintf("%d, %.1f s", r.Connections.Reconnects, r.Connections.LongestOutageMs/1000)
+		}
+		verdict := "OK"
+		if !r.OK {
+			verdict = fmt.Sprintf("**FAILED** (lost %d, miscounted %d, failed %d, problems %d)", r.Lost, r.Miscounted, r.Connections.Failed, len(r.Problems))
+		}
+		fmt.Fprintf(w, "| %s | %d | %d / %d | %d (%d) | %.0f / %.0f | %s | %s | %s | %s | %s |\n",
+			n.name, r.Voters, r.Connections.Opened, r.Connections.Failed, r.Ballots.Acknowledged, refused,
+			r.Ballots.PerSecond, r.Ballots.PeakPerSecond, ms(r.AckLatency, true), ms(r.ScreenFanout, false),
+			ms(r.StageFanout, false), back, verdict)
+	}
+
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| scenario | server | RSS before / idle / peak MiB | KiB per idle connection | CPU s (% of one core) | goroutines max |")
+	fmt.Fprintln(w, "| --- | --- | --- | ---: | --- | ---: |")
+	for _, n := range reps {
+		for _, s := range n.rep.Servers {
+			if s.Error != "" {
+				fmt.Fprintf(w, "| %s | %s | metrics unavailable: %s | | | |\n", n.name, s.URL, s.Error)
+				continue
+			}
+			fmt.Fprintf(w, "| %s | %s | %.0f / %.0f / %.0f | %.1f (%d conns) | %.1f (%.0f%%) | %d |\n",
+				n.name, s.URL, s.RSSBeforeMiB, s.RSSIdleMiB, s.RSSPeakMiB, s.KiBPerConnection, s.IdleConnections,
+				s.CPUSeconds, s.CPUPercent, s.GoroutinesMax)
+		}
+	}
+
+	var problems []string
+	for _, n := range reps {
+		for _, p := range n.rep.Problems {
+			problems = append(problems, fmt.Sprintf("- %s: %s (×%d)", n.name, p.What, p.Count))
+		}
+		for _, d := range n.rep.Verification.Differences {
+			problems = append(problems, fmt.Sprintf("- %s: standings differ: %s", n.name, d))
+		}
+	}
+	sort.Strings(problems)
+	if len(problems) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Problems:")
+		fmt.Fprintln(w)
+		for _, p := range problems {
+			fmt.Fprintln(w, p)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is the server's configuration: flags, each with an environment
+// variable that sets its default.
+type Config struct {
+	Addr              string        // --addr, LEITAI_ADDR
+	RedisURL          string        // --redis, LEITAI_REDIS_URL; empty: the embedded store
+	DataDir           string        // --data, LEITAI_DATA_DIR
+	PublicURL         string        // --public-url, LEITAI_PUBLIC_URL
+	HostKey           string        // --host-key, LEITAI_HOST_KEY
+	EventFiles        []string      // --event (repeatable)
+	LogFormat         string        // --log-format, LEITAI_LOG_FORMAT: text or json
+	LogLevel          string        // --log-level, LEITAI_LOG_LEVEL
+	StandingsInterval time.Duration // --standings-interval, LEITAI_STANDINGS_INTERVAL
+}
+
+// envOr returns the environment variable or def.
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// ParseFlags reads the configuration from args and the environment.
+func ParseFlags(name string, args []string) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), `leitai (擂台) — live voting for stage competitions
+
+Usage:
+  leitai [flags]            run the server
+  leitai rehearse --help    simulate phones against a running server
+
+Every flag has an environment variable; the flag wins.
+
+`)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&c.Addr, "addr", envOr("LEITAI_ADDR", ":8080"), "`address` to listen on (LEITAI_ADDR)")
+	fs.StringVar(&c.RedisURL, "redis", envOr("LEITAI_REDIS_URL", ""),
+		"Redis `URL` (redis://host:6379/0); several instances with the same Redis serve the same events.\nEmpty: the embedded store in --data, for a single instance (LEITAI_REDIS_URL)")
+	fs.StringVar(&c.DataDir, "data", envOr("LEITAI_DATA_DIR", "data"), "`directory` for the embedded store and the generated host key (LEITAI_DATA_DIR)")
+	fs.StringVar(&c.PublicURL, "public-url", envOr("LEITAI_PUBLIC_URL", ""),
+		"`URL` that phones open (the QR code's target), e.g. https://vote.example.com.\nDefault: this machine's LAN address and port (LEITAI_PUBLIC_URL)")
+	fs.StringVar(&c.HostKey, "host-key", envOr("LEITAI_HOST_KEY", ""),
+		"the `key` that guards the control page and every host action.\nDefault: generated once and kept in the data directory (LEITAI_HOST_KEY)")
+	fs.Var((*stringList)(&c.EventFiles), "event", "event `file` (YAML) to load at start: created, or updated while it has no ballots; repeatable")
+	fs.StringVar(&c.LogFormat, "log-format", envOr("LEITAI_LOG_FORMAT", "text"), "log `format`: text or json (LEITAI_LOG_FORMAT)")
+	fs.StringVar(&c.LogLevel, "log-level", envOr("LEITAI_LOG_LEVEL", "info"), "log `level`: debug, info, warn, error (LEITAI_LOG_LEVEL)")
+	interval := envOr("LEITAI_STANDINGS_INTERVAL", "100ms")
+	d, err := time.ParseDuration(interval)
+	if err != nil {
+		return c, fmt.Errorf("LEITAI_STANDINGS_INTERVAL: %w", err)
+	}
+	fs.DurationVar(&c.StandingsInterval, "standings-interval", d, "shortest `time` between two standings updates of an event (LEITAI_STANDINGS_INTERVAL)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	return c, c.Validate()
+}
+
+// Validate reports the first problem with the configuration.
+func (c *Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("--addr %q: want host:port or :port", c.Addr)
+	}
+	if c.RedisURL != "" {
+		u, err := url.Parse(c.RedisURL)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			return fmt.Errorf("--redis %q: want redis://host:port[/db] (or rediss:// for TLS), or redis://host1:port1,host2:port2,... for a cluster", c.RedisURL)
+		}
+		if _, err := redisOptions(c.RedisURL); err != nil {
+			return fmt.Errorf("--redis: %w", err)
+		}
+	}
+	if c.DataDir == "" {
+		return errors.New("--data must name a directory")
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--public-url %q: want http(s)://host[:port]", c.PublicURL)
+		}
+	}
+	if c.HostKey != "" && len(c.HostKey) < 8 {
+		return errors.New("--host-key: use at least 8 characters")
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.StandingsInterval < 10*time.Millisecond || c.StandingsInterval > 10*time.Second {
+		return errors.New("--standings-interval: between 10ms and 10s")
+	}
+	return nil
+}
+
+// loadOrCreateHostKey returns the key kept in the data directory, making
+// one (160 random bits) the first time.
+func loadOrCreateHostKey(dir string) (string, error) {
+	path := filepath.Join(dir, "host-key")
+	if b, err := os.ReadFile(path); err == nil {
+		if k := strings.TrimSpace(string(b)); k != "" {
+			return k, nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("read host key: %w", err)
+	}
+	raw := make([]byte, 20)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	key := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("create data directory: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write host key: %w", err)
+	}
+	return key, nil
+}
+
+// lanURL guesses the address phones on the same Wi-Fi can reach: the first
+// private IPv4 address of an interface that is up, with the listening port.
+func lanURL(port string) string {
+	ifaces, _ := net.Interfaces()
+	for _, ifc := range ifaces {
+		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		addrs, _ := ifc.Addrs()
+		for _, a := range addrs {
+			ipn, ok := a.(*net.IPNet)
+			if !ok || ipn.IP.To4() == nil || !ipn.IP.IsPrivate() {
+				continue
+			}
+			return "http://" + net.JoinHostPort(ipn.IP.String(), port)
+		}
+	}
+	return "http://" + net.JoinHostPort("127.0.0.1", port)
+}

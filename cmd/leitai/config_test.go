@@ -1,0 +1,81 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestRedisOptions(t *testing.T) {
+	tests := []struct {
+		url     string
+		addrs   []string
+		db      int
+		cluster bool
+		wantErr string
+	}{
+		{url: "redis://127.0.0.1:6379/2", addrs: []string{"127.0.0.1:6379"}, db: 2},
+		{url: "redis://:secret@10.0.0.5:6379", addrs: []string{"10.0.0.5:6379"}},
+		{url: "redis://a:7000,b:7001,c:7002", addrs: []string{"a:7000", "b:7001", "c:7002"}, cluster: true},
+		{url: "redis://a:7000?addr=b:7001&addr=c:7002", addrs: []string{"a:7000", "b:7001", "c:7002"}, cluster: true},
+		{url: "redis://a:7000,b:7001/3", wantErr: "database 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			opt, err := redisOptions(tt.url)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(opt.Addrs, tt.addrs) || opt.DB != tt.db || opt.IsClusterMode != tt.cluster {
+				t.Fatalf("got addrs %v db %d cluster %v", opt.Addrs, opt.DB, opt.IsClusterMode)
+			}
+		})
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	ok := Config{Addr: ":8080", DataDir: "data", LogFormat: "text", LogLevel: "info", StandingsInterval: 100e6}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("valid config: %v", err)
+	}
+	tests := []struct {
+		name   string
+		change func(*Config)
+		want   string
+	}{
+		{"addr", func(c *Config) { c.Addr = "8080" }, "--addr"},
+		{"redis scheme", func(c *Config) { c.RedisURL = "http://x:1" }, "--redis"},
+		{"public url", func(c *Config) { c.PublicURL = "vote.example.com" }, "--public-url"},
+		{"short key", func(c *Config) { c.HostKey = "abc" }, "--host-key"},
+		{"log format", func(c *Config) { c.LogFormat = "xml" }, "--log-format"},
+		{"interval", func(c *Config) { c.StandingsInterval = 1 }, "--standings-interval"},
+		{"data", func(c *Config) { c.DataDir = "" }, "--data"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := ok
+			tt.change(&c)
+			if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one mentioning %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseFlagsEnvironment(t *testing.T) {
+	t.Setenv("LEITAI_ADDR", "127.0.0.1:9999")
+	t.Setenv("LEITAI_LOG_FORMAT", "json")
+	c, err := ParseFlags("leitai", []string{"--log-format", "text", "--event", "a.yaml", "--event", "b.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9999" || c.LogFormat != "text" || !slices.Equal(c.EventFiles, []string{"a.yaml", "b.yaml"}) {
+		t.Fatalf("config %+v", c)
+	}
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+
+	"go.yaml.in/yaml/v3"
+
+	"leitai/voting"
+)
+
+func urlParse(s string) (*url.URL, error) { return url.Parse(s) }
+
+// EventFile is the YAML form of an event (docs/event-file.md).
+type EventFile struct {
+	ID          string       `yaml:"id"`
+	Title       string       `yaml:"title"`
+	VotingScope string       `yaml:"voting_scope"`
+	Rules       RulesFile    `yaml:"rules"`
+	Panels      []PanelFile  `yaml:"panels"`
+	Contestants []Contestant `yaml:"contestants"`
+}
+
+// RulesFile is the rules section of an event file.
+type RulesFile struct {
+	Min      float64         `yaml:"min"`
+	Max      float64         `yaml:"max"`
+	Step     float64         `yaml:"step"`
+	Trim     int             `yaml:"trim"`
+	Decimals *int            `yaml:"decimals"`
+	Criteria []CriterionFile `yaml:"criteria"`
+}
+
+// CriterionFile is one criterion in an event file.
+type CriterionFile struct {
+	ID     string  `yaml:"id"`
+	Name   string  `yaml:"name"`
+	Weight float64 `yaml:"weight"`
+}
+
+// PanelFile is one panel in an event file.
+type PanelFile struct {
+	ID     string  `yaml:"id"`
+	Name   string  `yaml:"name"`
+	Weight float64 `yaml:"weight"`
+	Key    string  `yaml:"key"`
+}
+
+// Contestant is one contestant in an event file.
+type Contestant struct {
+	ID    string `yaml:"id"`
+	Name  string `yaml:"name"`
+	Group string `yaml:"group"`
+}
+
+// ParseEventFile decodes an event file strictly (unknown keys are errors)
+// and returns the event, normalized and validated.
+func ParseEventFile(data []byte) (voting.Event, error) {
+	var f EventFile
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return voting.Event{}, fmt.Errorf("event file: %w", err)
+	}
+	ev := voting.Event{ID: f.ID, Title: f.Title, VotingScope: voting.VotingScope(f.VotingScope)}
+	ev.Rules = voting.Rules{Min: f.Rules.Min, Max: f.Rules.Max, Step: f.Rules.Step, Trim: f.Rules.Trim, Decimals: 2}
+	if f.Rules.Decimals != nil {
+		ev.Rules.Decimals = *f.Rules.Decimals
+	}
+	for _, c := range f.Rules.Criteria {
+		ev.Rules.Criteria = append(ev.Rules.Criteria, voting.Criterion(c))
+	}
+	for _, p := range f.Panels {
+		ev.Panels = append(ev.Panels, voting.Panel(p))
+	}
+	for _, c := range f.Contestants {
+		ev.Contestants = append(ev.Contestants, voting.Contestant(c))
+	}
+	ev.Normalize()
+	if err := ev.Validate(); err != nil {
+		return voting.Event{}, fmt.Errorf("event file: %w", err)
+	}
+	return ev, nil
+}
+
+// loadEventFile creates the event of a file, or updates it to the file's
+// content while its scoring is unchanged or it has no ballots.
+func loadEventFile(ctx context.Context, svc *voting.Service, path string, log *slog.Logger) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read event file: %w", err)
+	}
+	ev, err := ParseEventFile(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	old, err := svc.Event(ctx, ev.ID)
+	switch {
+	case errors.Is(err, voting.ErrNotFound):
+		if _, err := svc.CreateEvent(ctx, ev); err != nil {
+			return fmt.Errorf("%s: create event: %w", path, err)
+		}
+		log.Info("created event from file", "event", ev.ID, "file", path)
+		return nil
+	case err != nil:
+		return err
+	}
+	ev.Revision = old.Revision
+	if _, err := svc.UpdateEvent(ctx, ev); err != nil {
+		if errors.Is(err, voting.ErrConflict) || errors.Is(err, voting.ErrClosed) {
+			log.Warn("event file differs from the stored event, which has ballots or has ended; keeping the stored event", "event", ev.ID, "file", path, "reason", voting.ErrorMessage(err))
+			return nil
+		}
+		return fmt.Errorf("%s: update event: %w", path, err)
+	}
+	log.Info("loaded event file", "event", ev.ID, "file", path)
+	return nil
+}

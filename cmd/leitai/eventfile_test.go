@@ -1,0 +1,76 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"leitai/voting"
+)
+
+func TestParseExampleEventFile(t *testing.T) {
+	data, err := os.ReadFile("../../examples/gongshu-2020.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := ParseEventFile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.ID != "gongshu-2020" || len(ev.Contestants) != 16 {
+		t.Fatalf("id %q with %d contestants, want gongshu-2020 with 16", ev.ID, len(ev.Contestants))
+	}
+	if g := ev.Groups(); len(g) != 2 || g[0] != "专项组牵头单位" || g[1] != "街道和园区" {
+		t.Fatalf("groups %q", g)
+	}
+	if ev.Contestants[0].Name != "区发改经信局" || ev.Contestants[15].Name != "区科技园区管委会" {
+		t.Fatalf("order: first %q, last %q", ev.Contestants[0].Name, ev.Contestants[15].Name)
+	}
+	r := ev.Rules
+	if r.Min != 60 || r.Max != 100 || r.Step != 0.5 || r.Trim != 1 || r.Decimals != 2 {
+		t.Fatalf("rules %+v", r)
+	}
+	if len(ev.Panels) != 2 || ev.Panels[0].Key != "" || ev.Panels[1].Key == "" || ev.Panels[0].Weight != 60 || ev.Panels[1].Weight != 40 {
+		t.Fatalf("panels %+v", ev.Panels)
+	}
+	if ev.VotingScope != voting.ScopeOnStage {
+		t.Fatalf("scope %q", ev.VotingScope)
+	}
+}
+
+func TestParseEventFileErrors(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unknown key", "id: a\ntitle: t\nrulez: {}\n", "rulez"},
+		{"bad id", "id: A B\ntitle: t\n", "event id"},
+		{"bad step", "id: a\ntitle: t\nrules: {min: 60, max: 100, step: 0.3}\n", "step"},
+		{"zero weight", "id: a\ntitle: t\npanels: [{id: p, name: P, weight: 0}]\n", "weight"},
+		{"not yaml", "id: [\n", "event file"},
+		{"empty contestant name", "id: a\ntitle: t\ncontestants: [{name: ''}]\n", "contestant name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseEventFile([]byte(tt.yaml))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseEventFileDefaults(t *testing.T) {
+	ev, err := ParseEventFile([]byte("id: quick\ntitle: 快速\ncontestants: [{name: 甲}, {name: 乙}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Rules.Min != 1 || ev.Rules.Max != 10 || ev.Rules.Step != 1 || ev.Rules.Decimals != 2 {
+		t.Fatalf("default rules %+v", ev.Rules)
+	}
+	if len(ev.Panels) != 1 || ev.Panels[0].ID != "audience" {
+		t.Fatalf("default panels %+v", ev.Panels)
+	}
+	if ev.Contestants[0].ID != "c1" || ev.Contestants[1].ID != "c2" {
+		t.Fatalf("default ids %+v", ev.Contestants)
+	}
+}

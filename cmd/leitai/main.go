@@ -1,0 +1,366 @@
+// Command leitai runs the leitai server: the vote page, the big screen, the
+// control page, the WebSocket hub and the HTTP API, on the embedded store or
+// on Redis.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+
+	"leitai/cmd/leitai/rehearse"
+	"leitai/hub"
+	"leitai/hub/redisbroker"
+	"leitai/static"
+	"leitai/static/qrcode"
+	"leitai/voting"
+	"leitai/voting/embedded"
+	"leitai/voting/redisstore"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches subcommands and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "serve":
+			args = args[1:]
+		case "health":
+			return health(ctx, args[1:], stderr)
+		case "rehearse":
+			return rehearse.Main(ctx, args[1:], stdout, stderr)
+		}
+	}
+	cfg, err := ParseFlags("leitai", args)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "leitai:", err)
+		return 2
+	}
+	m := NewMain(cfg, stdout, stderr)
+	// go-redis logs through a process-wide logger; route it into ours so
+	// that --log-format json stays JSON during a Redis outage.
+	redis.SetLogger(redisLogger{m.Logger})
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintln(stderr, "leitai:", err)
+		m.Close()
+		return 1
+	}
+	<-ctx.Done()
+	m.Logger.Info("shutting down")
+	if err := m.Close(); err != nil {
+		fmt.Fprintln(stderr, "leitai: shutdown:", err)
+		return 1
+	}
+	return 0
+}
+
+// Main is the running server: built from Config by Run, stopped by Close.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+	Out    io.Writer // where the start banner goes
+
+	// Set by Run.
+	Addr      string // the address actually listened on (useful with :0)
+	PublicURL string
+	Service   *voting.Service
+	Hub       *hub.Hub
+
+	store  voting.Store
+	broker hub.Broker
+	rdb    redis.UniversalClient
+	ln     net.Listener
+	server *http.Server
+	served chan error
+}
+
+// NewMain returns a Main for cfg, logging to stderr.
+func NewMain(cfg Config, stdout, stderr io.Writer) *Main {
+	level := slog.LevelInfo
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(stderr, opts)
+	if cfg.LogFormat == "json" {
+		h = slog.NewJSONHandler(stderr, opts)
+	}
+	return &Main{Config: cfg, Logger: slog.New(h), Out: stdout}
+}
+
+// Run opens the store, starts the hub and the HTTP server, and returns
+// once the server listens.
+func (m *Main) Run(ctx context.Context) error {
+	if err := m.Config.Validate(); err != nil {
+		return err
+	}
+	if m.Config.HostKey == "" {
+		key, err := loadOrCreateHostKey(m.Config.DataDir)
+		if err != nil {
+			return err
+		}
+		m.Config.HostKey = key
+	}
+	if err := m.openStore(ctx); err != nil {
+		return err
+	}
+	m.Service = voting.NewService(m.store, nil)
+	for _, file := range m.Config.EventFiles {
+		if err := loadEventFile(ctx, m.Service, file, m.Logger); err != nil {
+			return err
+		}
+	}
+
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	m.ln = ln
+	m.Addr = ln.Addr().String()
+	_, port, _ := net.SplitHostPort(m.Addr)
+	m.PublicURL = m.Config.PublicURL
+	if m.PublicURL == "" {
+		m.PublicURL = lanURL(port)
+	}
+
+	h, err := hub.New(hub.Config{
+		Service: m.Service, Broker: m.broker, HostKey: m.Config.HostKey, Logger: m.Logger,
+		StandingsInterval: m.Config.StandingsInterval, OriginPatterns: originPatterns(m.PublicURL),
+	})
+	if err != nil {
+		return err
+	}
+	m.Hub = h
+
+	mux := http.NewServeMux()
+	h.Routes(mux)
+	pages, err := static.New(static.Config{PublicURL: m.PublicURL})
+	if err != nil {
+		return err
+	}
+	pages.Routes(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", m.ready)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(h.Metrics().Registry, promhttp.HandlerOpts{}))
+
+	m.server = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelDebug),
+	}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.server.Serve(ln) }()
+	m.printBanner(ctx)
+	return nil
+}
+
+func (m *Main) openStore(ctx context.Context) error {
+	if m.Config.RedisURL == "" {
+		st, err := embedded.Open(m.Config.DataDir, embedded.WithLogger(m.Logger))
+		if err != nil {
+			return fmt.Errorf("open the embedded store in %s: %w", m.Config.DataDir, err)
+		}
+		m.store, m.broker = st, hub.NewMemoryBroker()
+		m.Logger.Info("using the embedded store", "dir", m.Config.DataDir)
+		return nil
+	}
+	opt, err := redisOptions(m.Config.RedisURL)
+	if err != nil {
+		return fmt.Errorf("--redis: %w", err)
+	}
+	m.rdb = redis.NewUniversalClient(opt)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := m.rdb.Ping(pctx).Err(); err != nil {
+		return fmt.Errorf("connect to Redis at %s: %w", strings.Join(opt.Addrs, ","), err)
+	}
+	m.store = redisstore.New(m.rdb)
+	m.broker = redisbroker.New(m.rdb, redisbroker.Options{Logger: m.Logger})
+	m.Logger.Info("using Redis", "addrs", opt.Addrs, "cluster", len(opt.Addrs) > 1)
+	return nil
+}
+
+// ready answers /readyz: 200 while the store answers, 503 otherwise.
+func (m *Main) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := m.store.Ping(ctx); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "store unavailable\n")
+		return
+	}
+	_, _ = io.WriteString(w, "ready\n")
+}
+
+// Close stops accepting, tells clients to reconnect (going away), flushes
+// and closes the store. It returns within about 10 s.
+func (m *Main) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	defer cancel()
+	var errs []error
+	if m.server != nil {
+		// Shutdown closes the listener and waits for plain requests;
+		// hijacked WebSockets are closed by the hub meanwhile.
+		done := make(chan error, 1)
+		go func() { done <- m.server.Shutdown(ctx) }()
+		if m.Hub != nil {
+			m.Hub.Close()
+		}
+		if err := <-done; err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+	} else if m.Hub != nil {
+		m.Hub.Close()
+	}
+	if m.broker != nil {
+		errs = append(errs, m.broker.Close())
+	}
+	if m.store != nil {
+		errs = append(errs, m.store.Close())
+	}
+	if m.rdb != nil {
+		if err := m.rdb.Close(); err != nil && !errors.Is(err, redis.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// originPatterns allows WebSockets from pages served under the public URL
+// (besides the request's own host, which coder/websocket always allows).
+func originPatterns(public string) []string {
+	if u, err := urlParse(public); err == nil && u.Host != "" {
+		return []string{u.Host}
+	}
+	return nil
+}
+
+// printBanner prints, for each event, the links a host needs and a QR code
+// of the vote link, so that the person who starts the server can test with
+// a phone at once.
+func (m *Main) printBanner(ctx context.Context) {
+	evs, err := m.store.Events(ctx)
+	if err != nil {
+		m.Logger.Warn("could not list events", "err", err)
+		return
+	}
+	base := strings.TrimRight(m.PublicURL, "/")
+	fmt.Fprintf(m.Out, "\nleitai is listening on %s (public URL %s)\n", m.Addr, base)
+	if len(evs) == 0 {
+		fmt.Fprintf(m.Out, "No events yet: start with --event examples/gongshu-2020.yaml, or create one through the API (see README).\n")
+	}
+	for _, ev := range evs {
+		vote := base + "/e/" + ev.ID
+		fmt.Fprintf(m.Out, "\n%s  %s\n  vote:    %s\n  screen:  %s/screen\n  control: %s/control#key=%s\n",
+			ev.ID, ev.Title, vote, vote, vote, m.Config.HostKey)
+		if qr, err := qrcode.Terminal(vote); err == nil {
+			fmt.Fprintf(m.Out, "\n%s", qr)
+		}
+	}
+	fmt.Fprintf(m.Out, "\nServing. Ctrl-C stops the server gracefully.\n")
+}
+
+// health is the container health check: GET /readyz on the local server.
+// Distroless images have no curl, so the binary checks itself.
+func health(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("leitai health", flag.ContinueOnError)
+	addr := envOr("LEITAI_ADDR", ":8080")
+	if strings.HasPrefix(addr, ":") {
+		addr = "127.0.0.1" + addr
+	}
+	u := fs.String("url", "http://"+addr+"/readyz", "`URL` to check")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *u, nil)
+	if err != nil {
+		fmt.Fprintln(stderr, "health:", err)
+		return 2
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintln(stderr, "health:", err)
+		return 1
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(stderr, "health:", resp.Status)
+		return 1
+	}
+	return 0
+}
+
+// redisOptions reads --redis: a redis:// URL for one server, or one with
+// several comma-separated host:port pairs (or addr= parameters) for the
+// nodes of a Redis Cluster.
+func redisOptions(raw string) (*redis.UniversalOptions, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	if strings.Contains(u.Host, ",") {
+		hosts := strings.Split(u.Host, ",")
+		u.Host = hosts[0]
+		q := u.Query()
+		for _, h := range hosts[1:] {
+			q.Add("addr", h)
+		}
+		u.RawQuery = q.Encode()
+		raw = u.String()
+	}
+	if u.Query().Has("addr") {
+		if u.Path != "" && u.Path != "/" && u.Path != "/0" {
+			return nil, errors.New("a Redis Cluster has only database 0")
+		}
+		u.Path = ""
+		copt, err := redis.ParseClusterURL(u.String())
+		if err != nil {
+			return nil, err
+		}
+		return &redis.UniversalOptions{
+			Addrs: copt.Addrs, Username: copt.Username, Password: copt.Password, TLSConfig: copt.TLSConfig,
+			IsClusterMode: true,
+		}, nil
+	}
+	opt, err := redis.ParseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	return &redis.UniversalOptions{
+		Addrs: []string{opt.Addr}, DB: opt.DB, Username: opt.Username, Password: opt.Password, TLSConfig: opt.TLSConfig,
+	}, nil
+}
+
+// redisLogger adapts slog to go-redis's logger.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
+}

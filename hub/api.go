@@ -1,0 +1,295 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"leitai/voting"
+)
+
+// Routes registers the WebSocket endpoint and the HTTP API on mux.
+func (h *Hub) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /e/{event}/ws", h.ServeWS)
+
+	mux.HandleFunc("GET /api/events", h.host(h.listEvents))
+	mux.HandleFunc("POST /api/events", h.host(h.createEvent))
+	mux.HandleFunc("GET /api/events/{event}", h.getEvent)
+	mux.HandleFunc("PUT /api/events/{event}", h.host(h.updateEvent))
+	mux.HandleFunc("DELETE /api/events/{event}", h.host(h.deleteEvent))
+	mux.HandleFunc("GET /api/events/{event}/stage", h.getStage)
+	mux.HandleFunc("POST /api/events/{event}/stage", h.host(h.command))
+	mux.HandleFunc("GET /api/events/{event}/standings", h.host(h.getStandings))
+	mux.HandleFunc("POST /api/events/{event}/contestants/{contestant}/reset", h.host(h.resetContestant))
+	mux.HandleFunc("POST /api/events/{event}/ballots", h.postBallot)
+	mux.HandleFunc("GET /api/events/{event}/ballots", h.getVoterBallots)
+	h.resultsRoutes(mux) // results, exports, clone, publish: results.go
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, voting.Errorf(voting.CodeNotFound, "no such API endpoint: %s %s", r.Method, clip(r.URL.Path, 80)))
+	})
+}
+
+// Body limits: an event with 500 contestants fits in well under 1 MiB; a
+// ballot in well under 4 KiB.
+const (
+	maxHostBody   = 1 << 20
+	maxBallotBody = 4 << 10
+)
+
+// host wraps a handler that needs the host key.
+func (h *Hub) host(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !h.checkHostKey(hostKeyFrom(r)) {
+			writeError(w, voting.Errorf(voting.CodeForbidden, "the host key is missing or wrong"))
+			return
+		}
+		next(w, r)
+	}
+}
+
+func (h *Hub) listEvents(w http.ResponseWriter, r *http.Request) {
+	evs, err := h.service.Store().Events(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": evs})
+}
+
+func (h *Hub) createEvent(w http.ResponseWriter, r *http.Request) {
+	var ev voting.Event
+	if err := decodeBody(w, r, maxHostBody, &ev); err != nil {
+		writeError(w, err)
+		return
+	}
+	created, err := h.service.CreateEvent(r.Context(), ev)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, created)
+}
+
+// getEvent returns the public event; with the host key, the whole event.
+func (h *Hub) getEvent(w http.ResponseWriter, r *http.Request) {
+	ev, err := h.service.Event(r.Context(), r.PathValue("event"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if !h.checkHostKey(hostKeyFrom(r)) {
+		ev = ev.Public()
+	}
+	writeJSON(w, http.StatusOK, ev)
+}
+
+func (h *Hub) updateEvent(w http.ResponseWriter, r *http.Request) {
+	var ev voting.Event
+	if err := decodeBody(w, r, maxHostBody, &ev); err != nil {
+		writeError(w, err)
+		return
+	}
+	id := r.PathValue("event")
+	if ev.ID == "" {
+		ev.ID = id
+	}
+	if ev.ID != id {
+		writeError(w, voting.Errorf(voting.CodeInvalid, "the event id in the body (%q) differs from the URL", clip(ev.ID, 40)))
+		return
+	}
+	updated, err := h.service.UpdateEvent(r.Context(), ev)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	pub := updated.Public()
+	h.publish(r.Context(), id, Envelope{Kind: KindEvent, Event: &pub})
+	h.markDirty(id) // contestant names or order may have changed
+	writeJSON(w, http.StatusOK, updated)
+}
+
+func (h *Hub) deleteEvent(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("event")
+	if r.URL.Query().Get("confirm") != id {
+		writeError(w, voting.Errorf(voting.CodeInvalid, "to delete, confirm with the event id: ?confirm=%s", id))
+		return
+	}
+	if err := h.service.DeleteEvent(r.Context(), id); err != nil {
+		writeError(w, err)
+		return
+	}
+	h.publish(r.Context(), id, Envelope{Kind: KindDeleted})
+	writeJSON(w, http.StatusOK, map[string]any{"deleted": id})
+}
+
+func (h *Hub) getStage(w http.ResponseWriter, r *http.Request) {
+	st, err := h.service.Stage(r.Context(), r.PathValue("event"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+// command applies a host command and broadcasts the new stage.
+func (h *Hub) command(w http.ResponseWriter, r *http.Request) {
+	var cmd voting.Command
+	if err := decodeBody(w, r, maxHostBody, &cmd); err != nil {
+		writeError(w, err)
+		return
+	}
+	id := r.PathValue("event")
+	st, err := h.service.Command(r.Context(), id, cmd)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	h.publish(r.Context(), id, Envelope{Kind: KindStage, Stage: &st})
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (h *Hub) getStandings(w http.ResponseWriter, r *http.Request) {
+	sd, err := h.service.Standings(r.Context(), r.PathValue("event"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sd)
+}
+
+func (h *Hub) resetContestant(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Confirm string `json:"confirm"`
+	}
+	if err := decodeBody(w, r, maxHostBody, &body); err != nil {
+		writeError(w, err)
+		return
+	}
+	id, contestant := r.PathValue("event"), r.PathValue("contestant")
+	n, err := h.service.ResetContestant(r.Context(), id, contestant, body.Confirm)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	h.publish(r.Context(), id, Envelope{Kind: KindReset, Contestant: contestant})
+	h.markDirty(id)
+	writeJSON(w, http.StatusOK, map[string]any{"contestant": contestant, "removed": n})
+}
+
+// BallotRequest is the body of POST /api/events/{event}/ballots, the
+// fallback for phones whose WebSocket cannot connect.
+type BallotRequest struct {
+	ID         string             `json:"id"`
+	Voter      string             `json:"voter"`
+	Contestant string             `json:"contestant"`
+	Panel      string             `json:"panel,omitempty"`
+	PanelKey   string             `json:"panelKey,omitempty"`
+	Score      *float64           `json:"score,omitempty"`
+	Scores     map[string]float64 `json:"scores,omitempty"`
+}
+
+func (h *Hub) postBallot(w http.ResponseWriter, r *http.Request) {
+	var req BallotRequest
+	if err := decodeBody(w, r, maxBallotBody, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	id := r.PathValue("event")
+	ev, err := h.service.Event(r.Context(), id)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if req.Panel == "" {
+		req.Panel = ev.Panels[0].ID
+	}
+	if req.Score == nil && len(req.Scores) == 0 {
+		writeError(w, voting.Errorf(voting.CodeInvalid, "a ballot needs a score or scores"))
+		return
+	}
+	b := voting.Ballot{ID: req.ID, Event: id, Voter: req.Voter, Contestant: req.Contestant, Panel: req.Panel, Scores: req.Scores}
+	if req.Score != nil {
+		b.Score = *req.Score
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	rec, err := h.cast(ctx, b, req.PanelKey)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rec)
+}
+
+func (h *Hub) getVoterBallots(w http.ResponseWriter, r *http.Request) {
+	voter := r.URL.Query().Get("voter")
+	if !voting.ValidVoter(voter) {
+		writeError(w, voting.Errorf(voting.CodeInvalid, "give a voter id: ?voter=..."))
+		return
+	}
+	bs, err := h.service.VoterBallots(r.Context(), r.PathValue("event"), voter)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ballots": bs})
+}
+
+// decodeBody reads one JSON object of at most limit bytes, refusing unknown
+// fields so that a typo is an error rather than silently ignored.
+func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return voting.Errorf(voting.CodeInvalid, "the request body is larger than %d bytes", limit)
+		}
+		return voting.Errorf(voting.CodeInvalid, "could not read the request body")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return voting.Errorf(voting.CodeInvalid, "malformed JSON: %s", jsonProblem(err))
+	}
+	if dec.More() {
+		return voting.Errorf(voting.CodeInvalid, "malformed JSON: one object expected")
+	}
+	return nil
+}
+
+// HTTPStatus maps an error code to its HTTP status.
+func HTTPStatus(code voting.Code) int {
+	switch code {
+	case voting.CodeInvalid:
+		return http.StatusBadRequest
+	case voting.CodeNotFound:
+		return http.StatusNotFound
+	case voting.CodeConflict, voting.CodeClosed:
+		return http.StatusConflict
+	case voting.CodeForbidden:
+		return http.StatusForbidden
+	case voting.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	code := voting.ErrorCode(err)
+	if code == voting.CodeUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	writeJSON(w, HTTPStatus(code), map[string]any{"error": errorBody(err)})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

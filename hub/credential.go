@@ -1,0 +1,173 @@
+package hub
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"leitai/voting"
+)
+
+// Voter credentials. The server gives each device a credential: 128
+// random bits (the voter id) and an HMAC of them under a secret that every
+// instance shares (kept in the store), so any instance can check a
+// credential without a lookup and nobody can make one up. A script that
+// skips the page still needs a credential per voter, and credentials are
+// issued at a limited rate per address.
+const (
+	// CredentialCookie holds the credential; pages that lose cookies
+	// (some in-app browsers) send it as the credential query parameter.
+	CredentialCookie = "leitai_voter"
+	credentialPrefix = "v1."
+	credentialMaxAge = 30 * 24 * time.Hour
+)
+
+var b64 = base64.RawURLEncoding
+
+// Credentials issues and checks voter credentials.
+type Credentials struct {
+	secret []byte
+	secure bool // set the cookie's Secure attribute (the public URL is https)
+
+	issue *addressLimiter
+}
+
+// NewCredentials returns an issuer/checker with the given secret (at least
+// 32 bytes). perAddress limits issuing per client address (per second,
+// with a burst of 20×): halls behind one NAT address share it, so keep it
+// generous.
+func NewCredentials(secret []byte, secure bool, perAddress rate.Limit) *Credentials {
+	return &Credentials{secret: secret, secure: secure, issue: newAddressLimiter(perAddress, int(20*perAddress)+1)}
+}
+
+func (c *Credentials) mac(id string) string {
+	m := hmac.New(sha256.New, c.secret)
+	m.Write([]byte("leitai voter credential v1|"))
+	m.Write([]byte(id))
+	return b64.EncodeToString(m.Sum(nil)[:16])
+}
+
+// New makes a credential and returns it with its voter id.
+func (c *Credentials) New() (credential, voter string) {
+	raw := make([]byte, 16)
+	_, _ = rand.Read(raw) // crypto/rand never fails on supported platforms
+	voter = b64.EncodeToString(raw)
+	return credentialPrefix + voter + "." + c.mac(voter), voter
+}
+
+// Voter checks a credential and returns its voter id.
+func (c *Credentials) Voter(credential string) (string, bool) {
+	rest, ok := strings.CutPrefix(credential, credentialPrefix)
+	if !ok || len(rest) > 100 {
+		return "", false
+	}
+	voter, mac, ok := strings.Cut(rest, ".")
+	if !ok || len(voter) != 22 {
+		return "", false
+	}
+	if !hmac.Equal([]byte(mac), []byte(c.mac(voter))) {
+		return "", false
+	}
+	return voter, true
+}
+
+// FromRequest returns the voter of the request's credential: the cookie,
+// else the "credential" query parameter or X-Leitai-Credential header.
+func (c *Credentials) FromRequest(r *http.Request) (string, bool) {
+	if ck, err := r.Cookie(CredentialCookie); err == nil {
+		if v, ok := c.Voter(ck.Value); ok {
+			return v, true
+		}
+	}
+	if v, ok := c.Voter(r.URL.Query().Get("credential")); ok {
+		return v, true
+	}
+	return c.Voter(r.Header.Get("X-Leitai-Credential"))
+}
+
+// Issue answers POST /api/voter: the caller's valid credential again, or a
+// new one (rate-limited per address), set as an HttpOnly cookie and
+// returned in the body for the page's fallback storage.
+func (c *Credentials) Issue(w http.ResponseWriter, r *http.Request) {
+	cred := ""
+	if ck, err := r.Cookie(CredentialCookie); err == nil {
+		if _, ok := c.Voter(ck.Value); ok {
+			cred = ck.Value
+		}
+	}
+	if cred == "" {
+		if q := r.Header.Get("X-Leitai-Credential"); q != "" {
+			if _, ok := c.Voter(q); ok {
+				cred = q
+			}
+		}
+	}
+	if cred == "" {
+		if !c.issue.allow(clientAddress(r)) {
+			w.Header().Set("Retry-After", "2")
+			writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": &ErrorBody{
+				Code: voting.CodeUnavailable, Message: "too many new voters from this address; try again in a moment"}})
+			return
+		}
+		cred, _ = c.New()
+	}
+	voter, _ := c.Voter(cred)
+	http.SetCookie(w, &http.Cookie{
+		Name: CredentialCookie, Value: cred, Path: "/", MaxAge: int(credentialMaxAge.Seconds()),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.secure,
+	})
+	writeJSON(w, http.StatusOK, map[string]string{"voter": voter, "credential": cred})
+}
+
+// clientAddress is the request's remote IP (without port).
+func clientAddress(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// addressLimiter is a token bucket per client address, forgetting
+// addresses that have been idle for a while.
+type addressLimiter struct {
+	limit rate.Limit
+	burst int
+
+	mu    sync.Mutex
+	byIP  map[string]*rate.Limiter
+	swept time.Time
+}
+
+func newAddressLimiter(limit rate.Limit, burst int) *addressLimiter {
+	return &addressLimiter{limit: limit, burst: burst, byIP: make(map[string]*rate.Limiter)}
+}
+
+func (l *addressLimiter) allow(addr string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	if now.Sub(l.swept) > time.Minute {
+		// A full bucket is as good as a new one: drop it.
+		for a, lim := range l.byIP {
+			if lim.TokensAt(now) >= float64(l.burst) {
+				delete(l.byIP, a)
+			}
+		}
+		l.swept = now
+	}
+	lim := l.byIP[addr]
+	if lim == nil {
+		lim = rate.NewLimiter(l.limit, l.burst)
+		l.byIP[addr] = lim
+	}
+	return lim.AllowN(now, 1)
+}

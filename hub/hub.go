@@ -1,0 +1,593 @@
+// Package hub is the live side of leitai: WebSocket sessions, one room per
+// event, stage broadcast, coalesced standings, and the HTTP API through
+// which host commands and fallback ballots arrive.
+package hub
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/google/uuid"
+
+	"leitai/voting"
+)
+
+// Config configures a Hub. Zero values take the defaults below.
+type Config struct {
+	Service *voting.Service
+	Broker  Broker
+	// HostKey guards every host action. It must not be empty.
+	HostKey string
+	Logger  *slog.Logger
+	// Instance names this process among those serving the same events.
+	Instance string
+	// StandingsInterval is the shortest time between two standings
+	// messages of one event (default 100 ms).
+	StandingsInterval time.Duration
+	// SendQueue bounds each connection's queue of frames (default 64).
+	SendQueue int
+	// WriteTimeout bounds every write to a connection (default 5 s).
+	WriteTimeout time.Duration
+	// PingInterval is how often connections are pinged (default 20 s).
+	PingInterval time.Duration
+	// OriginPatterns are the hosts allowed to open WebSockets from a
+	// browser page besides the server's own (coder/websocket patterns).
+	OriginPatterns []string
+	// VoterReadLimit and HostReadLimit bound incoming frames (defaults
+	// 4 KiB and 64 KiB); a bigger frame closes the connection (1009).
+	VoterReadLimit int64
+	HostReadLimit  int64
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+func (c *Config) setDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Instance == "" {
+		c.Instance = uuid.NewString()
+	}
+	if c.StandingsInterval <= 0 {
+		c.StandingsInterval = 100 * time.Millisecond
+	}
+	if c.SendQueue <= 0 {
+		c.SendQueue = 64
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 5 * time.Second
+	}
+	if c.PingInterval <= 0 {
+		c.PingInterval = 20 * time.Second
+	}
+	if c.VoterReadLimit <= 0 {
+		c.VoterReadLimit = 4 << 10
+	}
+	if c.HostReadLimit <= 0 {
+		c.HostReadLimit = 64 << 10
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Hub serves the live side of every event on this instance.
+type Hub struct {
+	cfg     Config
+	service *voting.Service
+	broker  Broker
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *Metrics
+
+	mu      sync.Mutex
+	rooms   map[string]*room
+	closing bool // Close has begun: no new connections
+
+	dirtyMu sync.Mutex
+	dirty   map[string]bool
+
+	ctx    context.Context // ends when the hub closes
+	cancel context.CancelFunc
+	conns  sync.WaitGroup // open WebSocket connections
+	loops  sync.WaitGroup // background loops
+}
+
+var errSlowClient = errors.New("client too slow")
+
+// New starts a hub. Close stops it.
+func New(cfg Config) (*Hub, error) {
+	cfg.setDefaults()
+	if cfg.Service == nil || cfg.Broker == nil {
+		return nil, errors.New("hub: Service and Broker are required")
+	}
+	if cfg.HostKey == "" {
+		return nil, errors.New("hub: HostKey must not be empty")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &Hub{
+		cfg: cfg, service: cfg.Service, broker: cfg.Broker, log: cfg.Logger, now: cfg.Now,
+		metrics: newMetrics(), rooms: make(map[string]*room), dirty: make(map[string]bool),
+		ctx: ctx, cancel: cancel,
+	}
+	h.loops.Add(1)
+	go h.standingsLoop()
+	return h, nil
+}
+
+// Metrics returns the hub's counters.
+func (h *Hub) Metrics() *Metrics { return h.metrics }
+
+// Close tells every client to reconnect (going away), waits for their
+// connections to end, and stops the hub.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	h.closing = true
+	var clients []*client
+	for _, r := range h.rooms {
+		r.mu.Lock()
+		for c := range r.clients {
+			clients = append(clients, c)
+		}
+		r.mu.Unlock()
+	}
+	h.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = c.conn.Close(websocket.StatusGoingAway, "server restarting; reconnect")
+		}()
+	}
+	wg.Wait()
+	h.cancel()
+	h.conns.Wait()
+	h.loops.Wait()
+}
+
+// checkHostKey compares in constant time.
+func (h *Hub) checkHostKey(key string) bool {
+	return key != "" && subtle.ConstantTimeCompare([]byte(key), []byte(h.cfg.HostKey)) == 1
+}
+
+// hostKeyFrom reads the host key from the Authorization header (Bearer),
+// the X-Host-Key header, or the "key" query parameter (for WebSockets,
+// which browsers open without custom headers).
+func hostKeyFrom(r *http.Request) string {
+	if a := r.Header.Get("Authorization"); len(a) > 7 && a[:7] == "Bearer " {
+		return a[7:]
+	}
+	if k := r.Header.Get("X-Host-Key"); k != "" {
+		return k
+	}
+	return r.URL.Query().Get("key")
+}
+
+// join adds c to the event's room (creating and loading the room if needed)
+// and queues its snapshot.
+func (h *Hub) join(ctx context.Context, event string, c *client, ballots *[]voting.CountedBallot) (*room, error) {
+	for {
+		r, err := h.room(ctx, event)
+		if err != nil {
+			return nil, err
+		}
+		r.mu.Lock()
+		if r.gone {
+			r.mu.Unlock()
+			continue
+		}
+		if !r.loaded {
+			if err := r.load(ctx); err != nil {
+				empty := len(r.clients) == 0
+				if empty {
+					r.gone = true
+				}
+				r.mu.Unlock()
+				if empty { // don't leave an empty room subscribed
+					h.dropRoom(r)
+				}
+				return nil, err
+			}
+		}
+		r.clients[c] = struct{}{}
+		if c.role == RoleVoter {
+			r.voters++
+		}
+		r.sendSnapshotLocked(c, ballots)
+		r.mu.Unlock()
+		h.metrics.connected(c.role, 1)
+		if c.role == RoleVoter {
+			h.markDirty(event) // turnout changed
+		}
+		return r, nil
+	}
+}
+
+// room returns the event's room on this instance, subscribing to the
+// broker when it is new. Subscribing happens before the room loads, so no
+// envelope falls between the loaded state and the stream.
+func (h *Hub) room(ctx context.Context, event string) (*room, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if r := h.rooms[event]; r != nil {
+		return r, nil
+	}
+	r := &room{hub: h, event: event, clients: make(map[*client]struct{})}
+	// Bounded: h.mu is held, and a broker that cannot confirm must not
+	// stall every other room of the hub.
+	sctx, cancel := context.WithTimeout(ctx, h.cfg.WriteTimeout)
+	defer cancel()
+	unsub, err := h.broker.Subscribe(sctx, event, r.deliver)
+	if err != nil {
+		return nil, voting.Wrap(voting.CodeUnavailable, err, "the live service is unavailable; try again")
+	}
+	r.unsub = unsub
+	h.rooms[event] = r
+	return r, nil
+}
+
+// leave removes c; an empty room unsubscribes and goes.
+func (h *Hub) leave(r *room, c *client) {
+	r.mu.Lock()
+	delete(r.clients, c)
+	if c.role == RoleVoter {
+		r.voters--
+	}
+	empty := len(r.clients) == 0
+	if empty {
+		r.gone = true
+	}
+	r.mu.Unlock()
+	h.metrics.connected(c.role, -1)
+	if c.role == RoleVoter {
+		h.markDirty(r.event)
+	}
+	if empty {
+		h.dropRoom(r)
+	}
+}
+
+// dropRoom forgets a room that was marked gone and unsubscribes it.
+func (h *Hub) dropRoom(r *room) {
+	h.mu.Lock()
+	if h.rooms[r.event] == r {
+		delete(h.rooms, r.event)
+	}
+	h.mu.Unlock()
+	r.unsub()
+}
+
+// kick closes a client's connection so that it reconnects to a snapshot.
+func (h *Hub) kick(c *client, reason string) {
+	go func() { _ = c.conn.Close(websocket.StatusTryAgainLater, reason) }()
+}
+
+// markDirty asks for a standings message for the event at the next tick.
+func (h *Hub) markDirty(event string) {
+	h.dirtyMu.Lock()
+	h.dirty[event] = true
+	h.dirtyMu.Unlock()
+}
+
+// standingsLoop publishes, at most once per interval per event, fresh
+// standings for the events that took ballots or changed turnout. Across
+// instances, TryLead lets one instance publish per interval; the others
+// keep the event dirty and try again at their next tick.
+func (h *Hub) standingsLoop() {
+	defer h.loops.Done()
+	t := time.NewTicker(h.cfg.StandingsInterval)
+	defer t.Stop()
+	presence := time.NewTicker(2 * time.Second)
+	defer presence.Stop()
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-presence.C:
+			h.reportPresence()
+		case <-t.C:
+			h.dirtyMu.Lock()
+			events := make([]string, 0, len(h.dirty))
+			for e := range h.dirty {
+				events = append(events, e)
+			}
+			clear(h.dirty)
+			h.dirtyMu.Unlock()
+			for _, e := range events {
+				if err := h.publishStandings(e); err != nil {
+					h.markDirty(e)
+					if !errors.Is(err, errNotLeader) {
+						h.log.Warn("publishing standings failed", "event", e, "err", err)
+					}
+				}
+			}
+		}
+	}
+}
+
+var errNotLeader = errors.New("another instance publishes this period")
+
+func (h *Hub) publishStandings(event string) error {
+	ctx, cancel := context.WithTimeout(h.ctx, h.cfg.WriteTimeout)
+	defer cancel()
+	lead, err := h.broker.TryLead(ctx, event, h.cfg.StandingsInterval)
+	if err != nil {
+		return err
+	}
+	if !lead {
+		return errNotLeader
+	}
+	sd, err := h.service.Standings(ctx, event)
+	if errors.Is(err, voting.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	voters, err := h.broker.Presence(ctx, event, h.cfg.Instance, h.localVoters(event))
+	if err != nil {
+		return err
+	}
+	_, err = h.broker.Publish(ctx, event, Envelope{Kind: KindStandings, Standings: &sd, Voters: voters})
+	return err
+}
+
+func (h *Hub) localVoters(event string) int {
+	h.mu.Lock()
+	r := h.rooms[event]
+	h.mu.Unlock()
+	if r == nil {
+		return 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.voters
+}
+
+// reportPresence tells the broker this instance's voter counts, so that the
+// instance that publishes standings can sum every instance's voters.
+func (h *Hub) reportPresence() {
+	h.mu.Lock()
+	events := make([]string, 0, len(h.rooms))
+	for e := range h.rooms {
+		events = append(events, e)
+	}
+	h.mu.Unlock()
+	for _, e := range events {
+		ctx, cancel := context.WithTimeout(h.ctx, h.cfg.WriteTimeout)
+		total, err := h.broker.Presence(ctx, e, h.cfg.Instance, h.localVoters(e))
+		cancel()
+		if err != nil {
+			continue
+		}
+		h.mu.Lock()
+		r := h.rooms[e]
+		h.mu.Unlock()
+		if r == nil {
+			continue
+		}
+		r.mu.Lock()
+		changed := r.allVoters != total
+		r.mu.Unlock()
+		if changed {
+			h.markDirty(e)
+		}
+	}
+}
+
+// publish sends an envelope about an event to every instance; failures
+// are logged, since the change itself is already stored and rooms resync.
+func (h *Hub) publish(ctx context.Context, event string, env Envelope) {
+	if _, err := h.broker.Publish(ctx, event, env); err != nil {
+		h.log.Warn("broadcast failed; clients will resync", "event", event, "kind", env.Kind, "err", err)
+	}
+}
+
+// ServeWS upgrades GET /e/{event}/ws. Query: role=voter|screen|host;
+// voters add voter=<id> and optionally panel=<id>&panelKey=<key>; hosts add
+// key=<host key>.
+func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
+	event := r.PathValue("event")
+	q := r.URL.Query()
+	role := Role(q.Get("role"))
+	if role == "" {
+		role = RoleVoter
+	}
+	ctx := r.Context()
+	ev, err := h.service.Event(ctx, event)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var voter, panel, panelKey string
+	switch role {
+	case RoleHost:
+		if !h.checkHostKey(hostKeyFrom(r)) {
+			writeError(w, voting.Errorf(voting.CodeForbidden, "the host key is missing or wrong"))
+			return
+		}
+	case RoleScreen:
+	case RoleVoter:
+		voter = q.Get("voter")
+		if !voting.ValidVoter(voter) {
+			writeError(w, voting.Errorf(voting.CodeInvalid, "connect with a voter id (voter=...)"))
+			return
+		}
+		panel, panelKey = q.Get("panel"), q.Get("panelKey")
+		if panel == "" {
+			panel = ev.Panels[0].ID
+		}
+		p, ok := ev.Panel(panel)
+		if !ok {
+			writeError(w, voting.Errorf(voting.CodeNotFound, "no such panel in this event"))
+			return
+		}
+		if p.Key != "" && subtle.ConstantTimeCompare([]byte(p.Key), []byte(panelKey)) != 1 {
+			writeError(w, voting.Errorf(voting.CodeForbidden, "the panel %q needs its key", p.Name))
+			return
+		}
+	default:
+		writeError(w, voting.Errorf(voting.CodeInvalid, "role must be voter, screen or host"))
+		return
+	}
+	var ballots *[]voting.CountedBallot
+	if role == RoleVoter {
+		bs, err := h.service.VoterBallots(ctx, event, voter)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		ballots = &bs
+	}
+
+	// Count the connection before Close can start waiting for them.
+	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		writeError(w, voting.Errorf(voting.CodeUnavailable, "the server is restarting; try again"))
+		return
+	}
+	h.conns.Add(1)
+	h.mu.Unlock()
+	defer h.conns.Done()
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.cfg.OriginPatterns})
+	if err != nil {
+		return // Accept wrote the HTTP error
+	}
+	limit := h.cfg.VoterReadLimit
+	if role == RoleHost {
+		limit = h.cfg.HostReadLimit
+	}
+	conn.SetReadLimit(limit)
+	nc := newClient(conn, role)
+	nc.voter, nc.panel, nc.key = voter, panel, panelKey
+
+	cctx, cancel := context.WithCancel(h.ctx)
+	defer cancel()
+	rm, err := h.join(cctx, event, nc, ballots)
+	if err != nil {
+		_ = conn.Close(websocket.StatusTryAgainLater, voting.ErrorMessage(err))
+		return
+	}
+	defer h.leave(rm, nc)
+
+	writerDone := make(chan error, 1)
+	go func() {
+		err := nc.writeLoop(cctx, h.cfg.WriteTimeout, h.cfg.PingInterval)
+		if errors.Is(err, errSlowClient) {
+			_ = conn.Close(websocket.StatusPolicyViolation, "too slow; reconnect for a snapshot")
+		}
+		cancel()
+		writerDone <- err
+	}()
+	err = h.readLoop(cctx, rm, nc)
+	cancel()
+	werr := <-writerDone
+	h.logClose(event, role, err, werr)
+}
+
+func (h *Hub) readLoop(ctx context.Context, rm *room, c *client) error {
+	for {
+		_, data, err := c.conn.Read(ctx)
+		if err != nil {
+			return err
+		}
+		h.handle(ctx, rm, c, data)
+	}
+}
+
+// handle answers one client message.
+func (h *Hub) handle(ctx context.Context, rm *room, c *client, data []byte) {
+	m, err := DecodeClientMessage(data)
+	if err != nil {
+		c.send(mustJSON(errorFrame{Type: "error", Error: errorBody(err)}), false, h.cfg.SendQueue)
+		return
+	}
+	switch m.Type {
+	case "ballot":
+		if c.role != RoleVoter {
+			c.send(mustJSON(ackFrame{Type: "ack", ID: clip(m.ID, 64), Error: errorBody(voting.Errorf(voting.CodeForbidden, "only voters cast ballots"))}), false, h.cfg.SendQueue)
+			return
+		}
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		rec, err := h.cast(cctx, m.Ballot(rm.event, c.voter, c.panel), c.key)
+		cancel()
+		ack := ackFrame{Type: "ack", ID: clip(m.ID, 64), OK: err == nil}
+		if err != nil {
+			ack.Error = errorBody(err)
+		} else {
+			ack.Receipt = &rec
+		}
+		c.send(mustJSON(ack), false, h.cfg.SendQueue)
+	case "resync":
+		var ballots *[]voting.CountedBallot
+		if c.role == RoleVoter {
+			bs, err := h.service.VoterBallots(ctx, rm.event, c.voter)
+			if err == nil {
+				ballots = &bs
+			}
+		}
+		rm.mu.Lock()
+		if !rm.loaded {
+			// Deleted, or a resync failed: try to load; if the event
+			// cannot be loaded, the client reconnects and learns why.
+			if err := rm.load(ctx); err != nil {
+				rm.mu.Unlock()
+				h.kick(c, "could not resynchronise")
+				return
+			}
+		}
+		rm.sendSnapshotLocked(c, ballots)
+		rm.mu.Unlock()
+	}
+}
+
+// cast records a ballot and schedules a standings message.
+func (h *Hub) cast(ctx context.Context, b voting.Ballot, panelKey string) (voting.Receipt, error) {
+	start := h.now()
+	rec, err := h.service.Cast(ctx, b, panelKey)
+	h.metrics.observeBallot(h.now().Sub(start), err)
+	if err == nil {
+		h.markDirty(b.Event)
+	}
+	return rec, err
+}
+
+func (h *Hub) logClose(event string, role Role, readErr, writeErr error) {
+	for _, err := range []error{readErr, writeErr} {
+		if err == nil || errors.Is(err, context.Canceled) {
+			continue
+		}
+		switch websocket.CloseStatus(err) {
+		case websocket.StatusNormalClosure, websocket.StatusGoingAway, websocket.StatusNoStatusRcvd:
+			continue
+		case websocket.StatusMessageTooBig:
+			h.log.Info("closed a connection that sent an oversized frame", "event", event, "role", role)
+			return
+		}
+		if errors.Is(err, errSlowClient) {
+			h.log.Info("closed a slow connection", "event", event, "role", role)
+			return
+		}
+		h.log.Debug("connection ended", "event", event, "role", role, "err", err)
+		return
+	}
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// String describes the hub for logs.
+func (h *Hub) String() string { return fmt.Sprintf("hub %s", h.cfg.Instance) }

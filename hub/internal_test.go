@@ -1,0 +1,272 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"leitai/voting"
+	"leitai/voting/embedded"
+)
+
+// queued returns the frames queued for c, as strings.
+func queued(c *client) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, len(c.queue))
+	for i, f := range c.queue {
+		out[i] = string(f)
+	}
+	return out
+}
+
+// TestClientQueue: a newer standings frame replaces a queued older one
+// (latest wins) and takes its place after anything queued meanwhile, so
+// frames keep the order of their sequence numbers; a full queue marks the
+// client slow and takes nothing more.
+func TestClientQueue(t *testing.T) {
+	c := newClient(nil, RoleScreen)
+	send := func(f string, standings bool) (bool, bool) { return c.send([]byte(f), standings, 4) }
+
+	send("stage1", false)
+	send("board1", true)
+	if dropped, _ := send("board2", true); !dropped {
+		t.Error("a second standings frame did not replace the first")
+	}
+	if got := strings.Join(queued(c), " "); got != "stage1 board2" {
+		t.Errorf("queue %q, want %q", got, "stage1 board2")
+	}
+	send("stage2", false)
+	send("board3", true) // replaces board2, but must come after stage2
+	if got := strings.Join(queued(c), " "); got != "stage1 stage2 board3" {
+		t.Errorf("queue %q, want %q (a standings frame must not overtake a newer stage frame)", got, "stage1 stage2 board3")
+	}
+
+	frames, slow := c.take()
+	if slow || len(frames) != 3 {
+		t.Fatalf("take = %d frames, slow %v", len(frames), slow)
+	}
+	// After a take, a standings frame is queued anew, not replaced.
+	if dropped, _ := send("board4", true); dropped {
+		t.Error("a standings frame replaced one already taken by the writer")
+	}
+	send("s5", false)
+	send("s6", false)
+	send("s7", false)
+	if _, slowNow := send("s8", false); !slowNow {
+		t.Error("the fifth frame in a queue of 4 did not mark the client slow")
+	}
+	if _, slowNow := send("s9", false); slowNow {
+		t.Error("slow was reported twice")
+	}
+	if _, slow := c.take(); !slow {
+		t.Error("take did not report the client slow")
+	}
+	select {
+	case <-c.notify:
+	default:
+		t.Error("the writer was not notified")
+	}
+}
+
+// testHub is a hub over an embedded store and a memory broker, without an
+// HTTP server: clients are fakes without sockets.
+func testHub(t testing.TB, cfg Config) (*Hub, *voting.Service, *MemoryBroker) {
+	t.Helper()
+	st, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	br := NewMemoryBroker()
+	svc := voting.NewService(st, nil)
+	cfg.Service, cfg.Broker, cfg.HostKey = svc, br, "k"
+	h, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	return h, svc, br
+}
+
+func testEvent(id string, n int) voting.Event {
+	ev := voting.Event{ID: id, Title: "擂台 " + id, Rules: voting.Rules{Min: 60, Max: 100, Step: 0.5, Decimals: 2}}
+	for i := range n {
+		ev.Contestants = append(ev.Contestants, voting.Contestant{ID: fmt.Sprintf("c%d", i+1), Name: fmt.Sprintf("单位%d", i+1)})
+	}
+	return ev
+}
+
+type frameHead struct {
+	Type  string        `json:"type"`
+	Seq   int64         `json:"seq"`
+	Stage *voting.Stage `json:"stage"`
+}
+
+func heads(t testing.TB, c *client) []frameHead {
+	t.Helper()
+	frames, _ := c.take()
+	out := make([]frameHead, len(frames))
+	for i, f := range frames {
+		if err := json.Unmarshal(f, &out[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// TestRoomDeliver: in-order envelopes are fanned out; stale ones are
+// ignored; a gap in the numbers (a lost bumping envelope, seen on a
+// bumping or a standings envelope) or a KindResync reloads the room from
+// the store and sends every client a snapshot.
+func TestRoomDeliver(t *testing.T) {
+	h, svc, br := testHub(t, Config{StandingsInterval: time.Hour})
+	ctx := context.Background()
+	if _, err := svc.CreateEvent(ctx, testEvent("gap", 3)); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(nil, RoleScreen)
+	r, err := h.join(ctx, "gap", c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.leave(r, c)
+	if hs := heads(t, c); len(hs) != 1 || hs[0].Type != "snapshot" || hs[0].Seq != 0 {
+		t.Fatalf("join queued %+v", hs)
+	}
+
+	stage := func(v int64) *voting.Stage {
+		return &voting.Stage{Phase: voting.PhasePresenting, Current: "c1", Version: v, RankingVisible: true}
+	}
+	// In order.
+	if _, err := br.Publish(ctx, "gap", Envelope{Kind: KindStage, Stage: stage(2)}); err != nil {
+		t.Fatal(err)
+	}
+	hs := heads(t, c)
+	if len(hs) < 1 || hs[0].Type != "stage" || hs[0].Seq != 1 || hs[0].Stage.Version != 2 {
+		t.Fatalf("in-order stage queued %+v", hs)
+	}
+	// Stale (already reflected): ignored.
+	r.deliver(Delivery{Event: "gap", Seq: 1, Envelope: Envelope{Kind: KindStage, Stage: stage(2)}})
+	if hs := heads(t, c); len(hs) != 0 {
+		t.Fatalf("a stale envelope queued %+v", hs)
+	}
+	resyncs := func() float64 { return readCounter(t, h, "leitai_resyncs_total") }
+
+	// A stage change that the store has but whose envelope was lost (seq 2),
+	// then envelope 3 arrives: the room reloads and sends a snapshot with
+	// the stored stage.
+	st, err := svc.Command(ctx, "gap", voting.Command{Action: voting.ActionNext})
+	if err != nil {
+		t.Fatal(err)
+	}
+	br.seqMu.Lock()
+	br.seq["gap"] = 3 // 2 was lost, 3 is the one delivered below
+	br.seqMu.Unlock()
+	r.deliver(Delivery{Event: "gap", Seq: 3, Envelope: Envelope{Kind: KindStage, Stage: stage(99)}})
+	hs = heads(t, c)
+	if len(hs) != 1 || hs[0].Type != "snapshot" || hs[0].Seq != 3 || hs[0].Stage.Version != st.Version {
+		t.Fatalf("after a gap queued %+v, want one snapshot at seq 3 with stage version %d", hs, st.Version)
+	}
+	if n := resyncs(); n != 1 {
+		t.Errorf("resyncs = %v, want 1", n)
+	}
+
+	// A standings envelope numbered above the room's: a bumping envelope was
+	// lost before it.
+	st, err = svc.Command(ctx, "gap", voting.Command{Action: voting.ActionNext})
+	if err != nil {
+		t.Fatal(err)
+	}
+	br.seqMu.Lock()
+	br.seq["gap"] = 4
+	br.seqMu.Unlock()
+	r.deliver(Delivery{Event: "gap", Seq: 4, Envelope: Envelope{Kind: KindStandings, Standings: &voting.Standings{}}})
+	hs = heads(t, c)
+	if len(hs) != 1 || hs[0].Type != "snapshot" || hs[0].Seq != 4 || hs[0].Stage.Version != st.Version {
+		t.Fatalf("after a gap seen on standings queued %+v, want one snapshot at seq 4 with stage version %d", hs, st.Version)
+	}
+
+	// KindResync: the broker may have lost envelopes.
+	r.deliver(Delivery{Event: "gap", Envelope: Envelope{Kind: KindResync}})
+	if hs := heads(t, c); len(hs) != 1 || hs[0].Type != "snapshot" || hs[0].Seq != 4 {
+		t.Fatalf("after KindResync queued %+v", hs)
+	}
+	if n := resyncs(); n != 3 {
+		t.Errorf("resyncs = %v, want 3", n)
+	}
+
+	// A stage envelope with an older version than the room has (two hosts'
+	// commands published out of order) keeps the newer stage but still
+	// takes its number, so that clients see no gap.
+	r.deliver(Delivery{Event: "gap", Seq: 5, Envelope: Envelope{Kind: KindStage, Stage: stage(2)}})
+	hs = heads(t, c)
+	if len(hs) < 1 || hs[0].Type != "stage" || hs[0].Seq != 5 || hs[0].Stage.Version != st.Version {
+		t.Fatalf("an older stage queued %+v, want a stage message at seq 5 with version %d", hs, st.Version)
+	}
+}
+
+func readCounter(t testing.TB, h *Hub, name string) float64 {
+	t.Helper()
+	mfs, err := h.metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
+}
+
+// TestJoinLoadFailure: a room that cannot load (the store lost the event)
+// does not stay behind subscribed.
+func TestJoinLoadFailure(t *testing.T) {
+	h, svc, br := testHub(t, Config{StandingsInterval: time.Hour})
+	ctx := context.Background()
+	if _, err := svc.CreateEvent(ctx, testEvent("flaky", 2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Store().DeleteEvent(ctx, "flaky"); err != nil { // behind the service's back
+		t.Fatal(err)
+	}
+	c := newClient(nil, RoleVoter)
+	if _, err := h.join(ctx, "flaky", c, nil); err == nil {
+		t.Fatal("join of a deleted event succeeded")
+	}
+	h.mu.Lock()
+	rooms := len(h.rooms)
+	h.mu.Unlock()
+	br.mu.Lock()
+	subs := len(br.subs)
+	br.mu.Unlock()
+	if rooms != 0 || subs != 0 {
+		t.Errorf("after a failed join: %d rooms, %d subscribed events; want none", rooms, subs)
+	}
+}
+
+// TestWriteErrorRetryAfter: unavailable answers carry Retry-After.
+func TestWriteErrorRetryAfter(t *testing.T) {
+	for code, retry := range map[voting.Code]string{voting.CodeUnavailable: "1", voting.CodeClosed: "", voting.CodeInternal: ""} {
+		w := httptest.NewRecorder()
+		writeError(w, voting.Errorf(code, "x"))
+		if got := w.Header().Get("Retry-After"); got != retry {
+			t.Errorf("%s: Retry-After %q, want %q", code, got, retry)
+		}
+		if w.Code != HTTPStatus(code) {
+			t.Errorf("%s: status %d", code, w.Code)
+		}
+	}
+	// Errors that are not *voting.Error say nothing of their insides.
+	w := httptest.NewRecorder()
+	writeError(w, fmt.Errorf("dial tcp 10.0.0.1:6379: secret detail"))
+	if w.Code != 500 || strings.Contains(w.Body.String(), "secret") || !strings.Contains(w.Body.String(), `"code":"internal"`) {
+		t.Errorf("internal error answered %d %s", w.Code, w.Body.String())
+	}
+}

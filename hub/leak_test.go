@@ -1,0 +1,84 @@
+package hub_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"leitai/voting"
+)
+
+// TestNoLeaksAfterCycles: 1,000 connections open, get their snapshot (some
+// cast a ballot) and close, in batches of 50 at once; then every
+// connection has left its room, and once the hub, server and store are
+// closed no goroutine is left behind.
+func TestNoLeaksAfterCycles(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	t.Run("cycles", func(t *testing.T) {
+		e := newEmbeddedEnv(t, envOptions{})
+		votingOn(e, "leak")
+		e.createEvent(testEvent("leak2", 2))
+		const cycles, batch = 1000, 50
+		for b := range cycles / batch {
+			var wg sync.WaitGroup
+			for i := range batch {
+				n := b*batch + i
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					event, query := "leak", voterQuery(fmt.Sprintf("v%d", n%300))
+					switch n % 10 {
+					case 0:
+						query = "role=screen"
+					case 1:
+						query = "role=host&key=" + hostKey
+					case 2:
+						event = "leak2"
+					}
+					c, _, err := e.tryDial(event, dialOptions{query: query})
+					if err != nil {
+						t.Errorf("dial %d: %v", n, err)
+						return
+					}
+					c.waitSnapshot()
+					if n%10 == 5 {
+						ack := c.ballot(newID(), "c1", 80)
+						if !ack.OK {
+							t.Errorf("ballot %d: %s", n, ack.raw)
+						}
+					}
+					if n%2 == 0 {
+						c.close() // a close handshake
+					} else {
+						c.closeAll() // the connection just drops
+					}
+				}()
+			}
+			wg.Wait()
+			if t.Failed() {
+				return
+			}
+		}
+		waitMetric(t, e.Hub, "leitai_connections", func(v float64) bool { return v == 0 })
+		if sd := e.standings("leak"); sd.Ballots != len(votersCast(cycles)) {
+			t.Errorf("standings count %d ballots, want %d", sd.Ballots, len(votersCast(cycles)))
+		}
+		st := e.command("leak", voting.Command{Action: voting.ActionClose})
+		if st.Phase != voting.PhaseClosed {
+			t.Errorf("stage %+v", st)
+		}
+	})
+}
+
+// votersCast is the set of voters that cast in TestNoLeaksAfterCycles.
+func votersCast(cycles int) map[int]bool {
+	m := map[int]bool{}
+	for n := range cycles {
+		if n%10 == 5 {
+			m[n%300] = true
+		}
+	}
+	return m
+}

@@ -1,0 +1,199 @@
+package hub
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"leitai/voting"
+)
+
+// Role is what a WebSocket client is: it decides which frames it gets.
+type Role string
+
+const (
+	RoleVoter  Role = "voter"
+	RoleScreen Role = "screen"
+	RoleHost   Role = "host"
+)
+
+// Turnout is how many voters are connected and how many have voted for the
+// contestant on stage.
+type Turnout struct {
+	Voters     int    `json:"voters"`
+	Contestant string `json:"contestant,omitempty"`
+	Voted      int    `json:"voted"`
+}
+
+// RankingRow is what a voter's phone may see of the ranking.
+type RankingRow struct {
+	Contestant string  `json:"contestant"`
+	Final      float64 `json:"final"`
+	Rank       int     `json:"rank"`
+}
+
+// ErrorBody is the error object of the protocol and the HTTP API.
+type ErrorBody struct {
+	Code    voting.Code `json:"code"`
+	Message string      `json:"message"`
+}
+
+func errorBody(err error) *ErrorBody {
+	return &ErrorBody{Code: voting.ErrorCode(err), Message: voting.ErrorMessage(err)}
+}
+
+// Outgoing frames. Each has "type" and, for event messages, "seq".
+type (
+	snapshotFrame struct {
+		Type      string                  `json:"type"` // "snapshot"
+		Seq       int64                   `json:"seq"`
+		Role      Role                    `json:"role"`
+		Now       int64                   `json:"now"`
+		Event     voting.Event            `json:"event"`
+		Stage     voting.Stage            `json:"stage"`
+		Standings *voting.Standings       `json:"standings,omitempty"`
+		Ranking   []RankingRow            `json:"ranking,omitempty"`
+		Turnout   Turnout                 `json:"turnout"`
+		Ballots   *[]voting.CountedBallot `json:"ballots,omitempty"`
+		Voter     string                  `json:"voter,omitempty"`
+		Panel     string                  `json:"panel,omitempty"`
+	}
+	stageFrame struct {
+		Type  string       `json:"type"` // "stage"
+		Seq   int64        `json:"seq"`
+		Now   int64        `json:"now"`
+		Stage voting.Stage `json:"stage"`
+	}
+	eventFrame struct {
+		Type  string       `json:"type"` // "event"
+		Seq   int64        `json:"seq"`
+		Event voting.Event `json:"event"`
+	}
+	standingsFrame struct {
+		Type      string            `json:"type"` // "standings"
+		Seq       int64             `json:"seq"`
+		Turnout   Turnout           `json:"turnout"`
+		Standings *voting.Standings `json:"standings,omitempty"`
+		Ranking   []RankingRow      `json:"ranking,omitempty"`
+	}
+	resetFrame struct {
+		Type       string `json:"type"` // "reset"
+		Seq        int64  `json:"seq"`
+		Contestant string `json:"contestant"`
+	}
+	deletedFrame struct {
+		Type string `json:"type"` // "deleted"
+		Seq  int64  `json:"seq"`
+	}
+	ackFrame struct {
+		Type    string          `json:"type"` // "ack"
+		ID      string          `json:"id"`
+		OK      bool            `json:"ok"`
+		Receipt *voting.Receipt `json:"receipt,omitempty"`
+		Error   *ErrorBody      `json:"error,omitempty"`
+	}
+	errorFrame struct {
+		Type  string     `json:"type"` // "error"
+		Error *ErrorBody `json:"error"`
+	}
+)
+
+// Incoming frames from clients.
+
+// ClientMessage is any message a client sends. Type selects the fields that
+// matter: "ballot" (ID, Contestant, Score or Scores) or "resync".
+type ClientMessage struct {
+	Type       string             `json:"type"`
+	ID         string             `json:"id,omitempty"`
+	Contestant string             `json:"contestant,omitempty"`
+	Score      *float64           `json:"score,omitempty"`
+	Scores     map[string]float64 `json:"scores,omitempty"`
+}
+
+// DecodeClientMessage parses one frame from a client. It refuses unknown
+// fields, trailing data and unknown types, with a message a person can read.
+func DecodeClientMessage(data []byte) (ClientMessage, error) {
+	var m ClientMessage
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return ClientMessage{}, voting.Errorf(voting.CodeInvalid, "malformed message: %s", jsonProblem(err))
+	}
+	if dec.More() {
+		return ClientMessage{}, voting.Errorf(voting.CodeInvalid, "malformed message: one JSON object per frame")
+	}
+	switch m.Type {
+	case "ballot":
+		if m.ID == "" || m.Contestant == "" {
+			return ClientMessage{}, voting.Errorf(voting.CodeInvalid, "a ballot needs an id and a contestant")
+		}
+		if m.Score == nil && len(m.Scores) == 0 {
+			return ClientMessage{}, voting.Errorf(voting.CodeInvalid, "a ballot needs a score or scores")
+		}
+		if m.Score != nil && (math.IsNaN(*m.Score) || math.IsInf(*m.Score, 0)) {
+			return ClientMessage{}, voting.Errorf(voting.CodeInvalid, "score is not a number")
+		}
+	case "resync":
+	case "":
+		return ClientMessage{}, voting.Errorf(voting.CodeInvalid, "message has no type")
+	default:
+		return ClientMessage{}, voting.Errorf(voting.CodeInvalid, "unknown message type %q", clipRunes(m.Type, 30))
+	}
+	return m, nil
+}
+
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("not valid JSON at byte %d", se.Offset)
+	case errors.As(err, &te):
+		if te.Field == "" {
+			return "expected a JSON object"
+		}
+		return fmt.Sprintf("field %q has the wrong type", clipRunes(te.Field, 40))
+	}
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	if f, ok := strings.CutPrefix(msg, "unknown field "); ok {
+		if name, uerr := strconv.Unquote(f); uerr == nil {
+			return fmt.Sprintf("unknown field %q", clipRunes(name, 40))
+		}
+	}
+	return clipRunes(msg, 80)
+}
+
+// clipRunes shortens s to at most n runes of valid UTF-8 for a message
+// (the input came from a client and may be anything).
+func clipRunes(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	for i := range s {
+		if n == 0 {
+			return s[:i] + "…"
+		}
+		n--
+	}
+	return s
+}
+
+// Ballot turns a ballot message from a voter connection into a domain ballot.
+func (m *ClientMessage) Ballot(event, voter, panel string) voting.Ballot {
+	b := voting.Ballot{ID: m.ID, Event: event, Voter: voter, Contestant: m.Contestant, Panel: panel, Scores: m.Scores}
+	if m.Score != nil {
+		b.Score = *m.Score
+	}
+	return b
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only our own frame types are encoded here; failure is a bug.
+		panic(fmt.Sprintf("hub: encode %T: %v", v, err))
+	}
+	return b
+}

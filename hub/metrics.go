@@ -1,0 +1,78 @@
+package hub
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"leitai/voting"
+)
+
+// Metrics are the hub's Prometheus metrics. They live in their own
+// registry (no global state); Registry serves them on /metrics.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	connections *prometheus.GaugeVec
+	ballots     *prometheus.CounterVec
+	ballotTime  prometheus.Histogram
+	fanoutTime  prometheus.Histogram
+	replaced    prometheus.Counter
+	slowClosed  prometheus.Counter
+	resyncs     prometheus.Counter
+}
+
+func newMetrics() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		connections: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "leitai_connections", Help: "Open WebSocket connections by role.",
+		}, []string{"role"}),
+		ballots: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leitai_ballots_total", Help: "Ballots answered, by result: accepted, or the refusal code.",
+		}, []string{"result"}),
+		ballotTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "leitai_ballot_store_seconds", Help: "Time to validate and durably store a ballot.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+		}),
+		fanoutTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "leitai_fanout_seconds", Help: "Time to queue one message for every client of a room on this instance.",
+			Buckets: prometheus.ExponentialBuckets(0.00001, 2, 18),
+		}),
+		replaced: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "leitai_queue_replaced_total", Help: "Queued standings frames replaced by newer ones before they were written.",
+		}),
+		slowClosed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "leitai_slow_clients_closed_total", Help: "Connections closed because their send queue overflowed.",
+		}),
+		resyncs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "leitai_resyncs_total", Help: "Rooms reloaded from the store after the broker may have lost messages.",
+		}),
+	}
+	m.Registry.MustRegister(m.connections, m.ballots, m.ballotTime, m.fanoutTime, m.replaced, m.slowClosed, m.resyncs,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, r := range []Role{RoleVoter, RoleScreen, RoleHost} {
+		m.connections.WithLabelValues(string(r))
+	}
+	return m
+}
+
+func (m *Metrics) connected(role Role, delta float64) {
+	m.connections.WithLabelValues(string(role)).Add(delta)
+}
+
+func (m *Metrics) observeBallot(d time.Duration, err error) {
+	m.ballotTime.Observe(d.Seconds())
+	result := "accepted"
+	if err != nil {
+		result = string(voting.ErrorCode(err))
+	}
+	m.ballots.WithLabelValues(result).Inc()
+}
+
+func (m *Metrics) observeFanout(d time.Duration, clients int) {
+	if clients > 0 {
+		m.fanoutTime.Observe(d.Seconds())
+	}
+}

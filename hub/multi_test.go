@@ -1,0 +1,209 @@
+package hub_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"leitai/hub"
+	"leitai/voting"
+	"leitai/voting/redistest"
+)
+
+// flushRedis empties a shared Redis for a test (a private one starts empty).
+func flushRedis(t testing.TB, srv *redistest.Server) {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer c.Close()
+	if err := c.FlushAll(testContext(t)).Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTwoInstances: two hubs on one Redis, each with its own store client,
+// broker and HTTP server. Ballots on A move the screen on B; host commands
+// on B reach voters on A; both screens converge to the same standings
+// (exactly voting.Tally of the acknowledged ballots), stage and turnout
+// (voters on both instances, summed).
+func TestTwoInstances(t *testing.T) {
+	srv := redistest.MustStart(t, redistest.Options{})
+	flushRedis(t, srv)
+	cfg := hub.Config{StandingsInterval: 50 * time.Millisecond}
+	a := newRedisEnv(t, srv, envOptions{cfg: cfg})
+	b := newRedisEnv(t, srv, envOptions{cfg: cfg})
+	ev := b.createEvent(testEvent("duo", 3))
+
+	screenA, screenB := a.dial("duo", "role=screen"), b.dial("duo", "role=screen")
+	hostA := a.dial("duo", "role=host&key="+hostKey)
+	const perInstance = 6
+	var votersA, votersB []*wsClient
+	for i := range perInstance {
+		votersA = append(votersA, a.dial("duo", voterQuery(fmt.Sprintf("a-%d", i))))
+		votersB = append(votersB, b.dial("duo", voterQuery(fmt.Sprintf("b-%d", i))))
+	}
+	all := append([]*wsClient{screenA, screenB, hostA}, append(votersA, votersB...)...)
+	for _, c := range all {
+		c.waitSnapshot()
+	}
+
+	// Host commands on B reach everyone, on A too.
+	b.command("duo", voting.Command{Action: voting.ActionNext})
+	st := b.command("duo", voting.Command{Action: voting.ActionOpen})
+	for _, c := range all {
+		c.waitStage("voting on c1 (from B)", func(s voting.Stage) bool { return s.Version == st.Version && s.Phase == voting.PhaseVoting })
+	}
+
+	// Ballots on A move the screen on B.
+	var mu sync.Mutex
+	var cast []voting.CountedBallot
+	castOn := func(voters []*wsClient, prefix string, contestant string, salt int) {
+		var wg sync.WaitGroup
+		for i, v := range voters {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				id, score := newID(), scoreFor(i, salt)
+				ack := v.ballot(id, contestant, score)
+				wantAccepted(t, ack, contestant, score, false)
+				mu.Lock()
+				cast = append(cast, voting.CountedBallot{Ballot: voting.Ballot{ID: id, Event: "duo", Voter: fmt.Sprintf("%s-%d", prefix, i), Contestant: contestant, Panel: "audience", Score: score}, Units: int64(score * voting.ScoreUnits)})
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+	}
+	castOn(votersA, "a", "c1", 0)
+	want := voting.Tally(&ev, cast)
+	screenB.waitFor("A's ballots on B's screen", func(f []msg) bool {
+		v := viewOf(f)
+		return v.standings != nil && jsonEqual(t, *v.standings, want)
+	})
+	castOn(votersB, "b", "c1", 3)
+
+	// Host command on B: the next contestant; voters on A vote for it.
+	st = b.command("duo", voting.Command{Action: voting.ActionNext})
+	for _, c := range votersA {
+		c.waitStage("c2 (from B)", func(s voting.Stage) bool { return s.Version == st.Version })
+	}
+	wantRefused(t, votersA[0].ballot(newID(), "c1", 80), voting.CodeClosed)
+	st = a.command("duo", voting.Command{Action: voting.ActionOpen})
+	for _, c := range votersB {
+		c.waitStage("voting on c2 (from A)", func(s voting.Stage) bool { return s.Version == st.Version })
+	}
+	castOn(votersB[:3], "b", "c2", 5)
+
+	// Both instances converge: same standings, stage and turnout.
+	want = voting.Tally(&ev, cast)
+	wantTurnout := hub.Turnout{Voters: 2 * perInstance, Contestant: "c2", Voted: 3}
+	for _, c := range []*wsClient{screenA, screenB, hostA} {
+		c.waitFor("the same standings everywhere", func(f []msg) bool {
+			v := viewOf(f)
+			return v.standings != nil && jsonEqual(t, *v.standings, want) && v.stage.Version == st.Version && v.turnout == wantTurnout
+		})
+	}
+	for _, e := range []*env{a, b} {
+		if got := e.standings("duo"); !jsonEqual(t, got, want) {
+			t.Errorf("GET standings = %+v, want %+v", got, want)
+		}
+	}
+	// One Redis subscription per event per instance, however many clients.
+	if n := pubsubNumsub(t, srv, "duo"); n != 2 {
+		t.Errorf("%d subscriptions to the event's channel, want 2 (one per instance)", n)
+	}
+
+	// A voter on B leaves: turnout falls on A's screen too (presence).
+	votersB[5].close()
+	wantTurnout.Voters--
+	screenA.waitFor("turnout after a voter on B left", func(f []msg) bool { return viewOf(f).turnout == wantTurnout })
+}
+
+func pubsubNumsub(t testing.TB, srv *redistest.Server, event string) int64 {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer c.Close()
+	ch := "leitai:{" + event + "}:bus"
+	m, err := c.PubSubNumSub(testContext(t), ch).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m[ch]
+}
+
+// TestPubSubLost: Redis drops every pub/sub connection; the instances
+// resubscribe and resynchronise their rooms, and a stage change made meanwhile
+// and one made after reach every client: the clients converge to the
+// latest stage and standings.
+func TestPubSubLost(t *testing.T) {
+	srv := redistest.MustStart(t, redistest.Options{})
+	srv.RequirePrivate()
+	cfg := hub.Config{StandingsInterval: 50 * time.Millisecond}
+	a := newRedisEnv(t, srv, envOptions{cfg: cfg})
+	b := newRedisEnv(t, srv, envOptions{cfg: cfg})
+	b.createEvent(testEvent("lost", 3))
+	clients := []*wsClient{a.dial("lost", "role=screen"), a.dial("lost", voterQuery("va")), b.dial("lost", "role=screen"), b.dial("lost", voterQuery("vb"))}
+	for _, c := range clients {
+		c.waitSnapshot()
+	}
+	st := a.command("lost", voting.Command{Action: voting.ActionNext})
+	for _, c := range clients {
+		c.waitStage("c1", func(s voting.Stage) bool { return s.Version == st.Version })
+	}
+
+	reply, err := srv.Do("CLIENT", "KILL", "TYPE", "pubsub")
+	if err != nil || !strings.HasPrefix(reply, ":") || reply == ":0" {
+		t.Fatalf("CLIENT KILL TYPE pubsub = %q, %v", reply, err)
+	}
+	// Changes right away, while the brokers may still be reconnecting:
+	// their envelopes may be lost; the resync must make up for them.
+	b.command("lost", voting.Command{Action: voting.ActionOpen})
+	_ = clients[3].ballot(newID(), "c1", 99) // may race the open; counts or not
+	st = a.command("lost", voting.Command{Action: voting.ActionCountdown, Seconds: 600})
+
+	for _, e := range []*env{a, b} {
+		waitMetric(t, e.Hub, "leitai_resyncs_total", func(v float64) bool { return v >= 1 })
+	}
+	want := a.standings("lost")
+	for _, c := range clients {
+		c.waitStage("the stage after the loss", func(s voting.Stage) bool { return s == st })
+	}
+	for _, c := range []*wsClient{clients[0], clients[2]} {
+		c.waitFor("the standings after the loss", func(f []msg) bool {
+			v := viewOf(f)
+			return v.standings != nil && jsonEqual(t, *v.standings, want)
+		})
+	}
+
+	// Resubscribed: later changes arrive as plain messages.
+	st = b.command("lost", voting.Command{Action: voting.ActionClose})
+	for _, c := range clients {
+		c.waitFor("a stage message after recovery", func(f []msg) bool {
+			m, ok := last(f, "stage")
+			return ok && *m.Stage == st
+		})
+	}
+}
+
+// TestRedisBallotsAckedAfterStore: on Redis, an acknowledged ballot is in the
+// store (read back through another instance's store).
+func TestRedisBallotsAckedAfterStore(t *testing.T) {
+	srv := redistest.MustStart(t, redistest.Options{})
+	flushRedis(t, srv)
+	a := newRedisEnv(t, srv, envOptions{})
+	b := newRedisEnv(t, srv, envOptions{})
+	votingOn(a, "acked")
+	v := a.dial("acked", voterQuery("v1"))
+	v.waitSnapshot()
+	id := newID()
+	wantAccepted(t, v.ballot(id, "c1", 71.5), "c1", 71.5, false)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	live, err := b.Svc.VoterBallots(ctx, "acked", "v1")
+	if err != nil || len(live) != 1 || live[0].ID != id {
+		t.Fatalf("B's store has %+v, %v", live, err)
+	}
+}

@@ -1,0 +1,237 @@
+package hub
+
+import (
+	"context"
+	"sync"
+
+	"leitai/voting"
+)
+
+// A room holds the clients of one event on this instance and the latest
+// state of the event as the broker delivered it, so that a snapshot for a
+// (re)connecting client costs no store read.
+type room struct {
+	hub   *Hub
+	event string
+
+	mu        sync.Mutex
+	clients   map[*client]struct{}
+	voters    int // connected voter clients on this instance
+	loaded    bool
+	seq       int64
+	ev        voting.Event // public copy
+	stage     voting.Stage
+	standings voting.Standings
+	allVoters int // connected voters on all instances, from the last standings
+	frames    roomFrames
+	unsub     func()
+	gone      bool // deleted, or closed because empty
+}
+
+// roomFrames are the latest standings frames per audience, kept to send to
+// new clients and to resend when visibility changes.
+type roomFrames struct{ host, screen, voter []byte }
+
+// load reads the event's state from the store. It runs with r.mu held, on
+// room creation and whenever the broker may have lost messages.
+func (r *room) load(ctx context.Context) error {
+	seq, err := r.hub.broker.Seq(ctx, r.event)
+	if err != nil {
+		return err
+	}
+	r.hub.service.Forget(r.event)
+	ev, err := r.hub.service.Event(ctx, r.event)
+	if err != nil {
+		return err
+	}
+	st, err := r.hub.service.Stage(ctx, r.event)
+	if err != nil {
+		return err
+	}
+	sd, err := r.hub.service.Standings(ctx, r.event)
+	if err != nil {
+		return err
+	}
+	r.seq, r.ev, r.stage, r.standings, r.loaded = seq, ev.Public(), st, sd, true
+	r.rebuildStandingsFrames()
+	return nil
+}
+
+// deliver applies one envelope from the broker and fans it out.
+func (r *room) deliver(d Delivery) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.gone || !r.loaded {
+		return
+	}
+	// A gap: a bumping envelope was lost, seen on the next bumping one or
+	// on a standings envelope, which carries the number of the last bump.
+	if d.Kind == KindResync || (d.Bumps() && d.Seq > r.seq+1) || (!d.Bumps() && d.Seq > r.seq) {
+		r.resyncLocked()
+		return
+	}
+	if d.Bumps() && d.Seq <= r.seq {
+		return // already reflected in a snapshot taken after it
+	}
+	r.seq = d.Seq
+	switch d.Kind {
+	case KindStage:
+		prev := r.stage
+		// Two commands may be published in the other order than they were
+		// stored: keep the newer stage, but send it with this number so
+		// that clients see no gap.
+		if d.Stage.Version >= r.stage.Version {
+			r.stage = *d.Stage
+		}
+		r.broadcast(mustJSON(stageFrame{Type: "stage", Seq: r.seq, Now: r.hub.now().UnixMilli(), Stage: r.stage}), nil, false)
+		// The audience's view of the standings depends on the stage.
+		if prev.RankingVisible != r.stage.RankingVisible || prev.Phase != r.stage.Phase ||
+			prev.Current != r.stage.Current || prev.Revealed != r.stage.Revealed {
+			r.rebuildStandingsFrames()
+			r.broadcastStandings()
+		}
+	case KindEvent:
+		r.ev = d.Envelope.Event.Public()
+		r.hub.service.Forget(r.event)
+		r.broadcast(mustJSON(eventFrame{Type: "event", Seq: r.seq, Event: r.ev}), nil, false)
+	case KindStandings:
+		r.standings = *d.Standings
+		r.allVoters = d.Voters
+		r.rebuildStandingsFrames()
+		r.broadcastStandings()
+	case KindReset:
+		r.broadcast(mustJSON(resetFrame{Type: "reset", Seq: r.seq, Contestant: d.Contestant}), nil, false)
+	case KindDeleted:
+		r.broadcast(mustJSON(deletedFrame{Type: "deleted", Seq: r.seq}), nil, false)
+		r.hub.service.Forget(r.event)
+		// The state is gone with the event: whoever joins next (the event
+		// may be created again) loads afresh.
+		r.loaded = false
+	}
+}
+
+// resyncLocked reloads the state and sends every client a fresh snapshot.
+func (r *room) resyncLocked() {
+	ctx, cancel := context.WithTimeout(context.Background(), r.hub.cfg.WriteTimeout)
+	defer cancel()
+	if err := r.load(ctx); err != nil {
+		r.hub.log.Warn("resync failed; clients will resync when they reconnect", "event", r.event, "err", err)
+		r.loaded = false
+		for c := range r.clients {
+			r.hub.kick(c, "resync failed")
+		}
+		return
+	}
+	r.hub.metrics.resyncs.Add(1)
+	for c := range r.clients {
+		r.sendSnapshotLocked(c, nil)
+	}
+}
+
+// turnout is the audience-independent turnout from the latest standings.
+func (r *room) turnout() Turnout {
+	t := Turnout{Voters: r.allVoters, Contestant: r.stage.Current}
+	if r.allVoters < r.voters {
+		t.Voters = r.voters // this instance's own count is fresher
+	}
+	if row, ok := r.standings.Row(r.stage.Current); ok {
+		t.Voted = row.Ballots
+	}
+	return t
+}
+
+// screenStandings is what the screen may see: everything while the ranking
+// is visible or during the reveal, nothing otherwise.
+func (r *room) screenStandings() *voting.Standings {
+	if r.stage.RankingVisible || r.stage.Phase == voting.PhaseReveal || r.stage.Phase == voting.PhaseEnded {
+		sd := r.standings
+		return &sd
+	}
+	return nil
+}
+
+// voterRanking is what a phone may see: the ranking while it is visible,
+// only the revealed places during the reveal.
+func (r *room) voterRanking() []RankingRow {
+	if r.stage.Phase == voting.PhaseReveal {
+		rows := r.standings.Rows
+		from := len(rows) - r.stage.Revealed
+		if from < 0 {
+			from = 0
+		}
+		out := make([]RankingRow, 0, len(rows)-from)
+		for _, row := range rows[from:] {
+			out = append(out, RankingRow{Contestant: row.Contestant, Final: row.Final, Rank: row.Rank})
+		}
+		return out
+	}
+	if !r.stage.RankingVisible && r.stage.Phase != voting.PhaseEnded {
+		return nil
+	}
+	out := make([]RankingRow, 0, len(r.standings.Rows))
+	for _, row := range r.standings.Rows {
+		if row.Rank > 0 {
+			out = append(out, RankingRow{Contestant: row.Contestant, Final: row.Final, Rank: row.Rank})
+		}
+	}
+	return out
+}
+
+func (r *room) rebuildStandingsFrames() {
+	t := r.turnout()
+	sd := r.standings
+	r.frames.host = mustJSON(standingsFrame{Type: "standings", Seq: r.seq, Turnout: t, Standings: &sd})
+	r.frames.screen = mustJSON(standingsFrame{Type: "standings", Seq: r.seq, Turnout: t, Standings: r.screenStandings()})
+	r.frames.voter = mustJSON(standingsFrame{Type: "standings", Seq: r.seq, Turnout: t, Ranking: r.voterRanking()})
+}
+
+func (r *room) broadcastStandings() {
+	r.broadcast(r.frames.host, &r.frames, true)
+}
+
+// broadcast queues frame for every client; with per-audience frames, each
+// client gets its audience's. Slow clients are closed, not waited for.
+func (r *room) broadcast(frame []byte, per *roomFrames, standings bool) {
+	start := r.hub.now()
+	for c := range r.clients {
+		f := frame
+		if per != nil {
+			switch c.role {
+			case RoleScreen:
+				f = per.screen
+			case RoleVoter:
+				f = per.voter
+			default:
+				f = per.host
+			}
+		}
+		dropped, slow := c.send(f, standings, r.hub.cfg.SendQueue)
+		if dropped {
+			r.hub.metrics.replaced.Add(1)
+		}
+		if slow {
+			r.hub.metrics.slowClosed.Add(1)
+		}
+	}
+	r.hub.metrics.observeFanout(r.hub.now().Sub(start), len(r.clients))
+}
+
+// sendSnapshotLocked queues a snapshot for c. ballots are the voter's own
+// live ballots; nil leaves them out (the phone keeps what it has).
+func (r *room) sendSnapshotLocked(c *client, ballots *[]voting.CountedBallot) {
+	f := snapshotFrame{
+		Type: "snapshot", Seq: r.seq, Role: c.role, Now: r.hub.now().UnixMilli(),
+		Event: r.ev, Stage: r.stage, Turnout: r.turnout(),
+	}
+	switch c.role {
+	case RoleHost:
+		sd := r.standings
+		f.Standings = &sd
+	case RoleScreen:
+		f.Standings = r.screenStandings()
+	case RoleVoter:
+		f.Ranking = r.voterRanking()
+		f.Ballots, f.Voter, f.Panel = ballots, c.voter, c.panel
+	}
+	c.send(mustJSON(f), false, r.hub.cfg.SendQueue+1)
+}

@@ -1,0 +1,195 @@
+package hub_test
+
+import (
+	"context"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"leitai/hub"
+	"leitai/voting"
+)
+
+// smallBuffers makes the server's socket send buffers small, so that a
+// client that stops reading blocks its writer after a few KiB rather than
+// after megabytes of loopback buffer.
+type smallBuffers struct{ net.Listener }
+
+func (l smallBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(4096)
+	}
+	return c, err
+}
+
+// dialSmall dials with a small receive buffer.
+func dialSmall(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, network, addr)
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetReadBuffer(4096)
+	}
+	return c, err
+}
+
+func metricValue(t testing.TB, h *hub.Hub, name string) float64 {
+	t.Helper()
+	mfs, err := h.Metrics().Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			switch {
+			case m.GetCounter() != nil:
+				sum += m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				sum += m.GetGauge().GetValue()
+			}
+		}
+	}
+	return sum
+}
+
+// waitMetric waits until pred holds for a metric's value.
+func waitMetric(t testing.TB, h *hub.Hub, name string, pred func(float64) bool) float64 {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		v := metricValue(t, h, name)
+		if pred(v) {
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metric %s stayed at %v", name, v)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestSlowClient: a client that stops reading while a burst of stage and
+// standings messages goes out does not hold up anyone else: every other
+// client receives every stage message, in order. The slow client's queue
+// overflows; it is closed with 1008 once its writer can write again, and
+// reconnects to a snapshot of the latest stage.
+func TestSlowClient(t *testing.T) {
+	e := newEmbeddedEnv(t, envOptions{
+		cfg:      hub.Config{WriteTimeout: time.Minute, StandingsInterval: 20 * time.Millisecond},
+		listener: func(l net.Listener) net.Listener { return smallBuffers{l} },
+	})
+	e.createEvent(testEvent("slow", 3))
+	others := []*wsClient{e.dial("slow", "role=screen"), e.dial("slow", "role=host&key="+hostKey)}
+	for i := range 4 {
+		others = append(others, e.dial("slow", voterQuery("fast-"+string(rune('a'+i)))))
+	}
+	slow := e.dialWith("slow", dialOptions{query: voterQuery("sleepy"), noRead: true, dialCtx: dialSmall})
+	for _, c := range others {
+		c.waitSnapshot()
+	}
+	first := viewOf(others[0].all()).seq
+
+	// The burst, in waves: each wave of stage messages (each must arrive)
+	// and a standings message (coalesced) is published straight to the
+	// broker, as a host command would be after the store took it; the next
+	// wave goes once every reading client has the last one, as a hall's
+	// phones keep up with a host. The sleepy client falls behind.
+	const waves, perWave = 30, 20
+	const burst = waves * perWave
+	ctx := testContext(t)
+	var lastSeq int64
+	for w := range waves {
+		for i := range perWave {
+			st := voting.Stage{Phase: voting.PhasePresenting, Current: "c1", Version: int64(100 + w*perWave + i), RankingVisible: true}
+			seq, err := e.Broker.Publish(ctx, "slow", hub.Envelope{Kind: hub.KindStage, Stage: &st})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lastSeq = seq
+		}
+		sd := voting.Standings{Ballots: w}
+		if _, err := e.Broker.Publish(ctx, "slow", hub.Envelope{Kind: hub.KindStandings, Standings: &sd, Voters: 5}); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range others {
+			c.waitFor("the wave", func(f []msg) bool { return viewOf(f).seq == lastSeq })
+		}
+	}
+	waitMetric(t, e.Hub, "leitai_slow_clients_closed_total", func(v float64) bool { return v == 1 })
+
+	for _, c := range others {
+		frames := c.waitFor("every stage message", func(f []msg) bool { return viewOf(f).seq == lastSeq })
+		next := first + 1
+		for _, m := range frames {
+			switch m.Type {
+			case "stage":
+				if m.Seq != next {
+					t.Fatalf("%s: stage message seq %d, want %d", c.name, m.Seq, next)
+				}
+				next++
+			case "snapshot":
+				if m.Seq != first {
+					t.Fatalf("%s was resynchronised: %s", c.name, m.raw)
+				}
+			}
+		}
+		if next != lastSeq+1 {
+			t.Fatalf("%s got stage messages up to %d, want %d", c.name, next-1, lastSeq)
+		}
+	}
+
+	// The slow client reads again: what was written reaches it, then 1008.
+	slow.startReading()
+	err := slow.waitClosed()
+	if websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
+		t.Fatalf("slow client: %v, want close status 1008", err)
+	}
+	if got := slow.all(); len(got) == 0 || got[0].Type != "snapshot" || viewOf(got).seq >= lastSeq {
+		t.Errorf("slow client got %d frames, up to seq %d; want a prefix of the burst", len(got), viewOf(got).seq)
+	}
+	// It reconnects to a snapshot of the latest stage.
+	again := e.dial("slow", voterQuery("sleepy"))
+	if s := again.waitSnapshot(); s.Seq != lastSeq || s.Stage.Version != 100+burst-1 {
+		t.Errorf("reconnect snapshot seq %d, stage %+v; want seq %d, version %d", s.Seq, s.Stage, lastSeq, 100+burst-1)
+	}
+	// Everyone still hears new messages.
+	e.command("slow", voting.Command{Action: voting.ActionNext})
+	for _, c := range append(others, again) {
+		c.waitFor("the next stage message", func(f []msg) bool {
+			m, ok := last(f, "stage")
+			return ok && m.Seq == lastSeq+1
+		})
+	}
+}
+
+// TestPing: the server pings every PingInterval; a client that answers
+// (its library answers while it reads) stays; one that never reads, so
+// never answers, is dropped once a ping goes unanswered for WriteTimeout.
+func TestPing(t *testing.T) {
+	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{PingInterval: 20 * time.Millisecond, WriteTimeout: 300 * time.Millisecond}})
+	e.createEvent(testEvent("ping", 2))
+	var pings atomic.Int32
+	c := e.dialWith("ping", dialOptions{query: "role=screen", onPing: func() { pings.Add(1) }})
+	c.waitSnapshot()
+	dead := e.dialWith("ping", dialOptions{query: voterQuery("dead"), noRead: true})
+	waitMetric(t, e.Hub, "leitai_connections", func(v float64) bool { return v == 2 })
+	// The dead one goes; the live one stays.
+	waitMetric(t, e.Hub, "leitai_connections", func(v float64) bool { return v == 1 })
+	_ = dead
+	c.waitFor("three pings", func([]msg) bool { return pings.Load() >= 3 })
+	st := e.command("ping", voting.Command{Action: voting.ActionNext})
+	c.waitStage("next", func(s voting.Stage) bool { return s.Version == st.Version })
+}
+
+// waitConnections waits until the hub counts at least n open connections.
+func (e *env) waitConnections(n int) {
+	e.t.Helper()
+	waitMetric(e.t, e.Hub, "leitai_connections", func(v float64) bool { return v >= float64(n) })
+}

@@ -1,0 +1,424 @@
+package hub_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/coder/websocket"
+
+	"leitai/hub"
+	"leitai/voting"
+)
+
+// votingOn creates an event and opens voting on its first contestant.
+func votingOn(e *env, id string) voting.Event {
+	e.t.Helper()
+	ev := e.createEvent(testEvent(id, 3))
+	e.command(id, voting.Command{Action: voting.ActionNext})
+	e.command(id, voting.Command{Action: voting.ActionOpen})
+	return ev
+}
+
+// TestRefusals: every bad ballot or frame gets a clear refusal with a code
+// and changes nothing; the connection keeps serving.
+func TestRefusals(t *testing.T) {
+	e := newEmbeddedEnv(t, envOptions{})
+	votingOn(e, "refuse")
+	v := e.dial("refuse", voterQuery("v1"))
+	v.waitSnapshot()
+
+	for _, tc := range []struct {
+		name  string
+		frame map[string]any
+		code  voting.Code
+	}{
+		{"above the range", map[string]any{"contestant": "c1", "score": 100.5}, voting.CodeInvalid},
+		{"below the range", map[string]any{"contestant": "c1", "score": 59.5}, voting.CodeInvalid},
+		{"off the step", map[string]any{"contestant": "c1", "score": 80.3}, voting.CodeInvalid},
+		{"criteria on a plain event", map[string]any{"contestant": "c1", "scores": map[string]float64{"x": 80}}, voting.CodeInvalid},
+		{"unknown contestant", map[string]any{"contestant": "c99", "score": 80}, voting.CodeNotFound},
+		{"not on stage", map[string]any{"contestant": "c2", "score": 80}, voting.CodeClosed},
+	} {
+		id := newID()
+		tc.frame["type"], tc.frame["id"] = "ballot", id
+		v.send(tc.frame)
+		ack := v.waitAck(id)
+		wantRefused(t, ack, tc.code)
+		if t.Failed() {
+			t.Fatalf("%s: refused wrongly", tc.name)
+		}
+	}
+	// A ballot id that is not a UUID is refused too (the ack echoes it).
+	wantRefused(t, v.ballot("not-a-uuid", "c1", 80), voting.CodeInvalid)
+
+	// Frames the server cannot use get an error frame with code invalid.
+	for _, tc := range []struct{ name, frame, want string }{
+		{"malformed JSON", `{"type": "ballot", `, "malformed"},
+		{"not an object", `[1, 2]`, "malformed"},
+		{"unknown type", `{"type": "vote", "id": "x"}`, `unknown message type "vote"`},
+		{"no type", `{"contestant": "c1"}`, "no type"},
+		{"unknown field", `{"type": "resync", "please": true}`, "malformed"},
+		{"two objects", `{"type": "resync"} {"type": "resync"}`, "one JSON object"},
+		{"ballot without id", `{"type": "ballot", "contestant": "c1", "score": 80}`, "id"},
+		{"ballot without score", `{"type": "ballot", "id": "` + newID() + `", "contestant": "c1"}`, "score"},
+		{"score of the wrong type", `{"type": "ballot", "id": "` + newID() + `", "contestant": "c1", "score": "80"}`, "wrong type"},
+	} {
+		before := count(v.all(), "error")
+		v.send(tc.frame)
+		frames := v.waitFor("an error frame for "+tc.name, func(f []msg) bool { return count(f, "error") > before })
+		m, _ := last(frames, "error")
+		if m.Error == nil || m.Error.Code != voting.CodeInvalid || !strings.Contains(m.Error.Message, tc.want) {
+			t.Errorf("%s: got %s, want an invalid error mentioning %q", tc.name, m.raw, tc.want)
+		}
+	}
+
+	// Only voters cast ballots.
+	for _, q := range []string{"role=host&key=" + hostKey, "role=screen"} {
+		c := e.dial("refuse", q)
+		c.waitSnapshot()
+		wantRefused(t, c.ballot(newID(), "c1", 80), voting.CodeForbidden)
+	}
+
+	// Nothing changed, and the connection still serves.
+	if sd := e.standings("refuse"); sd.Ballots != 0 {
+		t.Fatalf("refused ballots counted: %+v", sd)
+	}
+	wantAccepted(t, v.ballot(newID(), "c1", 80), "c1", 80, false)
+
+	// A panel that needs a key: the handshake is refused without it.
+	_, resp, err := e.tryDial("refuse", dialOptions{query: voterQuery("judge") + "&panel=judges&panelKey=wrong"})
+	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("judge with a wrong key: %v (%v), want 403", err, resp)
+	}
+}
+
+// TestHandshakeRefusals: a refused handshake gets an HTTP error in the
+// protocol's shape.
+func TestHandshakeRefusals(t *testing.T) {
+	e := newEmbeddedEnv(t, envOptions{})
+	e.createEvent(testEvent("hs", 2))
+	for _, tc := range []struct {
+		event, query string
+		status       int
+	}{
+		{"nope", "role=screen", http.StatusNotFound},
+		{"hs", "role=host", http.StatusForbidden},
+		{"hs", "role=host&key=wrong", http.StatusForbidden},
+		{"hs", "role=voter", http.StatusBadRequest},
+		{"hs", "role=voter&voter=has%20space", http.StatusBadRequest},
+		{"hs", "role=voter&voter=v1&panel=nope", http.StatusNotFound},
+		{"hs", "role=voter&voter=v1&panel=judges", http.StatusForbidden},
+		{"hs", "role=king", http.StatusBadRequest},
+	} {
+		_, resp, err := e.tryDial(tc.event, dialOptions{query: tc.query})
+		if err == nil || resp == nil || resp.StatusCode != tc.status {
+			status := 0
+			if resp != nil {
+				status = resp.StatusCode
+			}
+			t.Errorf("%s?%s: status %d (%v), want %d", tc.event, tc.query, status, err, tc.status)
+		}
+	}
+	// The default role is voter; the judges' key lets a judge in.
+	if s := e.dial("hs", "voter=v1").waitSnapshot(); s.Role != hub.RoleVoter {
+		t.Errorf("default role: %s", s.raw)
+	}
+	if s := e.dial("hs", voterQuery("j1")+"&panel=judges&panelKey=judge-key").waitSnapshot(); s.Panel != "judges" {
+		t.Errorf("judge snapshot: %s", s.raw)
+	}
+}
+
+// TestReconnect: a voter that drops and reconnects with the same id gets a
+// snapshot with its ballots and the current stage, and may retry an
+// unacknowledged ballot id, which counts once.
+func TestReconnect(t *testing.T) {
+	e := newEmbeddedEnv(t, envOptions{})
+	votingOn(e, "again")
+	v := e.dial("again", voterQuery("phone-1"))
+	v.waitSnapshot()
+	id := newID()
+	ack := v.ballot(id, "c1", 88.5)
+	wantAccepted(t, ack, "c1", 88.5, false)
+	v.close()
+
+	// While it is away the stage moves on.
+	st := e.command("again", voting.Command{Action: voting.ActionClose})
+
+	v2 := e.dial("again", voterQuery("phone-1"))
+	s := v2.waitSnapshot()
+	if s.Stage.Version != st.Version || s.Stage.Phase != voting.PhaseClosed {
+		t.Errorf("snapshot stage %+v, want %+v", *s.Stage, st)
+	}
+	if s.Ballots == nil || len(*s.Ballots) != 1 {
+		t.Fatalf("snapshot ballots: %s", s.raw)
+	}
+	if b := (*s.Ballots)[0]; b.ID != id || b.Contestant != "c1" || b.Points() != 88.5 || b.Voter != "phone-1" {
+		t.Errorf("snapshot ballot %+v", b)
+	}
+	// The phone resends its ballot (it missed the ack): the same receipt,
+	// although voting has closed meanwhile, counted once.
+	v2.send(map[string]any{"type": "ballot", "id": id, "contestant": "c1", "score": 88.5})
+	retry := v2.waitAck(id)
+	if !retry.OK || *retry.Receipt != *ack.Receipt {
+		t.Errorf("retried ballot: %s, want %s", retry.raw, ack.raw)
+	}
+	// The same id with another score is a conflict.
+	v2.send(map[string]any{"type": "ballot", "id": id, "contestant": "c1", "score": 90})
+	frames := v2.waitFor("the second ack", func(f []msg) bool { return count(f, "ack") == 2 })
+	conflict, _ := last(frames, "ack")
+	wantRefused(t, conflict, voting.CodeConflict)
+	if sd := e.standings("again"); sd.Ballots != 1 {
+		t.Errorf("standings count %d ballots, want 1", sd.Ballots)
+	}
+}
+
+// TestResyncRequest: {"type":"resync"} is answered with a fresh snapshot
+// (with the voter's ballots).
+func TestResyncRequest(t *testing.T) {
+	e := newEmbeddedEnv(t, envOptions{})
+	votingOn(e, "resync")
+	v := e.dial("resync", voterQuery("v1"))
+	first := v.waitSnapshot()
+	id := newID()
+	v.ballot(id, "c1", 70)
+	st := e.command("resync", voting.Command{Action: voting.ActionClose})
+	v.waitStage("closed", func(s voting.Stage) bool { return s.Version == st.Version })
+	v.send(`{"type":"resync"}`)
+	frames := v.waitFor("a second snapshot", func(f []msg) bool { return count(f, "snapshot") == 2 })
+	s, _ := last(frames, "snapshot")
+	if s.Seq <= first.Seq || s.Stage.Version != st.Version || s.Ballots == nil || len(*s.Ballots) != 1 || (*s.Ballots)[0].ID != id {
+		t.Errorf("resync snapshot %s (first had seq %d)", s.raw, first.Seq)
+	}
+	// A screen's resync: no ballots.
+	sc := e.dial("resync", "role=screen")
+	sc.waitSnapshot()
+	sc.send(`{"type":"resync"}`)
+	frames = sc.waitFor("a second snapshot", func(f []msg) bool { return count(f, "snapshot") == 2 })
+	if s, _ := last(frames, "snapshot"); s.Ballots != nil || s.Standings == nil {
+		t.Errorf("screen resync snapshot %s", s.raw)
+	}
+}
+
+// TestSequenceNumbers: stage, event, reset and deleted messages take the
+// next number; standings repeat it; a client that applies them never sees a
+// gap.
+func TestSequenceNumbers(t *testing.T) {
+	e := newEmbeddedEnv(t, envOptions{})
+	ev := votingOn(e, "seq")
+	v := e.dial("seq", voterQuery("v1"))
+	s := v.waitSnapshot()
+	v.ballot(newID(), "c1", 90)
+	e.command("seq", voting.Command{Action: voting.ActionClose})
+	ev.Title = "改名"
+	var updated voting.Event
+	e.must("PUT", "/api/events/seq", ev, &updated)
+	e.must("POST", "/api/events/seq/contestants/c1/reset", map[string]string{"confirm": "c1"}, nil)
+	e.must("DELETE", "/api/events/seq?confirm=seq", nil, nil)
+	frames := v.waitFor("the deleted message", func(f []msg) bool { return count(f, "deleted") == 1 })
+	prev := s.Seq
+	kinds := ""
+	for _, m := range frames[1:] {
+		switch m.Type {
+		case "stage", "event", "reset", "deleted":
+			if m.Seq != prev+1 {
+				t.Errorf("%s with seq %d after %d", m.Type, m.Seq, prev)
+			}
+			prev = m.Seq
+			kinds += m.Type + " "
+		case "standings":
+			if m.Seq != prev {
+				t.Errorf("standings with seq %d after %d", m.Seq, prev)
+			}
+		}
+	}
+	if kinds != "stage event reset deleted " {
+		t.Errorf("messages: %s", kinds)
+	}
+	if m, _ := last(frames, "event"); m.Event.Title != "改名" || m.Event.Panels[1].Key != voting.KeyRequired {
+		t.Errorf("event message %s", m.raw)
+	}
+	if m, _ := last(frames, "reset"); m.Contestant != "c1" {
+		t.Errorf("reset message %s", m.raw)
+	}
+}
+
+// TestReadLimit: a frame over the read limit closes the connection with
+// 1009; hosts have a larger limit.
+func TestReadLimit(t *testing.T) {
+	e := newEmbeddedEnv(t, envOptions{})
+	e.createEvent(testEvent("limit", 2))
+	big := `{"type":"resync","pad":"` + strings.Repeat("x", 10<<10) + `"}`
+
+	v := e.dial("limit", voterQuery("v1"))
+	v.waitSnapshot()
+	// The server may close before the whole frame is written.
+	_ = v.conn.Write(testContext(t), websocket.MessageText, []byte(big))
+	err := v.waitClosed()
+	if websocket.CloseStatus(err) != websocket.StatusMessageTooBig {
+		t.Fatalf("voter sending 10 KiB: %v, want close status 1009", err)
+	}
+
+	h := e.dial("limit", "role=host&key="+hostKey)
+	h.waitSnapshot()
+	h.send(big)
+	frames := h.waitFor("an error frame", func(f []msg) bool { return count(f, "error") == 1 })
+	if m, _ := last(frames, "error"); m.Error.Code != voting.CodeInvalid {
+		t.Errorf("host sending 10 KiB: %s, want an invalid error (unknown field)", m.raw)
+	}
+	// Everyone else keeps being served.
+	st := e.command("limit", voting.Command{Action: voting.ActionNext})
+	h.waitStage("next", func(s voting.Stage) bool { return s.Version == st.Version })
+}
+
+// TestCloseGoingAway: Hub.Close tells every client to reconnect (1001) and
+// returns after their connections ended.
+func TestCloseGoingAway(t *testing.T) {
+	e := newEmbeddedEnv(t, envOptions{})
+	e.createEvent(testEvent("bye", 2))
+	e.createEvent(testEvent("bye2", 2))
+	clients := []*wsClient{e.dial("bye", voterQuery("v1")), e.dial("bye", "role=screen"), e.dial("bye2", "role=host&key="+hostKey)}
+	for _, c := range clients {
+		c.waitSnapshot()
+	}
+	e.Hub.Close()
+	for _, c := range clients {
+		if err := c.waitClosed(); websocket.CloseStatus(err) != websocket.StatusGoingAway {
+			t.Errorf("%s: %v, want close status 1001", c.name, err)
+		}
+	}
+	// A connection that comes while the server shuts down is refused (503)
+	// rather than joined to a closing hub.
+	_, resp, err := e.tryDial("bye", dialOptions{query: voterQuery("v1")})
+	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("dial after Close: %v (%v), want 503", err, resp)
+	}
+}
+
+// TestDeletedEvent: clients of a deleted event get "deleted"; new
+// connections are refused with 404.
+func TestDeletedEvent(t *testing.T) {
+	e := newEmbeddedEnv(t, envOptions{})
+	e.createEvent(testEvent("gone", 2))
+	v := e.dial("gone", voterQuery("v1"))
+	v.waitSnapshot()
+	sc := e.dial("gone", "role=screen")
+	sc.waitSnapshot()
+	st := e.command("gone", voting.Command{Action: voting.ActionNext})
+	v.waitStage("next", func(s voting.Stage) bool { return s.Version == st.Version })
+	e.must("DELETE", "/api/events/gone?confirm=gone", nil, nil)
+	v.waitFor("deleted", func(f []msg) bool { return count(f, "deleted") == 1 })
+	sc.waitFor("deleted", func(f []msg) bool { return count(f, "deleted") == 1 })
+	// Asking a deleted event for a snapshot: the server closes with 1013
+	// (the client reconnects and is told the event is not there).
+	sc.send(`{"type":"resync"}`)
+	if err := sc.waitClosed(); websocket.CloseStatus(err) != websocket.StatusTryAgainLater {
+		t.Errorf("resync on a deleted event: %v, want close status 1013", err)
+	}
+	_, resp, err := e.tryDial("gone", dialOptions{query: voterQuery("v2")})
+	if err == nil || resp == nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("dial a deleted event: %v, want 404", err)
+	}
+	// Creating it again (while the old client is still connected) serves
+	// the new event, not the old one's state.
+	ev := testEvent("gone", 3)
+	ev.Title = "重新创建"
+	e.createEvent(ev)
+	v3 := e.dial("gone", voterQuery("v3"))
+	s := v3.waitSnapshot()
+	if s.Stage.Version != 1 || s.Stage.Phase != voting.PhaseLobby || s.Event.Title != "重新创建" || len(s.Event.Contestants) != 3 {
+		t.Errorf("snapshot of the recreated event: %s", s.raw)
+	}
+	// Its numbers go on from the old event's, so the old client sees no
+	// number go back.
+	if s.Seq < 2 {
+		t.Errorf("snapshot seq %d, want at least 2", s.Seq)
+	}
+}
+
+// TestConcurrentJoinLeave: clients join and leave one event concurrently
+// while stage changes go out; every client that stays sees every change.
+func TestConcurrentJoinLeave(t *testing.T) {
+	e := newEmbeddedEnv(t, envOptions{})
+	e.createEvent(testEvent("churn", 3))
+	stay := e.dial("churn", "role=screen")
+	stay.waitSnapshot()
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; ; j++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				c, _, err := e.tryDial("churn", dialOptions{query: voterQuery("churn-" + string(rune('a'+i)))})
+				if err != nil {
+					t.Errorf("dial: %v", err)
+					return
+				}
+				c.waitSnapshot()
+				c.close()
+			}
+		}()
+	}
+	var last voting.Stage
+	for range 10 {
+		last = e.command("churn", voting.Command{Action: voting.ActionCountdown, Seconds: 30})
+	}
+	close(stop)
+	wg.Wait()
+	frames := stay.waitFor("every stage", func(f []msg) bool { return viewOf(f).stage.Version == last.Version })
+	if n := count(frames, "stage"); n != 10 {
+		t.Errorf("the staying client got %d stage messages, want 10", n)
+	}
+	if count(frames, "snapshot") != 1 {
+		t.Errorf("the staying client was resynchronised")
+	}
+}
+
+// TestCloseWhileConnecting: Hub.Close while clients keep connecting
+// returns, and every connection either ends or was refused with 503.
+func TestCloseWhileConnecting(t *testing.T) {
+	e := newEmbeddedEnv(t, envOptions{})
+	e.createEvent(testEvent("rush", 2))
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []*wsClient
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; ; j++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				c, resp, err := e.tryDial("rush", dialOptions{query: voterQuery(fmt.Sprintf("r%d-%d", i, j))})
+				if err != nil {
+					if resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+						t.Errorf("dial: %v (%v), want success or 503", err, resp)
+					}
+					continue
+				}
+				mu.Lock()
+				conns = append(conns, c)
+				mu.Unlock()
+			}
+		}()
+	}
+	e.waitConnections(8)
+	e.Hub.Close()
+	close(stop)
+	wg.Wait()
+	for _, c := range conns {
+		c.waitClosed()
+	}
+}

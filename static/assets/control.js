@@ -1,0 +1,681 @@
+// The host's control page: set up the event (contestants, rules, panels),
+// run it (voting, running order, countdown, ranking, reveal, end) with
+// buttons and keys, and watch turnout and the standings live.
+import { t, initI18n, onLangChange } from "./i18n.js";
+import { Connection, bannerFor } from "./conn.js";
+import { $, $$, h, setText, load, save, fmtScore, fmtClock, fmtPoints, contestantIndex, groupsOf } from "./format.js";
+import { parseContestants, toLines, toCSV } from "./csv.js";
+
+const body = document.body;
+const eventId = body.dataset.event;
+const KEY_STORE = "leitai.hostKey";
+
+// The host key comes once in the link's fragment (#key=...), which the
+// server prints; it is kept in localStorage and removed from the address bar.
+let hostKey = load(KEY_STORE, "") || "";
+(function readKeyFromFragment() {
+  const m = /(?:^#|[#&])key=([^&]+)/.exec(window.location.hash);
+  if (!m) return;
+  hostKey = decodeURIComponent(m[1]);
+  save(KEY_STORE, hostKey);
+  try { window.history.replaceState(null, "", window.location.pathname + window.location.search); } catch (e) { /* old browser */ }
+})();
+
+const S = {
+  ev: null, // the event (the whole event from the API, or the public copy from the socket)
+  full: null, // the whole event as the host API returned it (panel keys, revision)
+  stage: null,
+  standings: null,
+  turnout: null,
+  exists: null,
+  view: "loading",
+  tab: "run",
+};
+
+// ---- API -------------------------------------------------------------------
+
+function api(method, path, payload) {
+  const opts = { method: method, headers: { Authorization: "Bearer " + hostKey }, cache: "no-store" };
+  if (payload !== undefined) {
+    opts.headers["Content-Type"] = "application/json";
+    opts.body = JSON.stringify(payload);
+  }
+  return fetch("/api" + path, opts).then((res) => res.text().then((text) => {
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+    if (!res.ok) {
+      const eb = (data && data.error) || {};
+      const err = new Error(eb.message || res.status + " " + res.statusText);
+      err.code = eb.code || "";
+      err.status = res.status;
+      throw err;
+    }
+    return data;
+  }));
+}
+
+const evPath = () => "/events/" + encodeURIComponent(eventId);
+
+// ---- toasts and confirmation -------------------------------------------------
+
+function toast(msg, kind) {
+  const box = $("[data-toasts]");
+  const el = h("div", { class: "toast " + (kind || "info"), role: kind === "error" ? "alert" : "status" }, msg);
+  const close = h("button", { type: "button", class: "toast-x", "aria-label": "×" }, "×");
+  close.addEventListener("click", () => el.remove());
+  el.appendChild(close);
+  box.appendChild(el);
+  setTimeout(() => el.remove(), kind === "error" ? 9000 : 3000);
+}
+
+function showError(e) { toast(t("control.error", { msg: e.message || String(e) }), "error"); }
+
+function confirmBox(text) {
+  const d = $("[data-confirm]");
+  if (typeof d.showModal !== "function") return Promise.resolve(window.confirm(text));
+  setText($("[data-confirm-text]"), text);
+  d.returnValue = "";
+  d.showModal();
+  return new Promise((resolve) => {
+    d.addEventListener("close", () => resolve(d.returnValue === "ok"), { once: true });
+  });
+}
+
+// ---- views -------------------------------------------------------------------
+
+function setView(v) {
+  S.view = v;
+  $$("[data-view]").forEach((el) => { el.hidden = el.dataset.view !== v; });
+  $("[data-tabs]").hidden = !(v === "run" || v === "setup") || !S.exists;
+  $("[data-action='logout']").hidden = v === "key" || v === "loading";
+  $$("[data-tab]").forEach((b) => b.setAttribute("aria-pressed", b.dataset.tab === v ? "true" : "false"));
+}
+
+function showKeyForm(wrong) {
+  conn.stop();
+  setView("key");
+  $("[data-key-error]").hidden = !wrong;
+  const input = $("[data-key-input]");
+  input.value = "";
+  input.focus();
+}
+
+// begin checks the key and whether the event exists (from the list of
+// events, so that a new event is no failed request), then connects.
+function begin() {
+  if (!hostKey) { showKeyForm(false); return; }
+  api("GET", "/events").then((list) => {
+    const ev = ((list && list.events) || []).filter((e) => e.id === eventId)[0];
+    if (!ev) {
+      S.exists = false;
+      S.full = null;
+      setView("setup");
+      fillSetup();
+      return null;
+    }
+    return api("GET", evPath() + "/standings").then((sd) => {
+      S.full = ev;
+      S.ev = ev;
+      S.standings = sd;
+      S.exists = true;
+      if (S.view === "loading" || S.view === "key") setView(S.tab);
+      renderAll();
+      conn.start();
+    });
+  }).catch((e) => {
+    if (e.status === 403) { showKeyForm(true); return; }
+    if (e.status === 404) {
+      S.exists = false;
+      S.full = null;
+      setView("setup");
+      fillSetup();
+      return;
+    }
+    showError(e);
+    setTimeout(begin, 3000);
+  });
+}
+
+const conn = new Connection({
+  event: eventId,
+  query: () => ({ role: "host", key: hostKey }),
+  onMessage: receive,
+  onState: (st) => {
+    banner(st);
+    if (st === "forbidden") showKeyForm(true);
+    if (st === "notfound" && S.exists) {
+      S.exists = false;
+      setView("setup");
+      fillSetup();
+    }
+  },
+  probe: () => fetch("/api" + evPath() + "/standings", { headers: { Authorization: "Bearer " + hostKey }, cache: "no-store" }).then((r) => {
+    if (r.status === 403) return "forbidden";
+    if (r.status === 404) return "notfound";
+    return "ok";
+  }),
+});
+const banner = bannerFor($("[data-banner]"), () => t("common.offline"));
+
+function receive(m) {
+  switch (m.type) {
+    case "snapshot":
+      S.ev = mergeEvent(m.event);
+      S.stage = m.stage;
+      S.turnout = m.turnout || null;
+      if (m.standings) S.standings = m.standings;
+      renderAll();
+      break;
+    case "stage":
+      if (!S.stage || m.stage.version >= S.stage.version) S.stage = m.stage;
+      renderRun();
+      break;
+    case "event":
+      S.ev = mergeEvent(m.event);
+      renderAll();
+      break;
+    case "standings":
+      S.turnout = m.turnout || S.turnout;
+      if (m.standings) S.standings = m.standings;
+      renderStandings();
+      renderTurnout();
+      break;
+    case "deleted":
+      toast(t("vote.deleted"), "error");
+      conn.stop();
+      S.exists = false;
+      setView("setup");
+      fillSetup();
+      break;
+  }
+}
+
+// The socket carries the public copy (panel keys hidden); keep the keys the
+// host API gave us when the revision matches.
+function mergeEvent(pub) {
+  if (S.full && S.full.revision === pub.revision) return S.full;
+  return pub;
+}
+
+// ---- run view ---------------------------------------------------------------
+
+function renderAll() {
+  if (!S.ev) return;
+  setText($("[data-title]"), S.ev.title);
+  document.title = S.ev.title + " · " + t("control.docTitle");
+  setText($("[data-revision]"), t("control.revision", { n: S.ev.revision }));
+  renderJump();
+  renderRun();
+  renderStandings();
+}
+
+function renderJump() {
+  const sel = $("[data-jump]");
+  const keep = sel.value;
+  sel.textContent = "";
+  S.ev.contestants.forEach((c, i) => {
+    sel.appendChild(h("option", { value: c.id }, (i + 1) + ". " + c.name + (c.group ? "（" + c.group + "）" : "")));
+  });
+  if (keep) sel.value = keep;
+}
+
+function open() {
+  const st = S.stage || {};
+  return st.phase === "voting" && !(st.endsAt && conn.now() >= st.endsAt);
+}
+
+function renderRun() {
+  if (!S.ev || !S.stage) return;
+  const st = S.stage;
+  const idx = contestantIndex(S.ev);
+  const cur = st.current && idx[st.current];
+  const onStage = cur && st.phase !== "lobby" && st.phase !== "reveal";
+  setText($("[data-stage-name]"), onStage ? cur.c.name : st.phase === "reveal" || st.phase === "ended" ? t("phase." + st.phase) : t("control.nobody"));
+  setText($("[data-stage-meta]"), onStage ? [cur.c.group, t("common.nOfN", { n: cur.i + 1, total: S.ev.contestants.length })].filter(Boolean).join(" · ") : "");
+  const badge = $("[data-phase]");
+  const isOpen = open();
+  badge.className = "phase-badge phase-" + (isOpen ? "voting" : st.phase === "voting" ? "closed" : st.phase);
+  setText(badge, isOpen ? t("phase.voting") : st.phase === "voting" ? t("phase.closed") : t("phase." + st.phase));
+
+  const ended = st.phase === "ended";
+  const reveal = st.phase === "reveal";
+  const all = S.ev.votingScope === "all";
+  const n = S.ev.contestants.length;
+  const tv = $("[data-cmd='toggle-voting']");
+  setText(tv, isOpen || st.phase === "voting" ? t("control.close") + "（Space）" : t("control.open") + "（Space）");
+  tv.classList.toggle("danger", st.phase === "voting");
+  tv.classList.toggle("primary", st.phase !== "voting");
+  tv.disabled = ended || reveal || !n || (st.phase !== "voting" && !all && !onStage);
+  $("[data-cmd='previous']").disabled = ended || !onStage || (cur && cur.i === 0);
+  $("[data-cmd='next']").disabled = ended || !n || (onStage && cur.i >= n - 1);
+  $("[data-cmd='jump']").disabled = ended || !n;
+  $$("[data-cmd='countdown']").forEach((b) => {
+    const s = Number(b.dataset.seconds);
+    if (s) setText(b, t("control.seconds", { n: s }));
+    b.disabled = ended || reveal || (s === 0 && !st.endsAt);
+  });
+  const rk = $("[data-cmd='toggle-ranking']");
+  setText(rk, (st.rankingVisible ? t("control.hideRanking") : t("control.showRanking")) + "（H）");
+  rk.disabled = ended;
+  setText($("[data-ranking-state]"), st.rankingVisible ? t("control.rankingShown") : t("control.rankingHiddenNow"));
+  $("[data-cmd='reveal']").disabled = ended || (reveal && st.revealed >= n) || !n;
+  $("[data-cmd='unreveal']").disabled = !reveal || !st.revealed;
+  setText($("[data-revealed]"), reveal || ended ? t("control.revealed", { n: ended ? n : st.revealed, total: n }) : "");
+  $("[data-cmd='end']").disabled = ended;
+  $("[data-cmd='lobby']").disabled = ended || st.phase === "lobby";
+  renderTurnout();
+  tick();
+  // The current row of the standings follows the stage.
+  $$("[data-standings-body] tr").forEach((tr) => tr.classList.toggle("current", tr.dataset.id === st.current && onStage));
+}
+
+function renderTurnout() {
+  const tu = S.turnout || { voters: 0, voted: 0 };
+  const st = S.stage || {};
+  const voted = tu.contestant && tu.contestant === st.current ? tu.voted : 0;
+  setText($("[data-turnout]"), t("control.turnout", { voters: tu.voters || 0, voted: voted || 0 }));
+}
+
+function tick() {
+  const st = S.stage;
+  const el = $("[data-clock]");
+  if (!st || !st.endsAt || st.phase === "ended" || st.phase === "reveal") { el.hidden = true; return; }
+  const left = st.endsAt - conn.now();
+  el.hidden = false;
+  setText(el, t("control.countdownLeft", { t: fmtClock(left) }));
+  el.classList.toggle("urgent", left <= 10000);
+  if (left <= 0 && st.phase === "voting" && !el.__done) {
+    el.__done = true;
+    renderRun();
+  } else if (left > 0) {
+    el.__done = false;
+  }
+}
+setInterval(tick, 250);
+
+function renderStandings() {
+  if (!S.ev) return;
+  const ev = S.ev;
+  const idx = contestantIndex(ev);
+  const sd = S.standings || { rows: [], ballots: 0 };
+  const groups = groupsOf(ev);
+  setText($("[data-total]"), t("control.totalBallots", { n: sd.ballots || 0 }));
+  const head = $("[data-standings-head]");
+  const cols = [t("control.colRank")];
+  if (groups.length) cols.push(t("control.colGroupRank"));
+  cols.push(t("control.colName"));
+  ev.panels.forEach((p) => cols.push(p.name + (ev.panels.length > 1 ? " " + fmtPoints(p.weight) : "")));
+  cols.push(t("control.colBallots"), t("control.colFinal"), t("control.colActions"));
+  const headKey = cols.join("|");
+  if (head.__key !== headKey) {
+    head.__key = headKey;
+    head.textContent = "";
+    head.appendChild(h("tr", null, ...cols.map((c) => h("th", { scope: "col" }, c))));
+  }
+  const tbody = $("[data-standings-body]");
+  tbody.textContent = "";
+  const st = S.stage || {};
+  const dec = ev.rules.decimals;
+  const rows = (sd.rows || []).filter((r) => idx[r.contestant]);
+  rows.forEach((r) => {
+    const c = idx[r.contestant].c;
+    const tr = h("tr", { "data-id": r.contestant, class: (r.contestant === st.current && st.phase !== "lobby" && st.phase !== "reveal" ? "current" : "") + (r.ballots ? "" : " none") });
+    tr.appendChild(h("td", { class: "num rank" }, r.rank ? String(r.rank) : "–"));
+    if (groups.length) tr.appendChild(h("td", { class: "num" }, r.groupRank ? String(r.groupRank) : "–"));
+    tr.appendChild(h("td", { class: "name" }, h("span", { class: "cname" }, c.name), c.group ? h("span", { class: "cgroup" }, c.group) : null));
+    ev.panels.forEach((p, i) => {
+      const ps = (r.panels && r.panels[i]) || { count: 0, dropped: 0, average: 0 };
+      tr.appendChild(h("td", { class: "panel-cell num", title: t("control.panelCell", { avg: fmtScore(ps.average, 4), count: ps.count, dropped: ps.dropped }) },
+        h("span", { class: "avg" }, ps.count ? fmtScore(ps.average, Math.max(dec, 2)) : "—"),
+        h("small", null, t("control.countDropped", { count: ps.count, dropped: ps.dropped }))));
+    });
+    tr.appendChild(h("td", { class: "num ballots" }, String(r.ballots)));
+    tr.appendChild(h("td", { class: "num final" }, r.ballots ? fmtScore(r.final, dec) : "—"));
+    const acts = h("td", { class: "acts" });
+    acts.appendChild(h("button", { type: "button", class: "btn tiny", "data-row-jump": r.contestant, disabled: st.phase === "ended" }, t("control.toStage")));
+    acts.appendChild(h("button", { type: "button", class: "btn tiny danger-text", "data-row-reset": r.contestant, disabled: !r.ballots }, t("control.reset")));
+    tr.appendChild(acts);
+    tbody.appendChild(tr);
+  });
+}
+
+// ---- commands ------------------------------------------------------------------
+
+function command(cmd, guarded) {
+  if (guarded && S.stage) cmd.ifVersion = S.stage.version;
+  return api("POST", evPath() + "/stage", cmd).then((st) => {
+    if (!S.stage || st.version >= S.stage.version) S.stage = st;
+    renderRun();
+  }).catch((e) => {
+    if (e.code === "conflict" && cmd.ifVersion) return; // a double press: acted once
+    showError(e);
+  });
+}
+
+function toggleVoting() {
+  const st = S.stage || {};
+  command({ action: st.phase === "voting" ? "close" : "open" }, true);
+}
+
+function toggleRanking() {
+  const st = S.stage || {};
+  command({ action: "ranking", visible: !st.rankingVisible }, true);
+}
+
+function runCmd(name, el) {
+  switch (name) {
+    case "toggle-voting": return toggleVoting();
+    case "toggle-ranking": return toggleRanking();
+    case "next": return command({ action: "next" }, true);
+    case "previous": return command({ action: "previous" }, true);
+    case "jump": return command({ action: "jump", contestant: $("[data-jump]").value }, true);
+    case "countdown": return command({ action: "countdown", seconds: Number(el.dataset.seconds) });
+    case "reveal": return command({ action: "reveal" }, true);
+    case "unreveal": return command({ action: "unreveal" }, true);
+    case "lobby":
+      return confirmBox(t("control.lobbyConfirm")).then((ok) => ok && command({ action: "lobby" }, true));
+    case "end":
+      return confirmBox(t("control.endConfirm")).then((ok) => ok && command({ action: "end" }, true));
+  }
+  return null;
+}
+
+function resetContestant(id) {
+  const idx = contestantIndex(S.ev);
+  const c = idx[id];
+  const row = S.standings && (S.standings.rows || []).filter((r) => r.contestant === id)[0];
+  confirmBox(t("control.resetConfirm", { name: c ? c.c.name : id, n: row ? row.ballots : 0 })).then((ok) => {
+    if (!ok) return;
+    api("POST", evPath() + "/contestants/" + encodeURIComponent(id) + "/reset", { confirm: id })
+      .then((res) => toast(t("control.resetDone", { n: res.removed }), "ok"))
+      .catch(showError);
+  });
+}
+
+function exportCSV() {
+  const ev = S.ev;
+  if (!ev) return;
+  const idx = contestantIndex(ev);
+  const header = [t("control.colRank"), t("control.colGroupRank"), t("control.colName"), t("control.colGroup")];
+  ev.panels.forEach((p) => header.push(p.name, p.name + " " + t("control.colBallots")));
+  header.push(t("control.colBallots"), t("control.colFinal"));
+  const rows = [header];
+  ((S.standings && S.standings.rows) || []).forEach((r) => {
+    const c = idx[r.contestant];
+    if (!c) return;
+    const line = [r.rank || "", r.groupRank || "", c.c.name, c.c.group || ""];
+    ev.panels.forEach((p, i) => {
+      const ps = (r.panels && r.panels[i]) || {};
+      line.push(ps.count ? fmtScore(ps.average, 4) : "", ps.count || 0);
+    });
+    line.push(r.ballots, r.ballots ? fmtScore(r.final, ev.rules.decimals) : "");
+    rows.push(line);
+  });
+  // A byte order mark lets Excel read the UTF-8 Chinese names.
+  const blob = new Blob(["\uFEFF" + toCSV(rows)], { type: "text/csv;charset=utf-8" });
+  const a = h("a", { href: URL.createObjectURL(blob), download: eventId + "-standings.csv" });
+  document.body.appendChild(a);
+  a.click();
+  setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+}
+
+// ---- setup view -------------------------------------------------------------
+
+function defaultEvent() {
+  return {
+    id: eventId, title: "", contestants: [], votingScope: "stage",
+    panels: [{ id: "audience", name: "大众评审", weight: 1 }],
+    rules: { min: 1, max: 10, step: 1, trim: 0, decimals: 2 },
+  };
+}
+
+function fillSetup() {
+  const ev = S.full || defaultEvent();
+  const form = $("[data-setup-form]");
+  const notice = $("[data-setup-notice]");
+  notice.hidden = !!S.exists;
+  if (!S.exists) setText(notice, t("control.notFound", { id: eventId }));
+  const idIn = $("[data-f-id]");
+  idIn.value = ev.id || eventId;
+  idIn.readOnly = true; // the id is the page's URL
+  $("[data-f-title]").value = ev.title || "";
+  form.querySelectorAll("input[name=scope]").forEach((r) => { r.checked = r.value === (ev.votingScope || "stage"); });
+  $("[data-f-contestants]").value = toLines(ev.contestants || []);
+  $("[data-f-min]").value = ev.rules.min;
+  $("[data-f-max]").value = ev.rules.max;
+  $("[data-f-step]").value = ev.rules.step;
+  $("[data-f-trim]").value = ev.rules.trim || 0;
+  $("[data-f-decimals]").value = ev.rules.decimals == null ? 2 : ev.rules.decimals;
+  const cbox = $("[data-criteria]");
+  cbox.textContent = "";
+  (ev.rules.criteria || []).forEach((c) => cbox.appendChild(criterionRow(c)));
+  const pbox = $("[data-panels]");
+  pbox.textContent = "";
+  (ev.panels || []).forEach((p) => pbox.appendChild(panelRow(p)));
+  setText($("[data-save]"), S.exists ? t("control.save") : t("control.create"));
+  renderPreview();
+}
+
+function criterionRow(c) {
+  const row = h("div", { class: "item-row", "data-criterion": c.id || "" });
+  row.appendChild(h("label", { class: "field grow" }, h("span", null, t("control.criterionName")), h("input", { name: "cname", value: c.name || "", maxlength: "100" })));
+  row.appendChild(h("label", { class: "field narrow" }, h("span", null, t("control.weight")), h("input", { name: "cweight", type: "number", step: "any", min: "0", value: c.weight == null ? 1 : c.weight })));
+  row.appendChild(h("button", { type: "button", class: "btn small danger-text", "data-remove-row": "" }, t("control.remove")));
+  return row;
+}
+
+function panelRow(p) {
+  const key = p.key && p.key !== "required" ? p.key : "";
+  const row = h("div", { class: "item-row panel-row", "data-panel": p.id || "" });
+  row.appendChild(h("label", { class: "field grow" }, h("span", null, t("control.panelName")), h("input", { name: "pname", value: p.name || "", maxlength: "100" })));
+  row.appendChild(h("label", { class: "field narrow" }, h("span", null, t("control.weight")), h("input", { name: "pweight", type: "number", step: "any", min: "0", value: p.weight == null ? 1 : p.weight })));
+  row.appendChild(h("label", { class: "field grow" }, h("span", null, t("control.panelKey")), h("input", { name: "pkey", value: key, autocomplete: "off", spellcheck: "false" })));
+  row.appendChild(h("button", { type: "button", class: "btn small danger-text", "data-remove-row": "" }, t("control.remove")));
+  if (key && p.id) {
+    const link = (body.dataset.voteUrl || "") + "?panel=" + encodeURIComponent(p.id) + "&panelKey=" + encodeURIComponent(key);
+    row.appendChild(h("div", { class: "judge-link" }, h("span", null, t("control.judgeLink") + "："), h("code", null, link)));
+  }
+  return row;
+}
+
+function renderPreview() {
+  const list = parseContestants($("[data-f-contestants]").value);
+  const groups = {};
+  list.forEach((c) => { if (c.group) groups[c.group] = true; });
+  setText($("[data-parsed]"), t("control.parsed", { n: list.length, g: Object.keys(groups).length }));
+  const ol = $("[data-preview]");
+  ol.textContent = "";
+  list.forEach((c) => ol.appendChild(h("li", null, c.name, c.group ? h("small", null, c.group) : null)));
+}
+
+function uniqueID(base, used) {
+  let id = base;
+  let n = 2;
+  while (used[id]) id = base + n++;
+  used[id] = true;
+  return id;
+}
+
+function collectEvent() {
+  const prev = S.full || defaultEvent();
+  const num = (sel) => Number($(sel).value);
+  const ev = {
+    id: eventId,
+    title: $("[data-f-title]").value.trim(),
+    votingScope: ($("[data-setup-form] input[name=scope]:checked") || {}).value || "stage",
+    rules: {
+      min: num("[data-f-min]"), max: num("[data-f-max]"), step: num("[data-f-step]"),
+      trim: num("[data-f-trim]") || 0, decimals: num("[data-f-decimals]"),
+    },
+  };
+  // Contestants keep their ids by name, so that ballots stay with them.
+  const free = (prev.contestants || []).slice();
+  ev.contestants = parseContestants($("[data-f-contestants]").value).map((c) => {
+    const out = { name: c.name };
+    if (c.group) out.group = c.group;
+    for (let i = 0; i < free.length; i++) {
+      if (free[i].name === c.name) {
+        out.id = free[i].id;
+        free.splice(i, 1);
+        break;
+      }
+    }
+    return out;
+  });
+  const usedC = {};
+  const crit = [];
+  $$("[data-criteria] .item-row").forEach((row, i) => {
+    const name = row.querySelector("[name=cname]").value.trim();
+    if (!name) return;
+    const id = row.dataset.criterion || uniqueID("k" + (i + 1), usedC);
+    usedC[id] = true;
+    crit.push({ id: id, name: name, weight: Number(row.querySelector("[name=cweight]").value) || 1 });
+  });
+  if (crit.length) ev.rules.criteria = crit;
+  const usedP = {};
+  $$("[data-panels] .item-row").forEach((row) => { if (row.dataset.panel) usedP[row.dataset.panel] = true; });
+  ev.panels = [];
+  $$("[data-panels] .item-row").forEach((row, i) => {
+    const name = row.querySelector("[name=pname]").value.trim();
+    if (!name) return;
+    const key = row.querySelector("[name=pkey]").value.trim();
+    let id = row.dataset.panel;
+    if (!id) id = uniqueID(i === 0 ? "audience" : key ? "judges" : "panel" + (i + 1), usedP);
+    const p = { id: id, name: name, weight: Number(row.querySelector("[name=pweight]").value) || 1 };
+    if (key) p.key = key;
+    ev.panels.push(p);
+  });
+  if (S.exists && S.full) ev.revision = S.full.revision;
+  return ev;
+}
+
+function saveSetup(e) {
+  e.preventDefault();
+  const ev = collectEvent();
+  const req = S.exists ? api("PUT", evPath(), ev) : api("POST", "/events", ev);
+  const btn = $("[data-save]");
+  btn.disabled = true;
+  req.then((saved) => {
+    const created = !S.exists;
+    S.full = saved;
+    S.ev = saved;
+    S.exists = true;
+    toast(created ? t("control.created") : t("control.saved"), "ok");
+    fillSetup();
+    renderAll();
+    if (created) {
+      conn.restart();
+      setView("setup");
+    }
+  }).catch((err) => {
+    showError(err);
+    if (err.code === "conflict" && S.exists) {
+      // Someone else changed it: read the current revision for next time.
+      api("GET", evPath()).then((ev2) => { S.full = ev2; }).catch(() => {});
+    }
+  }).then(() => { btn.disabled = false; });
+}
+
+function readCSVFile(file) {
+  const reader = new FileReader();
+  reader.onload = () => {
+    const buf = reader.result;
+    let text;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(buf);
+    } catch (err) {
+      // Excel in China saves CSV as GB18030 (GBK).
+      try { text = new TextDecoder("gb18030").decode(buf); } catch (err2) { text = new TextDecoder().decode(buf); }
+    }
+    $("[data-f-contestants]").value = toLines(parseContestants(text));
+    renderPreview();
+  };
+  reader.readAsArrayBuffer(file);
+}
+
+// ---- wiring ------------------------------------------------------------------
+
+document.addEventListener("click", (e) => {
+  const target = e.target;
+  if (!target.closest) return;
+  const cmd = target.closest("[data-cmd]");
+  if (cmd && !cmd.disabled) { runCmd(cmd.dataset.cmd, cmd); return; }
+  const tab = target.closest("[data-tab]");
+  if (tab) {
+    S.tab = tab.dataset.tab;
+    if (S.tab === "setup") {
+      api("GET", evPath()).then((ev) => { S.full = ev; fillSetup(); }).catch(showError);
+      fillSetup();
+    }
+    setView(S.tab);
+    window.scrollTo(0, 0);
+    return;
+  }
+  const jump = target.closest("[data-row-jump]");
+  if (jump) { command({ action: "jump", contestant: jump.dataset.rowJump }, true); return; }
+  const reset = target.closest("[data-row-reset]");
+  if (reset) { resetContestant(reset.dataset.rowReset); return; }
+  const act = target.closest("[data-action]");
+  if (act) {
+    switch (act.dataset.action) {
+      case "logout":
+        hostKey = "";
+        save(KEY_STORE, null);
+        showKeyForm(false);
+        break;
+      case "export": exportCSV(); break;
+      case "add-criterion": $("[data-criteria]").appendChild(criterionRow({ name: "", weight: 1 })); break;
+      case "add-panel": $("[data-panels]").appendChild(panelRow({ name: "", weight: 1 })); break;
+    }
+    return;
+  }
+  const rm = target.closest("[data-remove-row]");
+  if (rm) rm.closest(".item-row").remove();
+});
+
+$("[data-key-form]").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const v = $("[data-key-input]").value.trim();
+  if (!v) return;
+  hostKey = v;
+  save(KEY_STORE, hostKey);
+  setView("loading");
+  begin();
+});
+
+$("[data-setup-form]").addEventListener("submit", saveSetup);
+$("[data-f-contestants]").addEventListener("input", renderPreview);
+$("[data-f-csv]").addEventListener("change", (e) => {
+  const f = e.target.files && e.target.files[0];
+  if (f) readCSVFile(f);
+  e.target.value = "";
+});
+
+// Keyboard shortcuts on the run view; never while typing or in a dialog.
+document.addEventListener("keydown", (e) => {
+  if (S.view !== "run" || e.ctrlKey || e.metaKey || e.altKey || e.isComposing) return;
+  const tg = e.target;
+  const tag = tg && tg.tagName;
+  if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (tg && tg.isContentEditable)) return;
+  if ($("[data-confirm]").open) return;
+  let name = "";
+  if (e.key === " " || e.code === "Space") name = "toggle-voting";
+  else if (e.key === "ArrowRight") name = "next";
+  else if (e.key === "ArrowLeft") name = "previous";
+  else if (e.key === "r" || e.key === "R") name = "reveal";
+  else if (e.key === "h" || e.key === "H") name = "toggle-ranking";
+  if (!name) return;
+  e.preventDefault();
+  // A focused button would also take the Space as a click on key up.
+  if (tag === "BUTTON" || tag === "A") tg.blur();
+  const btn = $("[data-cmd='" + name + "']");
+  if (btn && btn.disabled) return;
+  runCmd(name, btn);
+});
+
+initI18n();
+onLangChange(() => {
+  renderAll();
+  if (S.view === "setup") fillSetup();
+});
+begin();

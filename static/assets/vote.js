@@ -1,0 +1,668 @@
+// The vote page: a phone joins the event from the QR code, sees who is on
+// stage and scores them. Ballots are kept in localStorage until the server
+// acknowledges them, and resent with their original id after a dropped
+// connection or a reload, so that each counts exactly once.
+import { t, initI18n, onLangChange } from "./i18n.js";
+import { Connection, bannerFor } from "./conn.js";
+import {
+  $, $$, h, setText, load, save, uuid, fmtPoints, fmtScore, fmtClock, decimalsOf, scaleValues, snap,
+  contestantIndex,
+} from "./format.js";
+
+const body = document.body;
+const eventId = body.dataset.event;
+const SHORT_SCALE = 21; // at most this many choices: one button each
+
+// The phone's identity across reloads.
+let voter = load("leitai.voter", "");
+if (typeof voter !== "string" || !/^[0-9a-f-]{36}$/.test(voter)) {
+  voter = uuid();
+  save("leitai.voter", voter);
+}
+
+// A judge's link carries ?panel=...&panelKey=...; remember it for this event.
+const panelStore = "leitai.panel." + eventId;
+let panelSel = load(panelStore, null);
+(function readPanelFromURL() {
+  const q = new URLSearchParams(window.location.search);
+  const p = q.get("panel");
+  if (p) {
+    panelSel = { panel: p, key: q.get("panelKey") || "" };
+    save(panelStore, panelSel);
+  }
+})();
+
+function ballotStoreKey() { return "leitai.ballots." + eventId + "." + (panelSel ? panelSel.panel : ""); }
+
+const S = {
+  ev: null,
+  stage: null,
+  turnout: null,
+  ranking: null,
+  panel: "",
+  mine: load(ballotStoreKey(), {}) || {}, // contestant → ballot entry (pending ones survive a reload)
+  notes: {}, // contestant → a refusal to show
+  drafts: {}, // contestant → {criterion or "": value}
+  view: "loading",
+  panelProblem: false,
+};
+
+function persist() { save(ballotStoreKey(), S.mine); }
+
+// The last state seen is kept too, so that a page reloaded while the
+// network is down shows the event (and its pending ballots) at once.
+const lastStore = "leitai.last." + eventId;
+function remember() { save(lastStore, { ev: S.ev, stage: S.stage, panel: S.panel, at: Date.now() }); }
+
+const conn = new Connection({
+  event: eventId,
+  query: () => {
+    const q = { role: "voter", voter: voter };
+    if (panelSel) { q.panel = panelSel.panel; q.panelKey = panelSel.key; }
+    return q;
+  },
+  onMessage: receive,
+  onState: (st) => {
+    banner(st);
+    if (st === "notfound") setView("notfound");
+    else if (st === "forbidden" && S.panelProblem) setView("panelproblem");
+    else if (st === "online" && S.ev) setView("event");
+    renderBallots();
+  },
+  probe: probe,
+});
+const banner = bannerFor($("[data-banner]"), () => t("common.offline"));
+
+function probe() {
+  return fetch("/api/events/" + encodeURIComponent(eventId), { cache: "no-store" }).then((r) => {
+    if (r.status === 404) return "notfound";
+    if (!r.ok || !panelSel) return "ok";
+    return r.json().then((ev) => {
+      const p = (ev.panels || []).filter((x) => x.id === panelSel.panel)[0];
+      if (!p || conn.failures >= 3) {
+        S.panelProblem = true;
+        return "forbidden";
+      }
+      return "ok";
+    });
+  });
+}
+
+function setView(v) {
+  S.view = v;
+  $$("[data-view]").forEach((el) => { el.hidden = el.dataset.view !== v; });
+}
+
+// ---- messages ------------------------------------------------------------
+
+function receive(m) {
+  switch (m.type) {
+    case "snapshot":
+      S.ev = m.event;
+      S.stage = m.stage;
+      S.turnout = m.turnout || null;
+      S.ranking = m.ranking || null;
+      S.panel = m.panel || "";
+      if (Array.isArray(m.ballots)) mergeServerBallots(m.ballots);
+      remember();
+      setView("event");
+      renderAll();
+      if (m.first) resendPending();
+      break;
+    case "stage":
+      S.stage = m.stage;
+      remember();
+      renderAll();
+      break;
+    case "event":
+      S.ev = m.event;
+      remember();
+      renderAll();
+      break;
+    case "standings":
+      S.turnout = m.turnout || S.turnout;
+      S.ranking = m.ranking || null;
+      renderRanking();
+      renderFoot();
+      break;
+    case "reset":
+      delete S.mine[m.contestant];
+      delete S.drafts[m.contestant];
+      delete S.notes[m.contestant];
+      persist();
+      renderBallots();
+      break;
+    case "deleted":
+      conn.stop();
+      save(lastStore, null);
+      setView("deleted");
+      break;
+    case "ack":
+      onAck(m);
+      break;
+    case "error":
+      // A frame the server could not use: nothing changed. Keep going.
+      break;
+  }
+}
+
+// mergeServerBallots takes the server's list of this voter's live ballots
+// as the truth, keeping the ballots still waiting for an answer.
+function mergeServerBallots(list) {
+  const server = {};
+  list.forEach((b) => { if (b.panel === S.panel) server[b.contestant] = b; });
+  const next = {};
+  Object.keys(S.mine).forEach((c) => {
+    const e = S.mine[c];
+    if (e.state !== "pending") return;
+    const b = server[c];
+    if (b && b.id === e.id) {
+      next[c] = { id: b.id, contestant: c, score: e.score, scores: e.scores, state: "ok", counted: b.units / 10000 };
+    } else {
+      next[c] = e;
+    }
+  });
+  Object.keys(server).forEach((c) => {
+    if (next[c]) return;
+    const b = server[c];
+    next[c] = { id: b.id, contestant: c, score: b.score, scores: b.scores, state: "ok", counted: b.units / 10000 };
+  });
+  S.mine = next;
+  persist();
+}
+
+function ballotMessage(e) {
+  const m = { type: "ballot", id: e.id, contestant: e.contestant };
+  if (e.scores) m.scores = e.scores;
+  else m.score = e.score;
+  return m;
+}
+
+function resendPending() {
+  Object.keys(S.mine).forEach((c) => {
+    const e = S.mine[c];
+    if (e.state === "pending") conn.send(ballotMessage(e));
+  });
+}
+
+function findByID(id) {
+  const cs = Object.keys(S.mine);
+  for (let i = 0; i < cs.length; i++) if (S.mine[cs[i]].id === id) return S.mine[cs[i]];
+  return null;
+}
+
+function onAck(m) {
+  const e = findByID(m.id);
+  if (!e) return;
+  const c = e.contestant;
+  if (m.ok && m.receipt) {
+    S.mine[c] = { id: e.id, contestant: c, score: e.score, scores: e.scores, state: "ok", counted: m.receipt.score };
+    delete S.notes[c];
+  } else {
+    const err = m.error || {};
+    if (err.code === "unavailable") {
+      // The store is busy: the same ballot, same id, a little later.
+      setTimeout(() => { if (S.mine[c] === e && e.state === "pending") conn.send(ballotMessage(e)); }, 1500 + Math.random() * 1500);
+      return;
+    }
+    S.notes[c] = errorText(err);
+    if (e.prev) S.mine[c] = e.prev;
+    else delete S.mine[c];
+    delete S.drafts[c];
+  }
+  persist();
+  renderBallots();
+}
+
+function errorText(err) {
+  const key = "err." + (err.code || "internal");
+  const known = t(key);
+  return known !== key ? known : (err.message || t("err.internal"));
+}
+
+// ---- casting ---------------------------------------------------------------
+
+function criteria() { return (S.ev && S.ev.rules && S.ev.rules.criteria) || []; }
+
+function sameContent(e, v) {
+  if (!e) return false;
+  if (v.scores) {
+    if (!e.scores) return false;
+    const ks = Object.keys(v.scores);
+    return ks.length === Object.keys(e.scores).length && ks.every((k) => e.scores[k] === v.scores[k]);
+  }
+  return !e.scores && e.score === v.score;
+}
+
+// draftValue returns {score} or {scores} from the drafts, or null while a
+// criterion has no value yet.
+function draftValue(c) {
+  const d = S.drafts[c] || {};
+  const cr = criteria();
+  if (!cr.length) return typeof d[""] === "number" ? { score: d[""] } : null;
+  const scores = {};
+  for (let i = 0; i < cr.length; i++) {
+    const v = d[cr[i].id];
+    if (typeof v !== "number") return null;
+    scores[cr[i].id] = v;
+  }
+  return { scores: scores };
+}
+
+function submit(c) {
+  const v = draftValue(c);
+  if (!v || !votingOpenFor(c)) return;
+  const cur = S.mine[c];
+  if (cur && sameContent(cur, v) && cur.state !== "error") {
+    if (cur.state === "pending") conn.send(ballotMessage(cur));
+    return;
+  }
+  const prev = cur && cur.state === "ok" ? cur : (cur && cur.prev) || null;
+  const e = { id: uuid(), contestant: c, state: "pending", prev: prev ? { id: prev.id, contestant: c, score: prev.score, scores: prev.scores, state: "ok", counted: prev.counted } : null };
+  if (v.scores) e.scores = v.scores;
+  else e.score = v.score;
+  S.mine[c] = e;
+  delete S.notes[c];
+  persist();
+  conn.send(ballotMessage(e));
+  watch(e);
+  renderBallots();
+}
+
+// watch reconnects when a ballot sent on a connection that looks alive gets
+// no answer: on hall Wi-Fi a socket can die without closing. The new
+// connection resends the ballot with the same id.
+function watch(e) {
+  setTimeout(() => {
+    if (S.mine[e.contestant] === e && e.state === "pending" && conn.state === "online") conn.restart();
+  }, 8000);
+}
+
+// ---- state helpers -------------------------------------------------------
+
+function votingOpenFor(c) {
+  const st = S.stage;
+  if (!st || st.phase !== "voting" || !S.ev) return false;
+  if (st.endsAt && conn.now() >= st.endsAt) return false;
+  return S.ev.votingScope === "all" || st.current === c;
+}
+
+function scopeAll() { return S.ev && S.ev.votingScope === "all"; }
+
+// ---- rendering -------------------------------------------------------------
+
+function renderAll() {
+  if (!S.ev) return;
+  document.title = S.ev.title + " · " + t("vote.docTitle");
+  setText($("[data-title]"), S.ev.title);
+  renderPanelBadge();
+  renderStage();
+  renderBallots();
+  renderRanking();
+  renderFoot();
+}
+
+function renderPanelBadge() {
+  const el = $("[data-panel-badge]");
+  const p = (S.ev.panels || []).filter((x) => x.id === S.panel)[0];
+  const show = p && S.ev.panels.length > 1;
+  el.hidden = !show;
+  if (show) setText(el, t("vote.panelAs", { panel: p.name }));
+}
+
+function renderStage() {
+  const st = S.stage || {};
+  const idx = contestantIndex(S.ev);
+  const cur = st.current && idx[st.current];
+  const onStage = cur && st.phase !== "lobby" && st.phase !== "reveal" && st.phase !== "ended";
+  setText($("[data-stage-label]"), onStage ? t("vote.onStage") : t("vote.event"));
+  setText($("[data-stage-name]"), onStage ? cur.c.name : phaseHeadline(st.phase));
+  const meta = [];
+  if (onStage) {
+    if (cur.c.group) meta.push(cur.c.group);
+    meta.push(t("common.nOfN", { n: cur.i + 1, total: S.ev.contestants.length }));
+  }
+  setText($("[data-stage-meta]"), meta.join(" · "));
+  const pill = $("[data-phase-pill]");
+  const open = st.phase === "voting" && !(st.endsAt && conn.now() >= st.endsAt);
+  pill.className = "pill " + (open ? "open" : st.phase === "closed" || (st.phase === "voting" && !open) ? "closed" : "idle");
+  setText(pill, open ? t("phase.voting") : st.phase === "voting" ? t("phase.closed") : t("phase." + (st.phase || "lobby")));
+  tick();
+}
+
+function phaseHeadline(phase) {
+  if (phase === "reveal") return t("vote.revealHeadline");
+  if (phase === "ended") return t("vote.endedHeadline");
+  if (scopeAll() && phase !== "lobby") return t("vote.allHeadline");
+  return t("vote.lobbyHeadline");
+}
+
+// The countdown, and voting closing by itself when it reaches zero.
+let wasOpen = null;
+function tick() {
+  const st = S.stage;
+  const el = $("[data-countdown]");
+  if (!st || !st.endsAt || (st.phase !== "voting" && st.phase !== "presenting" && st.phase !== "closed")) {
+    el.hidden = true;
+  } else {
+    const left = st.endsAt - conn.now();
+    el.hidden = false;
+    setText(el, fmtClock(left));
+    el.classList.toggle("urgent", left <= 10000);
+  }
+  const open = !!(st && st.phase === "voting" && !(st.endsAt && conn.now() >= st.endsAt));
+  if (wasOpen !== null && open !== wasOpen) {
+    wasOpen = open;
+    renderStage();
+    renderBallots();
+    return;
+  }
+  wasOpen = open;
+}
+setInterval(tick, 250);
+
+// Ballot cards are built once per (rules, scope, contestants on offer) and
+// updated in place afterwards, so that a slider being dragged is never
+// replaced under the finger.
+let builtKey = "";
+const cards = {};
+
+function contestantsOnOffer() {
+  const st = S.stage || {};
+  if (scopeAll()) return S.ev.contestants.slice();
+  if (st.phase === "lobby" || st.phase === "reveal" || st.phase === "ended") return [];
+  const cur = contestantIndex(S.ev)[st.current];
+  return cur ? [cur.c] : [];
+}
+
+function renderBallots() {
+  if (!S.ev) return;
+  const offer = contestantsOnOffer();
+  const key = JSON.stringify([S.ev.rules, S.ev.votingScope, offer.map((c) => [c.id, c.name, c.group])]);
+  const box = $("[data-ballots]");
+  if (key !== builtKey) {
+    builtKey = key;
+    box.textContent = "";
+    Object.keys(cards).forEach((k) => delete cards[k]);
+    offer.forEach((c) => {
+      const card = makeCard(c, scopeAll());
+      cards[c.id] = card;
+      box.appendChild(card.el);
+    });
+  }
+  Object.keys(cards).forEach((id) => cards[id].update());
+}
+
+function isShort(rules) {
+  return Math.round((rules.max - rules.min) / rules.step) + 1 <= SHORT_SCALE;
+}
+
+function makeCard(c, showName) {
+  const rules = S.ev.rules;
+  const cr = criteria();
+  const oneTap = !cr.length && isShort(rules);
+  const el = h("section", { class: "card ballot" + (oneTap ? " one-tap" : ""), "data-ballot": c.id });
+  if (showName) {
+    el.appendChild(h("h3", { class: "ballot-name" }, c.name, c.group ? h("small", null, c.group) : null));
+  }
+  const inputs = [];
+  const slots = cr.length ? cr : [{ id: "", name: "" }];
+  const totalWeight = cr.reduce((a, x) => a + x.weight, 0);
+  slots.forEach((slot) => {
+    const wrap = h("div", { class: "crit" });
+    if (slot.id) {
+      wrap.appendChild(h("div", { class: "crit-head" },
+        h("span", { class: "crit-name" }, slot.name),
+        h("span", { class: "crit-weight muted num" }, t("vote.weight", { w: fmtPoints(Math.round(slot.weight / totalWeight * 1000) / 10) }))));
+    } else if (!showName) {
+      wrap.appendChild(h("div", { class: "crit-head" }, h("span", { class: "crit-name" }, t("vote.yourScore")),
+        h("span", { class: "muted num" }, t("vote.range", { min: fmtPoints(rules.min), max: fmtPoints(rules.max) }))));
+    }
+    const input = isShort(rules) ? shortInput(c.id, slot, oneTap) : fineInput(c.id, slot);
+    wrap.appendChild(input.el);
+    inputs.push(input);
+    el.appendChild(wrap);
+  });
+  let total = null;
+  if (cr.length) {
+    total = h("div", { class: "ballot-total num" });
+    el.appendChild(total);
+  }
+  let submitBtn = null;
+  if (!oneTap) {
+    submitBtn = h("button", { type: "button", class: "btn primary submit", "data-submit": c.id, onclick: () => submit(c.id) });
+    el.appendChild(submitBtn);
+  }
+  const receipt = h("div", { class: "receipt", role: "status", "data-receipt": c.id, "data-one-tap": oneTap ? "1" : null });
+  el.appendChild(receipt);
+
+  function update() {
+    const open = votingOpenFor(c.id);
+    const e = S.mine[c.id];
+    // Without a draft, show the ballot that counts (or is on its way).
+    if (!S.drafts[c.id] && e) {
+      const d = {};
+      if (e.scores) Object.keys(e.scores).forEach((k) => { d[k] = e.scores[k]; });
+      else d[""] = e.score;
+      S.drafts[c.id] = d;
+    }
+    inputs.forEach((i) => i.update(open));
+    const v = draftValue(c.id);
+    if (total) {
+      total.hidden = !v;
+      if (v) setText(total, t("vote.weighted", { score: fmtScore(weighted(v.scores), Math.max(2, decimalsOf(rules.step))) }));
+    }
+    if (submitBtn) {
+      const same = v && e && e.state === "ok" && sameContent(e, v);
+      submitBtn.disabled = !open || !v || same || (e && e.state === "pending" && sameContent(e, v));
+      let label = t("vote.submit");
+      if (v && !cr.length) label = (e ? t("vote.change", { score: fmtPoints(v.score) }) : t("vote.submitScore", { score: fmtPoints(v.score) }));
+      else if (v && e) label = t("vote.changeCriteria");
+      if (same) label = t("vote.submitted");
+      setText(submitBtn, label);
+    }
+    renderReceipt(receipt, c.id, open);
+    el.classList.toggle("is-open", open);
+    el.classList.toggle("is-done", !!(e && e.state === "ok"));
+  }
+  return { el: el, update: update };
+}
+
+function weighted(scores) {
+  const cr = criteria();
+  let sum = 0;
+  let w = 0;
+  cr.forEach((x) => { sum += x.weight * scores[x.id]; w += x.weight; });
+  return w ? sum / w : 0;
+}
+
+function renderReceipt(el, c, open) {
+  const e = S.mine[c];
+  const note = S.notes[c];
+  el.className = "receipt";
+  let main = "";
+  let sub = "";
+  if (e && e.state === "pending") {
+    el.classList.add("pending");
+    const score = e.scores ? fmtScore(weighted(e.scores), 2) : fmtPoints(e.score);
+    main = conn.state === "online" ? t("vote.sending", { score: score }) : t("vote.queued", { score: score });
+  } else if (e && e.state === "ok") {
+    el.classList.add("ok");
+    main = t("vote.counted", { score: fmtPoints(e.counted) });
+    sub = open ? t("vote.canChange") : t("vote.final");
+  } else if (open && el.dataset.oneTap) {
+    el.classList.add("hint");
+    sub = t("vote.tapToSubmit");
+  } else if (!open) {
+    const st = S.stage || {};
+    main = st.phase === "voting" || st.phase === "closed" || st.phase === "ended" || st.phase === "reveal" ? t("vote.closedNoBallot") : t("vote.notOpenYet");
+    el.classList.add("idle");
+  }
+  if (note) {
+    el.classList.add("refused");
+    sub = t("vote.refused", { why: note }) + (sub ? " " + sub : "");
+  }
+  el.textContent = "";
+  if (main) el.appendChild(h("div", { class: "receipt-main" }, main));
+  if (sub) el.appendChild(h("div", { class: "receipt-sub" }, sub));
+}
+
+// shortInput: one big button per score; with oneTap the tap submits.
+function shortInput(c, slot, oneTap) {
+  const rules = S.ev.rules;
+  const values = scaleValues(rules);
+  const n = values.length;
+  const cols = n <= 6 ? n : n <= 10 ? 5 : n <= 12 ? 6 : 7;
+  const grid = h("div", { class: "scale", role: "group", "aria-label": slot.name || t("vote.yourScore"), style: "--cols:" + cols });
+  const btns = values.map((v) => {
+    const b = h("button", { type: "button", class: "score-btn num", "data-score": String(v), "aria-pressed": "false" }, fmtPoints(v));
+    b.addEventListener("click", () => {
+      const d = S.drafts[c] || (S.drafts[c] = {});
+      d[slot.id] = v;
+      if (oneTap) submit(c);
+      renderBallots();
+    });
+    grid.appendChild(b);
+    return b;
+  });
+  return {
+    el: grid,
+    update: (open) => {
+      const d = S.drafts[c] || {};
+      const e = S.mine[c];
+      btns.forEach((b, i) => {
+        const sel = d[slot.id] === values[i];
+        b.setAttribute("aria-pressed", sel ? "true" : "false");
+        b.classList.toggle("counted", !!(sel && e && e.state === "ok" && oneTap));
+        b.disabled = !open;
+      });
+    },
+  };
+}
+
+// fineInput: quick picks, −/+ by one step and a slider, for long scales.
+function fineInput(c, slot) {
+  const rules = S.ev.rules;
+  const d = decimalsOf(rules.step);
+  const value = h("output", { class: "fine-value num", "aria-live": "polite" }, "—");
+  const range = h("input", {
+    type: "range", class: "fine-range", min: String(rules.min), max: String(rules.max), step: String(rules.step),
+    value: String(snap((rules.min + rules.max) / 2, rules.min, rules.max, rules.step)),
+    "aria-label": slot.name || t("vote.yourScore"),
+  });
+  const set = (v) => {
+    const dd = S.drafts[c] || (S.drafts[c] = {});
+    dd[slot.id] = snap(v, rules.min, rules.max, rules.step);
+    renderBallots();
+  };
+  const current = () => {
+    const dd = S.drafts[c] || {};
+    return typeof dd[slot.id] === "number" ? dd[slot.id] : null;
+  };
+  const minus = h("button", { type: "button", class: "step-btn", "aria-label": t("vote.minus", { step: fmtPoints(rules.step) }) }, "−");
+  const plus = h("button", { type: "button", class: "step-btn", "aria-label": t("vote.plus", { step: fmtPoints(rules.step) }) }, "+");
+  minus.addEventListener("click", () => { const v = current(); set(v == null ? Number(range.value) : v - rules.step); });
+  plus.addEventListener("click", () => { const v = current(); set(v == null ? Number(range.value) : v + rules.step); });
+  range.addEventListener("input", () => set(Number(range.value)));
+  const picks = h("div", { class: "picks", role: "group", "aria-label": t("vote.quickPicks") });
+  const pickBtns = quickPicks(rules).map((v) => {
+    const b = h("button", { type: "button", class: "pick num", "data-pick": String(v), "aria-pressed": "false" }, fmtPoints(v));
+    b.addEventListener("click", () => set(v));
+    picks.appendChild(b);
+    return b;
+  });
+  const el = h("div", { class: "fine" }, value, h("div", { class: "fine-row" }, minus, range, plus), picks);
+  return {
+    el: el,
+    update: (open) => {
+      const v = current();
+      setText(value, v == null ? t("vote.pick") : fmtScore(v, d));
+      value.classList.toggle("unset", v == null);
+      if (v != null && Number(range.value) !== v) range.value = String(v);
+      [minus, plus, range].concat(pickBtns).forEach((b) => { b.disabled = !open; });
+      if (v != null) {
+        minus.disabled = !open || v <= rules.min;
+        plus.disabled = !open || v >= rules.max;
+      }
+      pickBtns.forEach((b) => b.setAttribute("aria-pressed", Number(b.dataset.pick) === v ? "true" : "false"));
+    },
+  };
+}
+
+// quickPicks: the lowest score, then five evenly spread from the middle
+// of the range to the top (60–100 → 60, 80, 85, 90, 95, 100), on the grid.
+function quickPicks(rules) {
+  const mid = (rules.min + rules.max) / 2;
+  const out = [rules.min];
+  for (let k = 0; k <= 4; k++) {
+    let v = mid + (k * (rules.max - mid)) / 4;
+    if (rules.max - rules.min >= 20) v = Math.round(v / 5) * 5;
+    v = snap(v, rules.min, rules.max, rules.step);
+    if (out.indexOf(v) < 0) out.push(v);
+  }
+  return out;
+}
+
+function renderRanking() {
+  const box = $("[data-ranking]");
+  if (!S.ev) return;
+  const rows = S.ranking || [];
+  const st = S.stage || {};
+  if (!rows.length) { box.hidden = true; return; }
+  box.hidden = false;
+  setText($("[data-ranking-title]"), st.phase === "reveal" ? t("vote.rankingReveal") : st.phase === "ended" ? t("vote.rankingFinal") : t("vote.rankingLive"));
+  const idx = contestantIndex(S.ev);
+  const list = $("[data-ranking-list]");
+  const dec = S.ev.rules.decimals;
+  list.textContent = "";
+  rows.forEach((r) => {
+    const c = idx[r.contestant];
+    list.appendChild(h("li", { class: "rk" + (r.rank <= 3 ? " top top" + r.rank : "") + (r.contestant === st.current ? " current" : "") },
+      h("span", { class: "rk-rank num" }, String(r.rank)),
+      h("span", { class: "rk-name" }, c ? c.c.name : r.contestant),
+      h("span", { class: "rk-score num" }, fmtScore(r.final, dec))));
+  });
+}
+
+function renderFoot() {
+  const parts = [];
+  const tu = S.turnout;
+  if (tu && tu.voters) parts.push(t("vote.online", { n: tu.voters }));
+  if (tu && tu.contestant && S.stage && S.stage.current === tu.contestant && S.stage.phase !== "lobby") parts.push(t("vote.votedForCurrent", { n: tu.voted }));
+  parts.push(t("vote.device", { id: voter.slice(0, 4) }));
+  setText($("[data-foot]"), parts.join(" · "));
+}
+
+// ---- wiring ----------------------------------------------------------------
+
+document.addEventListener("click", (e) => {
+  const a = e.target.closest && e.target.closest("[data-action]");
+  if (!a) return;
+  if (a.dataset.action === "leave-panel") {
+    panelSel = null;
+    save(panelStore, null);
+    S.panelProblem = false;
+    S.mine = load(ballotStoreKey(), {}) || {};
+    setView("loading");
+    conn.restart();
+  }
+});
+
+initI18n();
+onLangChange(() => { builtKey = ""; renderAll(); });
+(function showLastKnown() {
+  const last = load(lastStore, null);
+  const panel = panelSel ? panelSel.panel : "";
+  // Only a recent state of the same panel (a day), and only until the
+  // snapshot arrives.
+  if (!last || !last.ev || !last.stage || Date.now() - last.at > 864e5 || (panel && last.panel !== panel)) return;
+  S.ev = last.ev;
+  S.stage = last.stage;
+  S.panel = last.panel || "";
+  setView("event");
+  renderAll();
+})();
+conn.start();
+
+// Test hook: the pending ballots as stored (read by the browser tests).
+window.__leitai = { pending: () => Object.keys(S.mine).filter((c) => S.mine[c].state === "pending").length, conn: conn };

@@ -1,0 +1,217 @@
+// Package static serves the three pages (vote, screen, control) and their
+// assets, embedded in the binary. Assets are served under content-hashed
+// URLs so that phones and projectors cache them forever and never run a
+// stale script after an upgrade.
+package static
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"regexp"
+	"strings"
+
+	"leitai/static/qrcode"
+	"leitai/voting"
+)
+
+//go:embed assets pages
+var files embed.FS
+
+// Config configures the pages.
+type Config struct {
+	// PublicURL is where phones reach the server; the QR code and the
+	// short link on the screen point to PublicURL/e/{event}.
+	PublicURL string
+}
+
+// Pages serves the HTML pages and assets.
+type Pages struct {
+	cfg    Config
+	assets map[string]asset   // by hashed name
+	hashed map[string]string  // logical name (e.g. "vote.js") → hashed URL
+	pages  *template.Template // pages/*.html
+}
+
+type asset struct {
+	body        []byte
+	contentType string
+}
+
+// New reads the embedded files and computes their hashed names.
+func New(cfg Config) (*Pages, error) {
+	p := &Pages{cfg: cfg, assets: make(map[string]asset), hashed: make(map[string]string)}
+	// Hash every asset; then rewrite module imports between JS files
+	// ("./x.js") to hashed URLs, so that a cached module never imports a
+	// stale sibling. Imports are rewritten before hashing the importer.
+	raw := make(map[string][]byte)
+	err := fs.WalkDir(files, "assets", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := files.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		raw[strings.TrimPrefix(name, "assets/")] = b
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("static: %w", err)
+	}
+	var resolve func(name string, seen map[string]bool) (string, error)
+	resolve = func(name string, seen map[string]bool) (string, error) {
+		if u, ok := p.hashed[name]; ok {
+			return u, nil
+		}
+		if seen[name] {
+			return "", fmt.Errorf("static: import cycle at %s", name)
+		}
+		seen[name] = true
+		body, ok := raw[name]
+		if !ok {
+			return "", fmt.Errorf("static: %s imports a missing file", name)
+		}
+		if strings.HasSuffix(name, ".js") {
+			var rerr error
+			body = importPattern.ReplaceAllFunc(body, func(m []byte) []byte {
+				sub := importPattern.FindSubmatch(m)
+				dep := path.Join(path.Dir(name), string(sub[2]))
+				u, err := resolve(dep, seen)
+				if err != nil {
+					rerr = err
+					return m
+				}
+				return bytes.Replace(m, sub[2], []byte(u), 1)
+			})
+			if rerr != nil {
+				return "", rerr
+			}
+		}
+		sum := sha256.Sum256(body)
+		ext := path.Ext(name)
+		hashedName := strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:5]) + ext
+		ct := mime.TypeByExtension(ext)
+		switch ext {
+		case ".js":
+			ct = "text/javascript; charset=utf-8"
+		case ".css":
+			ct = "text/css; charset=utf-8"
+		case ".svg":
+			ct = "image/svg+xml"
+		}
+		p.assets[hashedName] = asset{body: body, contentType: ct}
+		p.hashed[name] = "/assets/" + hashedName
+		return p.hashed[name], nil
+	}
+	for name := range raw {
+		if _, err := resolve(name, map[string]bool{}); err != nil {
+			return nil, err
+		}
+	}
+	p.pages, err = template.New("").Funcs(template.FuncMap{
+		"asset": func(name string) (string, error) {
+			if u, ok := p.hashed[name]; ok {
+				return u, nil
+			}
+			return "", fmt.Errorf("no asset %q", name)
+		},
+	}).ParseFS(files, "pages/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("static: %w", err)
+	}
+	return p, nil
+}
+
+// importPattern finds relative module specifiers in import/export statements
+// and dynamic imports: from "./x.js", import("./x.js").
+var importPattern = regexp.MustCompile(`(from\s*|import\s*\(?\s*)["'](\.{1,2}/[^"']+\.js)["']`)
+
+// AssetURL returns the hashed URL of an asset.
+func (p *Pages) AssetURL(name string) string { return p.hashed[name] }
+
+// Routes registers the pages, the assets and the QR code on mux.
+func (p *Pages) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /assets/{name...}", p.serveAsset)
+	mux.HandleFunc("GET /{$}", p.page("index.html"))
+	mux.HandleFunc("GET /e/{event}", p.page("vote.html"))
+	mux.HandleFunc("GET /e/{event}/screen", p.page("screen.html"))
+	mux.HandleFunc("GET /e/{event}/control", p.page("control.html"))
+	mux.HandleFunc("GET /e/{event}/results", p.page("results.html")) // printable results: results.js
+	mux.HandleFunc("GET /e/{event}/qr.svg", p.serveQR)
+}
+
+func (p *Pages) serveAsset(w http.ResponseWriter, r *http.Request) {
+	a, ok := p.assets[r.PathValue("name")]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", a.contentType)
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(a.body)
+}
+
+// PageData is what every page template gets.
+type PageData struct {
+	Event     string // event id from the URL ("" on the index)
+	VoteURL   string // the public link phones open
+	PublicURL string
+}
+
+// VoteURL is the link for an event that the QR code encodes.
+func (p *Pages) VoteURL(event string) string {
+	return strings.TrimRight(p.cfg.PublicURL, "/") + "/e/" + url.PathEscape(event)
+}
+
+func (p *Pages) page(name string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		event := r.PathValue("event")
+		if event != "" && !voting.ValidID(event) {
+			http.NotFound(w, r)
+			return
+		}
+		var buf bytes.Buffer
+		data := PageData{Event: event, PublicURL: p.cfg.PublicURL}
+		if event != "" {
+			data.VoteURL = p.VoteURL(event)
+		}
+		if err := p.pages.ExecuteTemplate(&buf, name, data); err != nil {
+			http.Error(w, "page failed to render", http.StatusInternalServerError)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Cache-Control", "no-cache")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		// Nothing is loaded from elsewhere: halls often have no internet.
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; frame-ancestors 'none'")
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+func (p *Pages) serveQR(w http.ResponseWriter, r *http.Request) {
+	event := r.PathValue("event")
+	if !voting.ValidID(event) {
+		http.NotFound(w, r)
+		return
+	}
+	svg, err := qrcode.SVG(p.VoteURL(event))
+	if err != nil {
+		http.Error(w, "could not draw the QR code", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "no-cache")
+	_, _ = w.Write(svg)
+}

@@ -1,0 +1,292 @@
+package static
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+func newPages(t *testing.T) (*Pages, *httptest.Server) {
+	t.Helper()
+	p, err := New(Config{PublicURL: "http://192.168.1.20:8080/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	p.Routes(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return p, srv
+}
+
+func get(t *testing.T, url string) (*http.Response, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, string(b)
+}
+
+var hashedName = regexp.MustCompile(`^/assets/(.+)\.([0-9a-f]{10})(\.[a-z]+)$`)
+
+func TestAssetsHaveContentHashedURLs(t *testing.T) {
+	p, srv := newPages(t)
+	names := make([]string, 0, len(p.hashed))
+	for name := range p.hashed {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, want := range []string{"common.css", "i18n.js", "conn.js", "format.js", "vote.js", "screen.js", "control.js", "csv.js", "index.js"} {
+		if p.AssetURL(want) == "" {
+			t.Errorf("no asset %s among %v", want, names)
+		}
+	}
+	for _, name := range names {
+		u := p.AssetURL(name)
+		m := hashedName.FindStringSubmatch(u)
+		if m == nil || m[1]+m[3] != name {
+			t.Errorf("%s is served at %q; want /assets/%s.<10 hex digits>%s", name, u, strings.TrimSuffix(name, path.Ext(name)), path.Ext(name))
+			continue
+		}
+		res, body := get(t, srv.URL+u)
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %s", u, res.Status)
+			continue
+		}
+		// The hash is of the served bytes (after import rewriting).
+		sum := sha256.Sum256([]byte(body))
+		if got := hex.EncodeToString(sum[:5]); got != m[2] {
+			t.Errorf("%s: hash in the URL %s, of the body %s", name, m[2], got)
+		}
+		if cc := res.Header.Get("Cache-Control"); !strings.Contains(cc, "immutable") || !strings.Contains(cc, "max-age=31536000") {
+			t.Errorf("%s: Cache-Control %q; want a year, immutable", name, cc)
+		}
+		if res.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: no nosniff", name)
+		}
+		ct := res.Header.Get("Content-Type")
+		switch path.Ext(name) {
+		case ".js":
+			if !strings.HasPrefix(ct, "text/javascript") {
+				t.Errorf("%s: Content-Type %q", name, ct)
+			}
+		case ".css":
+			if !strings.HasPrefix(ct, "text/css") {
+				t.Errorf("%s: Content-Type %q", name, ct)
+			}
+		}
+	}
+	for _, bad := range []string{"/assets/vote.js", "/assets/vote.0000000000.js", "/assets/../static.go", "/assets/"} {
+		if res, _ := get(t, srv.URL+bad); res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: %s; want 404", bad, res.Status)
+		}
+	}
+}
+
+var relativeImport = regexp.MustCompile(`(from\s*|import\s*\(?\s*)["'](\.{1,2}/[^"']+)["']`)
+
+func TestModuleImportsAreRewrittenToHashedURLs(t *testing.T) {
+	p, srv := newPages(t)
+	_, vote := get(t, srv.URL+p.AssetURL("vote.js"))
+	for _, dep := range []string{"i18n.js", "conn.js", "format.js"} {
+		if !strings.Contains(vote, `from "`+p.AssetURL(dep)+`"`) {
+			t.Errorf("vote.js does not import %s from its hashed URL %s", dep, p.AssetURL(dep))
+		}
+		if strings.Contains(vote, `"./`+dep+`"`) {
+			t.Errorf("vote.js still imports ./%s", dep)
+		}
+	}
+	// No module anywhere is left importing a sibling by its plain name.
+	for name := range p.hashed {
+		if !strings.HasSuffix(name, ".js") {
+			continue
+		}
+		body := string(p.assets[strings.TrimPrefix(p.AssetURL(name), "/assets/")].body)
+		if m := relativeImport.FindString(body); m != "" {
+			t.Errorf("%s still has a relative import: %s", name, m)
+		}
+	}
+	// A module imported by another is hashed after rewriting its own
+	// imports, so the importer's hash changes when a dependency changes:
+	// conn.js imports nothing relative, screen.js imports conn.js.
+	_, screen := get(t, srv.URL+p.AssetURL("screen.js"))
+	if !strings.Contains(screen, p.AssetURL("conn.js")) {
+		t.Errorf("screen.js does not name conn.js's hashed URL")
+	}
+}
+
+func TestPagesRenderWithHeaders(t *testing.T) {
+	p, srv := newPages(t)
+	cases := []struct{ path, script string }{
+		{"/", "index.js"},
+		{"/e/gongshu-2020", "vote.js"},
+		{"/e/gongshu-2020/screen", "screen.js"},
+		{"/e/gongshu-2020/control", "control.js"},
+	}
+	for _, c := range cases {
+		res, body := get(t, srv.URL+c.path)
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %s", c.path, res.Status)
+			continue
+		}
+		h := res.Header
+		if ct := h.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+			t.Errorf("%s: Content-Type %q", c.path, ct)
+		}
+		csp := h.Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'self'", "connect-src 'self' ws: wss:", "frame-ancestors 'none'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("%s: CSP %q lacks %q", c.path, csp, want)
+			}
+		}
+		if strings.Contains(csp, "script-src") && !strings.Contains(csp, "script-src 'self'") {
+			t.Errorf("%s: CSP %q allows scripts from elsewhere", c.path, csp)
+		}
+		if h.Get("Cache-Control") != "no-cache" || h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" {
+			t.Errorf("%s: headers %v", c.path, h)
+		}
+		if !strings.Contains(body, `src="`+p.AssetURL(c.script)+`"`) || !strings.Contains(body, p.AssetURL("common.css")) {
+			t.Errorf("%s: the page does not load %s and common.css by their hashed URLs", c.path, c.script)
+		}
+		if !strings.Contains(body, `lang="zh-CN"`) {
+			t.Errorf("%s: not zh-CN by default", c.path)
+		}
+		// Nothing from outside the server: no absolute URLs in src or href.
+		if m := regexp.MustCompile(`(?i)(src|href)="(https?:)?//`).FindString(body); m != "" {
+			t.Errorf("%s: loads something from elsewhere: %s", c.path, m)
+		}
+		if strings.Contains(body, "<script>") || regexp.MustCompile(`(?i)\son[a-z]+=`).MatchString(body) {
+			t.Errorf("%s: inline script or handler (the CSP forbids them)", c.path)
+		}
+		if c.path != "/" && !strings.Contains(body, `data-event="gongshu-2020"`) {
+			t.Errorf("%s: no data-event", c.path)
+		}
+	}
+	_, screen := get(t, srv.URL+"/e/gongshu-2020/screen")
+	if !strings.Contains(screen, `data-vote-url="http://192.168.1.20:8080/e/gongshu-2020"`) {
+		t.Errorf("the screen does not carry the vote URL for its short link")
+	}
+	if !strings.Contains(screen, `src="/e/gongshu-2020/qr.svg"`) {
+		t.Errorf("the screen does not show the QR code")
+	}
+}
+
+func TestUnknownOrInvalidEventIsNotFound(t *testing.T) {
+	_, srv := newPages(t)
+	for _, u := range []string{
+		"/e/Gongshu", "/e/gong%20shu", "/e/-x", "/e/" + strings.Repeat("a", 64),
+		"/e/Gongshu/screen", "/e/Gongshu/control", "/e/Gongshu/qr.svg", "/e/gongshu/unknown", "/nothing",
+	} {
+		res, _ := get(t, srv.URL+u)
+		if res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: %s; want 404", u, res.Status)
+		}
+	}
+}
+
+func TestQRCodeIsSVGOfTheVoteURL(t *testing.T) {
+	p, srv := newPages(t)
+	res, body := get(t, srv.URL+"/e/gongshu-2020/qr.svg")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET qr.svg: %s", res.Status)
+	}
+	if ct := res.Header.Get("Content-Type"); ct != "image/svg+xml" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if !strings.HasPrefix(body, "<svg") || !strings.Contains(body, "viewBox") || !strings.HasSuffix(body, "</svg>") {
+		t.Errorf("not an SVG: %.80s…", body)
+	}
+	if got := p.VoteURL("gongshu-2020"); got != "http://192.168.1.20:8080/e/gongshu-2020" {
+		t.Errorf("VoteURL = %q", got)
+	}
+}
+
+// Every string key that a page or script uses exists in both languages,
+// and both dictionaries have the same keys.
+func TestEveryStringIsTranslated(t *testing.T) {
+	src, err := files.ReadFile("assets/i18n.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dict := func(name string) map[string]bool {
+		s := string(src)
+		start := strings.Index(s, "const "+name+" = {")
+		if start < 0 {
+			t.Fatalf("no dictionary %s in i18n.js", name)
+		}
+		end := strings.Index(s[start:], "\n};")
+		keys := make(map[string]bool)
+		for _, m := range regexp.MustCompile(`(?m)^\s*"([a-zA-Z0-9_.]+)":`).FindAllStringSubmatch(s[start:start+end], -1) {
+			keys[m[1]] = true
+		}
+		return keys
+	}
+	zh, en := dict("zh"), dict("en")
+	if len(zh) < 50 {
+		t.Fatalf("only %d zh strings found", len(zh))
+	}
+	for k := range zh {
+		if !en[k] {
+			t.Errorf("%q has no English", k)
+		}
+	}
+	for k := range en {
+		if !zh[k] {
+			t.Errorf("%q has no Chinese", k)
+		}
+	}
+	used := map[string]string{}
+	keyRef := []*regexp.Regexp{
+		regexp.MustCompile(`data-i18n="([^"]+)"`),
+		regexp.MustCompile(`\bt\("([a-zA-Z0-9_.]+)"`),
+	}
+	attrRef := regexp.MustCompile(`data-i18n-attr="([^"]+)"`)
+	for _, dir := range []string{"pages", "assets"} {
+		entries, err := files.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.Name() == "i18n.js" {
+				continue // the dictionaries themselves
+			}
+			b, _ := files.ReadFile(dir + "/" + e.Name())
+			for _, re := range keyRef {
+				for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+					used[m[1]] = e.Name()
+				}
+			}
+			for _, m := range attrRef.FindAllStringSubmatch(string(b), -1) {
+				for _, pair := range strings.Split(m[1], ",") {
+					if _, k, ok := strings.Cut(pair, ":"); ok {
+						used[strings.TrimSpace(k)] = e.Name()
+					}
+				}
+			}
+		}
+	}
+	if len(used) < 50 {
+		t.Fatalf("only %d string keys used; the pattern is broken", len(used))
+	}
+	for k, file := range used {
+		if strings.HasSuffix(k, ".") {
+			continue // a prefix completed at run time, e.g. t("phase." + phase)
+		}
+		if !zh[k] {
+			t.Errorf("%s uses %q, which has no string", file, k)
+		}
+	}
+}
