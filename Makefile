@@ -3,7 +3,7 @@
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 PLATFORMS = linux/amd64 linux/arm64 windows/amd64 darwin/arm64
 
-.PHONY: release test run clean
+.PHONY: release test run bench clean
 release:
 	@mkdir -p dist
 	@for p in $(PLATFORMS); do \
@@ -18,6 +18,10 @@ test:
 
 run:
 	go run ./cmd/leitai --event examples/gongshu-2020.yaml
+
+# The load scenarios of docs/performance.md (QUICK=1 for a short run).
+bench:
+	bench/run.sh
 
 clean:
 	rm -rf dist

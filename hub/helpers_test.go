@@ -56,6 +56,8 @@ type envOptions struct {
 	cfg hub.Config // Service, Broker and HostKey are filled in
 	// listener, when set, wraps the server's listener (e.g. small buffers).
 	listener func(net.Listener) net.Listener
+	// brokerNow is the Redis broker's clock (presence), when set.
+	brokerNow func() time.Time
 }
 
 // newEmbeddedEnv is a single instance on the embedded store (in a temp dir)
@@ -75,7 +77,7 @@ func newRedisEnv(t testing.TB, srv *redistest.Server, opts envOptions) *env {
 	t.Helper()
 	client := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	st := redisstore.New(client) // owns and closes the client
-	br := redisbroker.New(client, redisbroker.Options{})
+	br := redisbroker.New(client, redisbroker.Options{Now: opts.brokerNow})
 	return startEnv(t, st, br, opts)
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"leitai/hub"
+	"leitai/hub/redisbroker"
 	"leitai/voting"
 	"leitai/voting/redistest"
 )
@@ -206,4 +207,61 @@ func TestRedisBallotsAckedAfterStore(t *testing.T) {
 	if err != nil || len(live) != 1 || live[0].ID != id {
 		t.Fatalf("B's store has %+v, %v", live, err)
 	}
+}
+
+// TestPresenceKeptFresh: an instance whose voters sit quietly keeps
+// reporting them (every 2 s), so that after longer than
+// redisbroker.PresenceFreshness the other instance's turnout still counts
+// them. The brokers' clock is fake; only the 2 s report is waited for.
+func TestPresenceKeptFresh(t *testing.T) {
+	srv := redistest.MustStart(t, redistest.Options{})
+	flushRedis(t, srv)
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	opts := envOptions{cfg: hub.Config{StandingsInterval: 20 * time.Millisecond}, brokerNow: clock}
+	a, b := newRedisEnv(t, srv, opts), newRedisEnv(t, srv, opts)
+	votingOn(b, "fresh")
+	for i := range 3 {
+		a.dial("fresh", voterQuery(fmt.Sprintf("quiet-%d", i))).waitSnapshot()
+	}
+	sc := b.dial("fresh", "role=screen")
+	sc.waitFor("3 voters on A", func(f []msg) bool { return viewOf(f).turnout.Voters == 3 })
+
+	// Half the freshness passes; A reports again by itself.
+	advance(redisbroker.PresenceFreshness / 2)
+	reported := clock().UnixMilli()
+	raw := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer raw.Close()
+	deadline := time.Now().Add(wait)
+	for {
+		vals, err := raw.HVals(testContext(t), "leitai:{fresh}:presence").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh := false
+		for _, v := range vals {
+			var n, at int64
+			if _, err := fmt.Sscanf(v, "%d:%d", &n, &at); err == nil && n == 3 && at >= reported {
+				fresh = true
+			}
+		}
+		if fresh {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("A never reported its voters again: %v", vals)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Past the freshness of A's first report: a ballot on B publishes
+	// standings whose turnout still counts A's quiet voters.
+	advance(redisbroker.PresenceFreshness/2 + time.Second)
+	v := b.dial("fresh", voterQuery("b-0"))
+	v.waitSnapshot()
+	wantAccepted(t, v.ballot(newID(), "c1", 90), "c1", 90, false)
+	sc.waitFor("4 voters, 1 voted", func(f []msg) bool {
+		return viewOf(f).turnout == hub.Turnout{Voters: 4, Contestant: "c1", Voted: 1}
+	})
 }

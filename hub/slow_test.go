@@ -94,6 +94,7 @@ func TestSlowClient(t *testing.T) {
 	for _, c := range others {
 		c.waitSnapshot()
 	}
+	e.waitConnections(len(others) + 1) // the sleepy one has joined too
 	first := viewOf(others[0].all()).seq
 
 	// The burst, in waves: each wave of stage messages (each must arrive)

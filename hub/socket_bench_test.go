@@ -49,6 +49,10 @@ func BenchmarkFanoutSockets(b *testing.B) {
 			defer func() { stop(); wg.Wait() }()
 			for i := range n {
 				c := benchConn(b, e, "fan", voterQuery(fmt.Sprintf("v%d", i)))
+				// The snapshot: the client is in the room from now on.
+				if _, _, err := c.Read(ctx); err != nil {
+					b.Fatal(err)
+				}
 				wg.Add(1)
 				go func() {
 					defer wg.Done()

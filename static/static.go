@@ -6,6 +6,7 @@ package static
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -31,6 +32,9 @@ type Config struct {
 	// PublicURL is where phones reach the server; the QR code and the
 	// short link on the screen point to PublicURL/e/{event}.
 	PublicURL string
+	// EventExists, when set, lets pages of unknown events answer 404
+	// instead of a page that can only say so after loading.
+	EventExists func(ctx context.Context, event string) (bool, error)
 }
 
 // Pages serves the HTML pages and assets.
@@ -179,6 +183,14 @@ func (p *Pages) page(name string) http.HandlerFunc {
 		if event != "" && !voting.ValidID(event) {
 			http.NotFound(w, r)
 			return
+		}
+		if event != "" && p.cfg.EventExists != nil {
+			// A store that cannot answer is not a missing event: serve the
+			// page, which retries and says what is wrong.
+			if ok, err := p.cfg.EventExists(r.Context(), event); err == nil && !ok {
+				http.Error(w, "404: no such event / 活动不存在", http.StatusNotFound)
+				return
+			}
 		}
 		var buf bytes.Buffer
 		data := PageData{Event: event, PublicURL: p.cfg.PublicURL}

@@ -1,6 +1,7 @@
 package static
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -287,6 +288,26 @@ func TestEveryStringIsTranslated(t *testing.T) {
 		}
 		if !zh[k] {
 			t.Errorf("%s uses %q, which has no string", file, k)
+		}
+	}
+}
+
+func TestUnknownEventPageIs404(t *testing.T) {
+	p, err := New(Config{PublicURL: "http://vote.test", EventExists: func(_ context.Context, id string) (bool, error) {
+		return id == "known", nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	p.Routes(mux)
+	for path, want := range map[string]int{
+		"/e/known": 200, "/e/known/screen": 200, "/e/unknown": 404, "/e/unknown/control": 404, "/e/unknown/screen": 404,
+	} {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != want {
+			t.Errorf("GET %s: %d, want %d", path, rec.Code, want)
 		}
 	}
 }

@@ -66,11 +66,19 @@ type Store interface {
 	// answered with its old receipt and not counted again.
 	ResetContestant(ctx context.Context, event, contestant string) (int, error)
 
+	// Secret returns the random secret (SecretSize bytes) with the given
+	// name, made on first use and the same for every instance that shares
+	// the store, e.g. the key that signs voter credentials.
+	Secret(ctx context.Context, name string) ([]byte, error)
+
 	// Ping reports whether the store can serve (for readiness).
 	Ping(ctx context.Context) error
 	// Close releases the store; it flushes what was acknowledged.
 	Close() error
 }
+
+// SecretSize is the length of a Store secret: 256 bits.
+const SecretSize = 32
 
 // ErrStaleRevision is what stores return (unwrapped or wrapped) when a
 // ballot was validated against an older revision of the event; the Service

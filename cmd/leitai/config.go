@@ -26,6 +26,7 @@ type Config struct {
 	LogFormat         string        // --log-format, LEITAI_LOG_FORMAT: text or json
 	LogLevel          string        // --log-level, LEITAI_LOG_LEVEL
 	StandingsInterval time.Duration // --standings-interval, LEITAI_STANDINGS_INTERVAL
+	PprofAddr         string        // --pprof, LEITAI_PPROF: loopback address for net/http/pprof
 }
 
 // envOr returns the environment variable or def.
@@ -74,6 +75,7 @@ Every flag has an environment variable; the flag wins.
 		return c, fmt.Errorf("LEITAI_STANDINGS_INTERVAL: %w", err)
 	}
 	fs.DurationVar(&c.StandingsInterval, "standings-interval", d, "shortest `time` between two standings updates of an event (LEITAI_STANDINGS_INTERVAL)")
+	fs.StringVar(&c.PprofAddr, "pprof", envOr("LEITAI_PPROF", ""), "serve Go profiling (net/http/pprof) on this loopback `address`, e.g. 127.0.0.1:6060; off when empty (LEITAI_PPROF)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -118,6 +120,12 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.PprofAddr != "" {
+		host, _, err := net.SplitHostPort(c.PprofAddr)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			return fmt.Errorf("--pprof %q: want a loopback host:port (profiles must not be public)", c.PprofAddr)
+		}
 	}
 	if c.StandingsInterval < 10*time.Millisecond || c.StandingsInterval > 10*time.Second {
 		return errors.New("--standings-interval: between 10ms and 10s")

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"os/signal"
@@ -93,6 +94,7 @@ type Main struct {
 	rdb    redis.UniversalClient
 	ln     net.Listener
 	server *http.Server
+	pprof  *http.Server
 	served chan error
 }
 
@@ -154,7 +156,13 @@ func (m *Main) Run(ctx context.Context) error {
 
 	mux := http.NewServeMux()
 	h.Routes(mux)
-	pages, err := static.New(static.Config{PublicURL: m.PublicURL})
+	pages, err := static.New(static.Config{PublicURL: m.PublicURL, EventExists: func(ctx context.Context, id string) (bool, error) {
+		_, err := m.Service.Event(ctx, id)
+		if errors.Is(err, voting.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	}})
 	if err != nil {
 		return err
 	}
@@ -174,7 +182,31 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(ln) }()
+	if m.Config.PprofAddr != "" {
+		if err := m.servePprof(); err != nil {
+			return err
+		}
+	}
 	m.printBanner(ctx)
+	return nil
+}
+
+// servePprof serves net/http/pprof on its own loopback listener, apart
+// from the public mux.
+func (m *Main) servePprof() error {
+	ln, err := net.Listen("tcp", m.Config.PprofAddr)
+	if err != nil {
+		return fmt.Errorf("--pprof: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	m.pprof = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = m.pprof.Serve(ln) }()
+	m.Logger.Info("serving profiles", "addr", ln.Addr().String())
 	return nil
 }
 
@@ -236,6 +268,9 @@ func (m *Main) Close() error {
 		}
 	} else if m.Hub != nil {
 		m.Hub.Close()
+	}
+	if m.pprof != nil {
+		_ = m.pprof.Close()
 	}
 	if m.broker != nil {
 		errs = append(errs, m.broker.Close())

@@ -207,6 +207,7 @@ function renderAll() {
   renderJump();
   renderRun();
   renderStandings();
+  renderPublished();
 }
 
 function renderJump() {
@@ -421,6 +422,56 @@ function exportCSV() {
 
 // ---- setup view -------------------------------------------------------------
 
+// ---- results and exports ---------------------------------------------------
+
+function zoneQuery() {
+  try { const z = Intl.DateTimeFormat().resolvedOptions().timeZone; return z ? "tz=" + encodeURIComponent(z) : ""; } catch (e) { return ""; }
+}
+
+function fileNameOf(res, fallback) {
+  const cd = res.headers.get("Content-Disposition") || "";
+  const star = /filename\*=UTF-8''([^;]+)/i.exec(cd);
+  if (star) { try { return decodeURIComponent(star[1]); } catch (e) { /* plain name below */ } }
+  const plain = /filename="([^"]+)"/i.exec(cd);
+  return plain ? plain[1] : fallback;
+}
+
+// download fetches with the key in a header (never in the URL) and saves
+// under the server's file name.
+function download(path, fallback) {
+  const q = zoneQuery();
+  const url = "/api" + evPath() + path + (q ? (path.indexOf("?") < 0 ? "?" : "&") + q : "");
+  return fetch(url, { headers: { Authorization: "Bearer " + hostKey }, cache: "no-store" })
+    .then((res) => {
+      if (!res.ok) return res.json().catch(() => null).then((b) => { throw new Error((b && b.error && b.error.message) || res.status + " " + res.statusText); });
+      return res.blob().then((blob) => {
+        const a = h("a", { href: URL.createObjectURL(blob), download: fileNameOf(res, fallback) });
+        document.body.appendChild(a); a.click();
+        setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+      });
+    }).catch(showError);
+}
+
+function renderPublished() {
+  const ev = S.full || S.ev; const on = !!(ev && ev.published);
+  setText($("[data-published-state]"), t(on ? "control.publishedOn" : "control.publishedOff"));
+  setText($("[data-published-btn]"), t(on ? "control.unpublish" : "control.publish"));
+}
+
+function togglePublished() {
+  const ev = S.full || S.ev;
+  api("POST", evPath() + "/publish", { published: !(ev && ev.published) })
+    .then((updated) => { S.full = updated; renderPublished(); }).catch(showError);
+}
+
+function cloneEvent() {
+  const id = window.prompt(t("control.cloneId"), eventId + "-2");
+  if (!id || !id.trim()) return;
+  api("POST", evPath() + "/clone", { id: id.trim() })
+    .then((ev) => { toast(t("control.cloned", { id: ev.id }), "ok"); window.open("/e/" + encodeURIComponent(ev.id) + "/control", "_blank", "noopener"); })
+    .catch(showError);
+}
+
 function defaultEvent() {
   return {
     id: eventId, title: "", contestants: [], votingScope: "stage",
@@ -624,6 +675,10 @@ document.addEventListener("click", (e) => {
         showKeyForm(false);
         break;
       case "export": exportCSV(); break;
+      case "export-xlsx": download("/export.xlsx", eventId + ".xlsx"); break;
+      case "export-csv": download("/export.csv?table=" + act.dataset.table, eventId + "-" + act.dataset.table + ".csv"); break;
+      case "publish": togglePublished(); break;
+      case "clone": cloneEvent(); break;
       case "add-criterion": $("[data-criteria]").appendChild(criterionRow({ name: "", weight: 1 })); break;
       case "add-panel": $("[data-panels]").appendChild(panelRow({ name: "", weight: 1 })); break;
     }

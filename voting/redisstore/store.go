@@ -92,9 +92,10 @@ var _ voting.Store = (*Store)(nil)
 // Options tune a Store. The zero value is the recommended setting.
 type Options struct {
 	// NoBatch sends each ballot in its own round trip. By default the
-	// ballots of concurrent callers share pipelines (see batch.go), which
-	// took about 1.5 times as many ballots per second with AOF fsync always
-	// in BenchmarkCastBallot; a lone caller sees no difference.
+	// ballots of concurrent callers share pipelines (see batch.go): with
+	// AOF fsync always that took 1.5× (64 callers) to 1.75× (256) as many
+	// ballots per second in BenchmarkCastBallot, and the same with one or
+	// 16 callers (docs/performance.md).
 	NoBatch bool
 }
 

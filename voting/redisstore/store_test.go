@@ -236,6 +236,11 @@ func TestCastBallot(t *testing.T) {
 			if !errors.Is(err, voting.ErrStaleRevision) || !errors.Is(err, voting.ErrConflict) {
 				t.Fatalf("stale ballot: %v", err)
 			}
+			// The ballot id is looked up first: a retry against the old
+			// revision still gets its receipt.
+			if r3, err := s.CastBallot(ctx, b2, ev.Revision); err != nil || r3 != r {
+				t.Fatalf("retry at the old revision: %+v, %v; want %+v", r3, err, r)
+			}
 			ev = ev2
 
 			// A countdown closes voting at EndsAt, by the ballot's time.

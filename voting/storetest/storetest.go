@@ -69,6 +69,7 @@ func Run(t *testing.T, f Factory) {
 		{"ConcurrentSameID", withStore(testConcurrentSameID)},
 		{"CloseWhileVoting", withStore(testCloseWhileVoting)},
 		{"Restart", testRestart},
+		{"Secret", testSecret},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, f) })
