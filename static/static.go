@@ -145,11 +145,13 @@ func (p *Pages) AssetURL(name string) string { return p.hashed[name] }
 // Routes registers the pages, the assets and the QR code on mux.
 func (p *Pages) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /assets/{name...}", p.serveAsset)
-	mux.HandleFunc("GET /{$}", p.page("index.html"))
-	mux.HandleFunc("GET /e/{event}", p.page("vote.html"))
-	mux.HandleFunc("GET /e/{event}/screen", p.page("screen.html"))
-	mux.HandleFunc("GET /e/{event}/control", p.page("control.html"))
-	mux.HandleFunc("GET /e/{event}/results", p.page("results.html")) // printable results: results.js
+	mux.HandleFunc("GET /{$}", p.page("index.html", false))
+	mux.HandleFunc("GET /e/{event}", p.page("vote.html", true))
+	mux.HandleFunc("GET /e/{event}/screen", p.page("screen.html", true))
+	// The control page is where a host creates an event that does not
+	// exist yet, so it is served for any valid id.
+	mux.HandleFunc("GET /e/{event}/control", p.page("control.html", false))
+	mux.HandleFunc("GET /e/{event}/results", p.page("results.html", true)) // printable results: results.js
 	mux.HandleFunc("GET /e/{event}/qr.svg", p.serveQR)
 }
 
@@ -177,14 +179,14 @@ func (p *Pages) VoteURL(event string) string {
 	return strings.TrimRight(p.cfg.PublicURL, "/") + "/e/" + url.PathEscape(event)
 }
 
-func (p *Pages) page(name string) http.HandlerFunc {
+func (p *Pages) page(name string, mustExist bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		event := r.PathValue("event")
 		if event != "" && !voting.ValidID(event) {
 			http.NotFound(w, r)
 			return
 		}
-		if event != "" && p.cfg.EventExists != nil {
+		if event != "" && mustExist && p.cfg.EventExists != nil {
 			// A store that cannot answer is not a missing event: serve the
 			// page, which retries and says what is wrong.
 			if ok, err := p.cfg.EventExists(r.Context(), event); err == nil && !ok {

@@ -302,7 +302,7 @@ func TestUnknownEventPageIs404(t *testing.T) {
 	mux := http.NewServeMux()
 	p.Routes(mux)
 	for path, want := range map[string]int{
-		"/e/known": 200, "/e/known/screen": 200, "/e/unknown": 404, "/e/unknown/control": 404, "/e/unknown/screen": 404,
+		"/e/known": 200, "/e/known/screen": 200, "/e/unknown": 404, "/e/unknown/screen": 404, "/e/unknown/control": 200,
 	} {
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))

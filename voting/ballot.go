@@ -147,7 +147,7 @@ func (r *Rules) units(b Ballot) (int64, error) {
 		if err := r.checkScore(c.Name, s); err != nil {
 			return 0, err
 		}
-		sum += c.Weight * s
+		sum += float64(c.Weight * s) // no fused multiply-add: every build and Lua must agree
 		weights += c.Weight
 	}
 	return int64(math.Round(sum / weights * ScoreUnits)), nil

@@ -117,7 +117,7 @@ func FinalScore(ev *Event, panels []PanelScore) float64 {
 			continue
 		}
 		w := ev.Panels[i].Weight
-		sum += w * ps.Average
+		sum += float64(w * ps.Average) // no fused multiply-add: Lua never fuses
 		weights += w
 	}
 	if weights == 0 {
@@ -133,7 +133,7 @@ func FinalScore(ev *Event, panels []PanelScore) float64 {
 // up to 65.73.
 func RoundScore(x float64, decimals int) float64 {
 	p := math.Pow(10, float64(decimals))
-	return math.Floor(x*p+0.5+1e-9) / p
+	return math.Floor(float64(x*p)+0.5+1e-9) / p // float64(): no fused multiply-add
 }
 
 // Rank orders rows (one per contestant, Final and Ballots set) and gives

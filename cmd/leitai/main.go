@@ -381,7 +381,7 @@ func redisOptions(raw string) (*redis.UniversalOptions, error) {
 		}
 		return &redis.UniversalOptions{
 			Addrs: copt.Addrs, Username: copt.Username, Password: copt.Password, TLSConfig: copt.TLSConfig,
-			IsClusterMode: true,
+			IsClusterMode: true, ContextTimeoutEnabled: true,
 		}, nil
 	}
 	opt, err := redis.ParseURL(raw)
@@ -390,6 +390,7 @@ func redisOptions(raw string) (*redis.UniversalOptions, error) {
 	}
 	return &redis.UniversalOptions{
 		Addrs: []string{opt.Addr}, DB: opt.DB, Username: opt.Username, Password: opt.Password, TLSConfig: opt.TLSConfig,
+		ContextTimeoutEnabled: true,
 	}, nil
 }
 
