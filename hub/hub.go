@@ -294,6 +294,7 @@ func (h *Hub) standingsLoop() {
 		case <-presence.C:
 			h.reportPresence()
 		case <-t.C:
+			h.closeExpiredVoting()
 			h.dirtyMu.Lock()
 			events := make([]string, 0, len(h.dirty))
 			for e := range h.dirty {
@@ -310,6 +311,38 @@ func (h *Hub) standingsLoop() {
 				}
 			}
 		}
+	}
+}
+
+// closeExpiredVoting closes voting in the rooms whose countdown ran out, so
+// that the host, the screen and the phones all see "closed" (ballots after
+// the deadline are already refused by the store). Every instance may try;
+// the command names the stage version, so exactly one succeeds.
+func (h *Hub) closeExpiredVoting() {
+	now := h.now().UnixMilli()
+	h.mu.Lock()
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	h.mu.Unlock()
+	for _, r := range rooms {
+		r.mu.Lock()
+		st := r.stage
+		due := r.loaded && st.Phase == voting.PhaseVoting && st.EndsAt > 0 && now >= st.EndsAt && r.closeTried != st.Version
+		if due {
+			r.closeTried = st.Version
+		}
+		r.mu.Unlock()
+		if !due {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(h.ctx, h.cfg.WriteTimeout)
+		next, err := h.service.Command(ctx, r.event, voting.Command{Action: voting.ActionClose, IfVersion: st.Version})
+		if err == nil {
+			h.publish(ctx, r.event, Envelope{Kind: KindStage, Stage: &next})
+		}
+		cancel()
 	}
 }
 

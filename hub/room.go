@@ -2,7 +2,9 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"time"
 
 	"leitai/voting"
 )
@@ -26,6 +28,9 @@ type room struct {
 	frames    roomFrames
 	unsub     func()
 	gone      bool // deleted, or closed because empty
+	// closeTried is the stage version for which this instance tried to
+	// close voting at the end of the countdown.
+	closeTried int64
 }
 
 // roomFrames are the latest standings frames per audience, kept to send to
@@ -114,7 +119,15 @@ func (r *room) deliver(d Delivery) {
 func (r *room) resyncLocked() {
 	ctx, cancel := context.WithTimeout(context.Background(), r.hub.cfg.WriteTimeout)
 	defer cancel()
-	if err := r.load(ctx); err != nil {
+	// Right after Redis comes back, the pub/sub connection may be up
+	// before the command pool dials again: retry briefly before sending
+	// every client away to reconnect.
+	err := r.load(ctx)
+	for attempt := 1; attempt <= 4 && errors.Is(err, voting.ErrUnavailable) && ctx.Err() == nil; attempt++ {
+		time.Sleep(time.Duration(attempt) * 250 * time.Millisecond)
+		err = r.load(ctx)
+	}
+	if err != nil {
 		r.hub.log.Warn("resync failed; clients will resync when they reconnect", "event", r.event, "err", err)
 		r.loaded = false
 		for c := range r.clients {
@@ -143,7 +156,14 @@ func (r *room) turnout() Turnout {
 // screenStandings is what the screen may see: everything while the ranking
 // is visible or during the reveal, nothing otherwise.
 func (r *room) screenStandings() *voting.Standings {
-	if r.stage.RankingVisible || r.stage.Phase == voting.PhaseReveal || r.stage.Phase == voting.PhaseEnded {
+	switch {
+	case r.stage.Phase == voting.PhaseReveal:
+		// Anyone may open the screen page: during the reveal it gets only
+		// the places revealed so far (the last ones), never the top early.
+		rows := r.standings.Rows
+		from := max(len(rows)-r.stage.Revealed, 0)
+		return &voting.Standings{Rows: append([]voting.Standing(nil), rows[from:]...), Ballots: r.standings.Ballots}
+	case r.stage.RankingVisible || r.stage.Phase == voting.PhaseEnded:
 		sd := r.standings
 		return &sd
 	}

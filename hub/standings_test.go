@@ -112,8 +112,9 @@ func TestCriteriaAndScopeAll(t *testing.T) {
 }
 
 // TestRevealAndEnd: with the ranking hidden, the reveal shows phones only
-// the revealed places (from the last up) and the screen the board; after
-// the end everything is shown and nothing changes any more.
+// and the screen only the revealed places (from the last up), so the winner
+// cannot be read early from a screen socket; after the end everything is
+// shown and nothing changes any more.
 func TestRevealAndEnd(t *testing.T) {
 	e := newEmbeddedEnv(t, envOptions{})
 	ev := testEvent("rev", 3)
@@ -141,14 +142,27 @@ func TestRevealAndEnd(t *testing.T) {
 		vw := viewOf(f)
 		return vw.stage.Version == st.Version && len(vw.ranking) == 1 && vw.ranking[0].Contestant == "c1" && vw.ranking[0].Rank == 3
 	})
-	sc.waitFor("the board during the reveal", func(f []msg) bool {
+	sc.waitFor("only the last place on the screen", func(f []msg) bool {
 		vw := viewOf(f)
-		return vw.stage.Phase == voting.PhaseReveal && vw.standings != nil && len(vw.standings.Rows) == 3
+		return vw.stage.Version == st.Version && vw.standings != nil && len(vw.standings.Rows) == 1 &&
+			vw.standings.Rows[0].Contestant == "c1" && vw.standings.Rows[0].Rank == 3
 	})
 	st = e.command("rev", voting.Command{Action: voting.ActionReveal})
 	v.waitFor("two revealed places", func(f []msg) bool {
 		vw := viewOf(f)
 		return vw.stage.Version == st.Version && len(vw.ranking) == 2 && vw.ranking[0].Contestant == "c2"
+	})
+	sc.waitFor("two places on the screen, not the winner", func(f []msg) bool {
+		vw := viewOf(f)
+		if vw.stage.Version != st.Version || vw.standings == nil || len(vw.standings.Rows) != 2 {
+			return false
+		}
+		for _, r := range vw.standings.Rows {
+			if r.Contestant == "c3" {
+				t.Errorf("the winner reached the screen before its reveal")
+			}
+		}
+		return true
 	})
 	st = e.command("rev", voting.Command{Action: voting.ActionEnd})
 	v.waitFor("the whole ranking at the end", func(f []msg) bool {
@@ -156,4 +170,25 @@ func TestRevealAndEnd(t *testing.T) {
 		return vw.stage.Phase == voting.PhaseEnded && len(vw.ranking) == 3 && vw.ranking[0].Contestant == "c3"
 	})
 	wantRefused(t, v.ballot(newID(), "c1", 90), voting.CodeClosed)
+}
+
+// TestCountdownClosesVoting: when a countdown runs out while voting is
+// open, the server closes voting and every client sees the closed stage.
+func TestCountdownClosesVoting(t *testing.T) {
+	e := newEmbeddedEnv(t, envOptions{})
+	e.createEvent(testEvent("cd", 2))
+	e.command("cd", voting.Command{Action: voting.ActionNext})
+	e.command("cd", voting.Command{Action: voting.ActionOpen})
+	v := e.dial("cd", voterQuery("v1"))
+	sc := e.dial("cd", "role=screen")
+	v.waitSnapshot()
+	sc.waitSnapshot()
+	started := e.command("cd", voting.Command{Action: voting.ActionCountdown, Seconds: 1})
+	for _, c := range []*wsClient{v, sc} {
+		c.waitFor("voting closed by the countdown", func(f []msg) bool {
+			vw := viewOf(f)
+			return vw.stage.Phase == voting.PhaseClosed && vw.stage.Version == started.Version+1
+		})
+	}
+	wantRefused(t, v.ballot(newID(), "c1", 80), voting.CodeClosed)
 }
