@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -20,21 +19,12 @@ const rehearseKey = "rehearse-test-key"
 // rehearseServer runs an in-process server; edit may change its config.
 func rehearseServer(t *testing.T, edit func(*Config)) *Main {
 	t.Helper()
-	cfg := Config{
-		Addr: "127.0.0.1:0", DataDir: t.TempDir(), HostKey: rehearseKey,
-		LogFormat: "text", LogLevel: "error", StandingsInterval: 50 * time.Millisecond,
-	}
-	if edit != nil {
-		edit(&cfg)
-	}
-	m := NewMain(cfg, io.Discard, io.Discard)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := m.Run(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = m.Close() })
-	return m
+	return startMain(t, func(c *Config) {
+		c.HostKey, c.StandingsInterval = rehearseKey, 50*time.Millisecond
+		if edit != nil {
+			edit(c)
+		}
+	})
 }
 
 // shortRehearsal is a rehearsal small enough for the test suite.
