@@ -112,8 +112,12 @@ func TestCredentialFromRequest(t *testing.T) {
 			r.AddCookie(&http.Cookie{Name: CredentialCookie, Value: cred})
 			return r
 		}(),
-		"query":  httptest.NewRequest("GET", "/e/x/ws?credential="+cred, nil),
-		"header": func() *http.Request { r := httptest.NewRequest("GET", "/", nil); r.Header.Set("X-Leitai-Credential", cred); return r }(),
+		"query": httptest.NewRequest("GET", "/e/x/ws?credential="+cred, nil),
+		"header": func() *http.Request {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header.Set("X-Leitai-Credential", cred)
+			return r
+		}(),
 	} {
 		if v, ok := c.FromRequest(r); !ok || v != voter {
 			t.Errorf("%s: %q %v", name, v, ok)
