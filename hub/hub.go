@@ -15,6 +15,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
+	"golang.org/x/time/rate"
 
 	"leitai/voting"
 )
@@ -44,6 +45,13 @@ type Config struct {
 	// 4 KiB and 64 KiB); a bigger frame closes the connection (1009).
 	VoterReadLimit int64
 	HostReadLimit  int64
+	// MessageRate and MessageBurst bound the messages one connection may
+	// send (defaults 10 per second, burst 30: a phone sends a ballot every
+	// few seconds). Messages beyond are refused; FloodClose refused
+	// messages close the connection with 1008 (default 100).
+	MessageRate  float64
+	MessageBurst int
+	FloodClose   int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -69,6 +77,15 @@ func (c *Config) setDefaults() {
 	}
 	if c.VoterReadLimit <= 0 {
 		c.VoterReadLimit = 4 << 10
+	}
+	if c.MessageRate <= 0 {
+		c.MessageRate = 10
+	}
+	if c.MessageBurst <= 0 {
+		c.MessageBurst = 30
+	}
+	if c.FloodClose <= 0 {
+		c.FloodClose = 100
 	}
 	if c.HostReadLimit <= 0 {
 		c.HostReadLimit = 64 << 10
@@ -527,15 +544,47 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	h.logClose(event, role, err, werr)
 }
 
+// readLoop reads and answers the client's messages. A connection that
+// sends faster than MessageRate gets its extra messages refused (ballots
+// with an "unavailable" ack, other messages with at most one error frame a
+// second) and,
+// after FloodClose refusals, is closed with 1008; everyone else is served
+// meanwhile, since each connection has its own reader.
 func (h *Hub) readLoop(ctx context.Context, rm *room, c *client) error {
+	limit := rate.NewLimiter(rate.Limit(h.cfg.MessageRate), h.cfg.MessageBurst)
+	var refused int
+	var lastWarning time.Time
 	for {
 		_, data, err := c.conn.Read(ctx)
 		if err != nil {
 			return err
 		}
+		if now := time.Now(); !limit.AllowN(now, 1) {
+			refused++
+			h.metrics.floodRefused.Inc()
+			if refused >= h.cfg.FloodClose {
+				h.metrics.floodClosed.Inc()
+				_ = c.conn.Close(websocket.StatusPolicyViolation, "too many messages")
+				return errFlood
+			}
+			// A refused ballot is acked as unavailable, so that a client
+			// waiting for it resends it (same id) later; other messages
+			// get at most one warning a second.
+			if m, err := DecodeClientMessage(data); err == nil && m.Type == "ballot" {
+				c.send(mustJSON(ackFrame{Type: "ack", ID: clip(m.ID, 64), Error: errorBody(voting.Errorf(voting.CodeUnavailable,
+					"too many messages from this connection; try again in a moment"))}), false, h.cfg.SendQueue)
+			} else if now.Sub(lastWarning) >= time.Second {
+				lastWarning = now
+				c.send(mustJSON(errorFrame{Type: "error", Error: errorBody(voting.Errorf(voting.CodeInvalid,
+					"too many messages; slow down (this one was ignored)"))}), false, h.cfg.SendQueue)
+			}
+			continue
+		}
 		h.handle(ctx, rm, c, data)
 	}
 }
+
+var errFlood = errors.New("client flooded the connection")
 
 // handle answers one client message.
 func (h *Hub) handle(ctx context.Context, rm *room, c *client, data []byte) {
@@ -608,6 +657,10 @@ func (h *Hub) logClose(event string, role Role, readErr, writeErr error) {
 		}
 		if errors.Is(err, errSlowClient) {
 			h.log.Info("closed a slow connection", "event", event, "role", role)
+			return
+		}
+		if errors.Is(err, errFlood) {
+			h.log.Info("closed a connection that flooded the server with messages", "event", event, "role", role)
 			return
 		}
 		h.log.Debug("connection ended", "event", event, "role", role, "err", err)

@@ -14,13 +14,15 @@ import (
 type Metrics struct {
 	Registry *prometheus.Registry
 
-	connections *prometheus.GaugeVec
-	ballots     *prometheus.CounterVec
-	ballotTime  prometheus.Histogram
-	fanoutTime  prometheus.Histogram
-	replaced    prometheus.Counter
-	slowClosed  prometheus.Counter
-	resyncs     prometheus.Counter
+	connections  *prometheus.GaugeVec
+	ballots      *prometheus.CounterVec
+	ballotTime   prometheus.Histogram
+	fanoutTime   prometheus.Histogram
+	replaced     prometheus.Counter
+	slowClosed   prometheus.Counter
+	resyncs      prometheus.Counter
+	floodRefused prometheus.Counter
+	floodClosed  prometheus.Counter
 }
 
 func newMetrics() *Metrics {
@@ -49,7 +51,14 @@ func newMetrics() *Metrics {
 		resyncs: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "leitai_resyncs_total", Help: "Rooms reloaded from the store after the broker may have lost messages.",
 		}),
+		floodRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "leitai_flood_refused_total", Help: "Client messages refused because the connection sent too fast.",
+		}),
+		floodClosed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "leitai_flood_closed_total", Help: "Connections closed (1008) for sending too many messages.",
+		}),
 	}
+	m.Registry.MustRegister(m.floodRefused, m.floodClosed)
 	m.Registry.MustRegister(m.connections, m.ballots, m.ballotTime, m.fanoutTime, m.replaced, m.slowClosed, m.resyncs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, r := range []Role{RoleVoter, RoleScreen, RoleHost} {

@@ -422,3 +422,68 @@ func TestCloseWhileConnecting(t *testing.T) {
 		c.waitClosed()
 	}
 }
+
+// TestFloodClosed: a connection that sends messages far faster than a
+// phone does gets them refused with an error frame, then is closed with
+// 1008, while another voter in the same event is served throughout and
+// nothing the flooder sent beyond its allowance was recorded.
+func TestFloodClosed(t *testing.T) {
+	e := newEmbeddedEnv(t, envOptions{})
+	e.createEvent(testEvent("flood", 2))
+	e.command("flood", voting.Command{Action: voting.ActionNext})
+	e.command("flood", voting.Command{Action: voting.ActionOpen})
+	flooder := e.dial("flood", voterQuery("flooder"))
+	honest := e.dial("flood", voterQuery("honest"))
+	flooder.waitSnapshot()
+	honest.waitSnapshot()
+
+	// Valid ballots (each replacing the last), far faster than a phone:
+	// only the burst allowance is handled, the rest refused.
+	ctx := testContext(t)
+	flood := func(n int) (err error) {
+		for i := 0; i < n && err == nil; i++ {
+			msg := fmt.Sprintf(`{"type":"ballot","id":%q,"contestant":"c1","score":%d}`, newID(), 60+i%41)
+			err = flooder.conn.Write(ctx, websocket.MessageText, []byte(msg))
+		}
+		return err
+	}
+	if err := flood(60); err != nil {
+		t.Fatal(err)
+	}
+	frames := flooder.waitFor("60 answers", func(f []msg) bool { return count(f, "ack") == 60 })
+	var accepted, refused int
+	for _, m := range frames {
+		switch {
+		case m.Type != "ack":
+		case m.OK:
+			accepted++
+		case m.Error.Code == voting.CodeUnavailable && strings.Contains(m.Error.Message, "try again"):
+			refused++
+		default:
+			t.Errorf("unexpected ack %s", m.raw)
+		}
+	}
+	if accepted == 0 || accepted > 40 || accepted+refused != 60 {
+		t.Errorf("flooder: %d accepted, %d refused as unavailable; want at most the burst allowance (30, plus refill) accepted", accepted, refused)
+	}
+	// Other messages beyond the allowance get a warning.
+	for i := 0; i < 40; i++ {
+		if err := flooder.conn.Write(ctx, websocket.MessageText, []byte(`{"type":"nonsense"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flooder.waitFor("a slow-down error", func(f []msg) bool {
+		m, ok := last(f, "error")
+		return ok && m.Error.Code == voting.CodeInvalid && strings.Contains(m.Error.Message, "too many")
+	})
+	// Keeping on closes the connection.
+	_ = flood(300)
+	err := flooder.waitClosed()
+	if websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
+		t.Fatalf("flooder: %v, want close status 1008", err)
+	}
+	// The honest voter is served, before and after.
+	wantAccepted(t, honest.ballot(newID(), "c1", 88), "c1", 88, false)
+	st := e.command("flood", voting.Command{Action: voting.ActionClose})
+	honest.waitStage("voting closed", func(s voting.Stage) bool { return s.Version == st.Version })
+}
