@@ -54,6 +54,8 @@ type Config struct {
 	FloodClose   int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Metrics, when set, are the metrics to count into (default: new).
+	Metrics *Metrics
 }
 
 func (c *Config) setDefaults() {
@@ -93,6 +95,9 @@ func (c *Config) setDefaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Metrics == nil {
+		c.Metrics = NewMetrics()
+	}
 }
 
 // Hub serves the live side of every event on this instance.
@@ -131,7 +136,7 @@ func New(cfg Config) (*Hub, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &Hub{
 		cfg: cfg, service: cfg.Service, broker: cfg.Broker, log: cfg.Logger, now: cfg.Now,
-		metrics: newMetrics(), rooms: make(map[string]*room), dirty: make(map[string]bool),
+		metrics: cfg.Metrics, rooms: make(map[string]*room), dirty: make(map[string]bool),
 		ctx: ctx, cancel: cancel,
 	}
 	h.loops.Add(1)

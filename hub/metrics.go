@@ -23,9 +23,12 @@ type Metrics struct {
 	resyncs      prometheus.Counter
 	floodRefused prometheus.Counter
 	floodClosed  prometheus.Counter
+	pubsubLost   prometheus.Counter
 }
 
-func newMetrics() *Metrics {
+// NewMetrics returns the metrics of one hub, in a registry of their own.
+// Make them before the hub when the broker should count into them too.
+func NewMetrics() *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
 		connections: prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -58,7 +61,10 @@ func newMetrics() *Metrics {
 			Name: "leitai_flood_closed_total", Help: "Connections closed (1008) for sending too many messages.",
 		}),
 	}
-	m.Registry.MustRegister(m.floodRefused, m.floodClosed)
+	m.pubsubLost = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "leitai_pubsub_reconnects_total", Help: "Times the broker lost its pub/sub connection and had to reconnect and resync.",
+	})
+	m.Registry.MustRegister(m.floodRefused, m.floodClosed, m.pubsubLost)
 	m.Registry.MustRegister(m.connections, m.ballots, m.ballotTime, m.fanoutTime, m.replaced, m.slowClosed, m.resyncs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, r := range []Role{RoleVoter, RoleScreen, RoleHost} {
@@ -85,3 +91,6 @@ func (m *Metrics) observeFanout(d time.Duration, clients int) {
 		m.fanoutTime.Observe(d.Seconds())
 	}
 }
+
+// PubSubReconnected counts a lost pub/sub connection (the broker calls it).
+func (m *Metrics) PubSubReconnected() { m.pubsubLost.Inc() }

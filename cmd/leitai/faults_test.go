@@ -14,6 +14,7 @@ import (
 	"hash/crc32"
 	"math"
 	"net/http"
+	"regexp"
 	"os"
 	"path/filepath"
 	"strings"
@@ -270,6 +271,9 @@ func TestFaultRedisRestart(t *testing.T) {
 		status, _ := faultAPI(t, sp.base, "GET", "/readyz", "", nil, nil)
 		return status == http.StatusOK
 	})
+	if _, metrics := faultAPI(t, sp.base, "GET", "/metrics", "", nil, nil); !regexp.MustCompile(`(?m)^leitai_pubsub_reconnects_total [1-9]`).Match(metrics) {
+		t.Errorf("/metrics does not count the lost pub/sub connection:\n%s", regexp.MustCompile(`(?m)^leitai_pubsub.*$`).Find(metrics))
+	}
 	before := voters.okCounts()
 	faultWait(t, 45*time.Second, func() string {
 		return fmt.Sprintf("every phone to have a ballot accepted after Redis returned (%v)\n%s", voters.total().Refused, faultLogTail(sp.stderr.String()))

@@ -89,13 +89,14 @@ type Main struct {
 	Service   *voting.Service
 	Hub       *hub.Hub
 
-	store  voting.Store
-	broker hub.Broker
-	rdb    redis.UniversalClient
-	ln     net.Listener
-	server *http.Server
-	pprof  *http.Server
-	served chan error
+	store   voting.Store
+	broker  hub.Broker
+	metrics *hub.Metrics
+	rdb     redis.UniversalClient
+	ln      net.Listener
+	server  *http.Server
+	pprof   *http.Server
+	served  chan error
 }
 
 // NewMain returns a Main for cfg, logging to stderr.
@@ -123,6 +124,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.Config.HostKey = key
 	}
+	m.metrics = hub.NewMetrics()
 	if err := m.openStore(ctx); err != nil {
 		return err
 	}
@@ -147,7 +149,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	h, err := hub.New(hub.Config{
 		Service: m.Service, Broker: m.broker, HostKey: m.Config.HostKey, Logger: m.Logger,
-		StandingsInterval: m.Config.StandingsInterval, OriginPatterns: originPatterns(m.PublicURL),
+		StandingsInterval: m.Config.StandingsInterval, OriginPatterns: originPatterns(m.PublicURL), Metrics: m.metrics,
 	})
 	if err != nil {
 		return err
@@ -231,7 +233,7 @@ func (m *Main) openStore(ctx context.Context) error {
 		return fmt.Errorf("connect to Redis at %s: %w", strings.Join(opt.Addrs, ","), err)
 	}
 	m.store = redisstore.New(m.rdb)
-	m.broker = redisbroker.New(m.rdb, redisbroker.Options{Logger: m.Logger})
+	m.broker = redisbroker.New(m.rdb, redisbroker.Options{Logger: m.Logger, OnReconnect: m.metrics.PubSubReconnected})
 	m.Logger.Info("using Redis", "addrs", opt.Addrs, "cluster", len(opt.Addrs) > 1)
 	return nil
 }

@@ -226,7 +226,7 @@ func TestBinaryServesRestartsAndResumes(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("/metrics: %d", status)
 	}
-	for _, want := range []string{`leitai_ballots_total{result="accepted"} 5`, "leitai_connections", "leitai_ballot_store_seconds", "leitai_fanout_seconds", "process_resident_memory_bytes"} {
+	for _, want := range []string{`leitai_ballots_total{result="accepted"} 5`, "leitai_connections", "leitai_ballot_store_seconds", "leitai_fanout_seconds", "leitai_pubsub_reconnects_total", "leitai_queue_replaced_total", "leitai_slow_clients_closed_total", "process_resident_memory_bytes"} {
 		if !bytes.Contains(metrics, []byte(want)) {
 			t.Errorf("/metrics lacks %q", want)
 		}
