@@ -32,6 +32,9 @@ type Config struct {
 	// StandingsInterval is the shortest time between two standings
 	// messages of one event (default 100 ms).
 	StandingsInterval time.Duration
+	// VoterStandingsInterval is the shortest time between two standings
+	// frames to a phone (default 1 s); hosts and screens get every one.
+	VoterStandingsInterval time.Duration
 	// SendQueue bounds each connection's queue of frames (default 64).
 	SendQueue int
 	// WriteTimeout bounds every write to a connection (default 5 s).
@@ -67,6 +70,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.StandingsInterval <= 0 {
 		c.StandingsInterval = 100 * time.Millisecond
+	}
+	if c.VoterStandingsInterval <= 0 {
+		c.VoterStandingsInterval = time.Second
 	}
 	if c.SendQueue <= 0 {
 		c.SendQueue = 64
@@ -317,6 +323,7 @@ func (h *Hub) standingsLoop() {
 			h.reportPresence()
 		case <-t.C:
 			h.closeExpiredVoting()
+			h.flushVoters()
 			h.dirtyMu.Lock()
 			events := make([]string, 0, len(h.dirty))
 			for e := range h.dirty {
@@ -333,6 +340,20 @@ func (h *Hub) standingsLoop() {
 				}
 			}
 		}
+	}
+}
+
+// flushVoters sends each room's held-back voter standings that are due.
+func (h *Hub) flushVoters() {
+	now := h.now()
+	h.mu.Lock()
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	h.mu.Unlock()
+	for _, r := range rooms {
+		r.flushVoters(now)
 	}
 }
 

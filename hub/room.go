@@ -31,6 +31,10 @@ type room struct {
 	// closeTried is the stage version for which this instance tried to
 	// close voting at the end of the countdown.
 	closeTried int64
+	// voterSentAt is when voters last got a standings frame; voterPending
+	// says that a newer one is held back.
+	voterSentAt  time.Time
+	voterPending bool
 }
 
 // roomFrames are the latest standings frames per audience, kept to send to
@@ -205,8 +209,33 @@ func (r *room) rebuildStandingsFrames() {
 	r.frames.voter = mustJSON(standingsFrame{Type: "standings", Seq: r.seq, Turnout: t, Ranking: r.voterRanking()})
 }
 
+// broadcastStandings sends the standings frames: to hosts and screens at
+// once, to voters at most once per VoterStandingsInterval (phones need the
+// turnout about once a second, and at 19,000 phones ten frames a second
+// each would be most of the server's work). A held-back voter frame is sent
+// by flushVoters, rebuilt from the state of that moment.
 func (r *room) broadcastStandings() {
-	r.broadcast(r.frames.host, &r.frames, true)
+	frames := r.frames
+	now := r.hub.now()
+	if now.Sub(r.voterSentAt) >= r.hub.cfg.VoterStandingsInterval {
+		r.voterSentAt, r.voterPending = now, false
+	} else {
+		frames.voter, r.voterPending = nil, true
+	}
+	r.broadcast(r.frames.host, &frames, true)
+}
+
+// flushVoters sends voters the standings held back by broadcastStandings
+// once their interval has passed.
+func (r *room) flushVoters(now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.loaded || r.gone || !r.voterPending || now.Sub(r.voterSentAt) < r.hub.cfg.VoterStandingsInterval {
+		return
+	}
+	r.rebuildStandingsFrames()
+	r.voterSentAt, r.voterPending = now, false
+	r.broadcast(nil, &roomFrames{voter: r.frames.voter}, true)
 }
 
 // broadcast queues frame for every client; with per-audience frames, each
@@ -224,6 +253,9 @@ func (r *room) broadcast(frame []byte, per *roomFrames, standings bool) {
 			default:
 				f = per.host
 			}
+		}
+		if f == nil {
+			continue // not for this audience now
 		}
 		dropped, slow := c.send(f, standings, r.hub.cfg.SendQueue)
 		if dropped {

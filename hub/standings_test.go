@@ -192,3 +192,42 @@ func TestCountdownClosesVoting(t *testing.T) {
 	}
 	wantRefused(t, v.ballot(newID(), "c1", 80), voting.CodeClosed)
 }
+
+// TestVoterStandingsPaced: phones get standings at most once per
+// VoterStandingsInterval while screens get every one, and the phones'
+// last frame still has every ballot (held-back frames are flushed).
+func TestVoterStandingsPaced(t *testing.T) {
+	st, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const interval, voterInterval = 50 * time.Millisecond, 400 * time.Millisecond
+	e := startEnv(t, st, hub.NewMemoryBroker(), envOptions{cfg: hub.Config{StandingsInterval: interval, VoterStandingsInterval: voterInterval}})
+	votingOn(e, "pace")
+	sc := e.dial("pace", "role=screen")
+	v := e.dial("pace", voterQuery("watcher"))
+	sc.waitSnapshot()
+	v.waitSnapshot()
+
+	start := time.Now()
+	const ballots = 30
+	for i := range ballots {
+		status, data := e.api("POST", "/api/events/pace/ballots", "", map[string]any{
+			"id": newID(), "voter": "paced-" + newID()[:8], "contestant": "c1", "score": scoreFor(i, 0)})
+		if status != 200 {
+			t.Fatalf("ballot: %d %s", status, data)
+		}
+		time.Sleep(interval / 2)
+	}
+	for _, c := range []*wsClient{sc, v} {
+		c.waitFor("every ballot", func(f []msg) bool { return viewOf(f).turnout.Voted == ballots })
+	}
+	elapsed := time.Since(start)
+	voterFrames, screenFrames := count(v.all(), "standings"), count(sc.all(), "standings")
+	if limit := int(elapsed/voterInterval) + 2; voterFrames > limit {
+		t.Errorf("the phone got %d standings frames in %v; at most %d expected at one per %v", voterFrames, elapsed, limit, voterInterval)
+	}
+	if screenFrames <= voterFrames {
+		t.Errorf("the screen got %d standings frames, the phone %d: the screen should get every one", screenFrames, voterFrames)
+	}
+}
