@@ -109,7 +109,7 @@ start_leitai() {
   local name=$1 port=$2 store=${3:-embedded} args=()
   [ "$store" = redis ] && args+=(--redis "redis://127.0.0.1:$REDIS_PORT/0")
   mkdir -p "$WORK/data-$name"
-  "$LEITAI" --addr "127.0.0.1:$port" --data "$WORK/data-$name" --host-key "$KEY" \
+  "$LEITAI" --addr "127.0.0.1:$port" --data "$WORK/data-$name" --host-key "$KEY" --voter-rate 100000 \
     --public-url "http://127.0.0.1:$port" --log-level warn "${args[@]}" >>"$OUT/leitai-$name.log" 2>&1 &
   local pid=$!
   PIDS+=("$pid")

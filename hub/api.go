@@ -25,6 +25,7 @@ func (h *Hub) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/events/{event}/stage", h.host(h.command))
 	mux.HandleFunc("GET /api/events/{event}/standings", h.host(h.getStandings))
 	mux.HandleFunc("POST /api/events/{event}/contestants/{contestant}/reset", h.host(h.resetContestant))
+	mux.HandleFunc("POST /api/voter", h.cfg.Credentials.Issue)
 	mux.HandleFunc("POST /api/events/{event}/ballots", h.postBallot)
 	mux.HandleFunc("GET /api/events/{event}/ballots", h.getVoterBallots)
 	h.resultsRoutes(mux) // results, exports, clone, publish: results.go
@@ -183,8 +184,10 @@ func (h *Hub) resetContestant(w http.ResponseWriter, r *http.Request) {
 // BallotRequest is the body of POST /api/events/{event}/ballots, the
 // fallback for phones whose WebSocket cannot connect.
 type BallotRequest struct {
-	ID         string             `json:"id"`
-	Voter      string             `json:"voter"`
+	ID string `json:"id"`
+	// Credential is the voter's credential, for phones that lost the
+	// cookie; the cookie or the X-Leitai-Credential header also do.
+	Credential string             `json:"credential,omitempty"`
 	Contestant string             `json:"contestant"`
 	Panel      string             `json:"panel,omitempty"`
 	PanelKey   string             `json:"panelKey,omitempty"`
@@ -196,6 +199,14 @@ func (h *Hub) postBallot(w http.ResponseWriter, r *http.Request) {
 	var req BallotRequest
 	if err := decodeBody(w, r, maxBallotBody, &req); err != nil {
 		writeError(w, err)
+		return
+	}
+	voter, ok := h.cfg.Credentials.FromRequest(r)
+	if !ok {
+		voter, ok = h.cfg.Credentials.Voter(req.Credential)
+	}
+	if !ok {
+		writeError(w, errNoCredential)
 		return
 	}
 	id := r.PathValue("event")
@@ -211,7 +222,7 @@ func (h *Hub) postBallot(w http.ResponseWriter, r *http.Request) {
 		writeError(w, voting.Errorf(voting.CodeInvalid, "a ballot needs a score or scores"))
 		return
 	}
-	b := voting.Ballot{ID: req.ID, Event: id, Voter: req.Voter, Contestant: req.Contestant, Panel: req.Panel, Scores: req.Scores}
+	b := voting.Ballot{ID: req.ID, Event: id, Voter: voter, Contestant: req.Contestant, Panel: req.Panel, Scores: req.Scores}
 	if req.Score != nil {
 		b.Score = *req.Score
 	}
@@ -226,9 +237,9 @@ func (h *Hub) postBallot(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Hub) getVoterBallots(w http.ResponseWriter, r *http.Request) {
-	voter := r.URL.Query().Get("voter")
-	if !voting.ValidVoter(voter) {
-		writeError(w, voting.Errorf(voting.CodeInvalid, "give a voter id: ?voter=..."))
+	voter, ok := h.cfg.Credentials.FromRequest(r)
+	if !ok {
+		writeError(w, errNoCredential)
 		return
 	}
 	bs, err := h.service.VoterBallots(r.Context(), r.PathValue("event"), voter)

@@ -3,6 +3,7 @@ package hub_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -228,7 +229,7 @@ func TestAPIBallots(t *testing.T) {
 	sc.waitSnapshot()
 	id := newID()
 	var rec voting.Receipt
-	e.must("POST", "/api/events/hb/ballots", map[string]any{"id": id, "voter": "web-1", "contestant": "c1", "score": 77.5}, &rec)
+	e.must("POST", "/api/events/hb/ballots", map[string]any{"id": id, "credential": cred("web-1"), "contestant": "c1", "score": 77.5}, &rec)
 	if rec.BallotID != id || rec.Score != 77.5 || rec.Panel != "audience" || rec.Replaced {
 		t.Errorf("receipt %+v", rec)
 	}
@@ -240,37 +241,38 @@ func TestAPIBallots(t *testing.T) {
 		status int
 		code   voting.Code
 	}{
-		{`{"id": "` + newID() + `", "voter": "web-2", "contestant": "c1"}`, http.StatusBadRequest, voting.CodeInvalid},
-		{`{"id": "` + newID() + `", "voter": "web-2", "contestant": "c1", "score": 101}`, http.StatusBadRequest, voting.CodeInvalid},
-		{`{"id": "` + newID() + `", "voter": "web-2", "contestant": "c1", "score": 80, "extra": 1}`, http.StatusBadRequest, voting.CodeInvalid},
-		{`{"id": "` + newID() + `", "voter": "", "contestant": "c1", "score": 80}`, http.StatusBadRequest, voting.CodeInvalid},
-		{`{"id": "` + newID() + `", "voter": "web-2", "contestant": "c2", "score": 80}`, http.StatusConflict, voting.CodeClosed},
-		{`{"id": "` + newID() + `", "voter": "web-2", "contestant": "c7", "score": 80}`, http.StatusNotFound, voting.CodeNotFound},
-		{`{"id": "` + newID() + `", "voter": "web-2", "contestant": "c1", "panel": "judges", "score": 80}`, http.StatusForbidden, voting.CodeForbidden},
-		{`{"id": "` + newID() + `", "voter": "web-2", "contestant": "c1", "panel": "judges", "panelKey": "no", "score": 80}`, http.StatusForbidden, voting.CodeForbidden},
-		{`{"id": "` + id + `", "voter": "web-1", "contestant": "c1", "score": 78}`, http.StatusConflict, voting.CodeConflict},
-		{`{"id": "` + newID() + `", "voter": "web-2", "contestant": "c1", "score": 80, "pad": "` + strings.Repeat("x", 5000) + `"}`, http.StatusBadRequest, voting.CodeInvalid},
+		{`{"id": "` + newID() + `", "credential": "` + cred("web-2") + `", "contestant": "c1"}`, http.StatusBadRequest, voting.CodeInvalid},
+		{`{"id": "` + newID() + `", "credential": "` + cred("web-2") + `", "contestant": "c1", "score": 101}`, http.StatusBadRequest, voting.CodeInvalid},
+		{`{"id": "` + newID() + `", "credential": "` + cred("web-2") + `", "contestant": "c1", "score": 80, "extra": 1}`, http.StatusBadRequest, voting.CodeInvalid},
+		{`{"id": "` + newID() + `", "credential": "v1.web-2.forged", "contestant": "c1", "score": 80}`, http.StatusForbidden, voting.CodeForbidden},
+		{`{"id": "` + newID() + `", "contestant": "c1", "score": 80}`, http.StatusForbidden, voting.CodeForbidden},
+		{`{"id": "` + newID() + `", "credential": "` + cred("web-2") + `", "contestant": "c2", "score": 80}`, http.StatusConflict, voting.CodeClosed},
+		{`{"id": "` + newID() + `", "credential": "` + cred("web-2") + `", "contestant": "c7", "score": 80}`, http.StatusNotFound, voting.CodeNotFound},
+		{`{"id": "` + newID() + `", "credential": "` + cred("web-2") + `", "contestant": "c1", "panel": "judges", "score": 80}`, http.StatusForbidden, voting.CodeForbidden},
+		{`{"id": "` + newID() + `", "credential": "` + cred("web-2") + `", "contestant": "c1", "panel": "judges", "panelKey": "no", "score": 80}`, http.StatusForbidden, voting.CodeForbidden},
+		{`{"id": "` + id + `", "credential": "` + cred("web-1") + `", "contestant": "c1", "score": 78}`, http.StatusConflict, voting.CodeConflict},
+		{`{"id": "` + newID() + `", "credential": "` + cred("web-2") + `", "contestant": "c1", "score": 80, "pad": "` + strings.Repeat("x", 5000) + `"}`, http.StatusBadRequest, voting.CodeInvalid},
 	} {
 		status, data := e.api("POST", "/api/events/hb/ballots", "", tc.body)
 		wantAPIError(t, status, data, tc.status, tc.code)
 	}
-	status, data := e.api("POST", "/api/events/nope/ballots", "", `{"id":"`+newID()+`","voter":"v","contestant":"c1","score":80}`)
+	status, data := e.api("POST", "/api/events/nope/ballots", "", `{"id":"`+newID()+`","credential":"`+cred("v")+`","contestant":"c1","score":80}`)
 	wantAPIError(t, status, data, http.StatusNotFound, voting.CodeNotFound)
 
 	// A judge with the key.
-	e.must("POST", "/api/events/hb/ballots", map[string]any{"id": newID(), "voter": "judge-1", "contestant": "c1", "panel": "judges", "panelKey": "judge-key", "score": 90}, &rec)
+	e.must("POST", "/api/events/hb/ballots", map[string]any{"id": newID(), "credential": cred("judge-1"), "contestant": "c1", "panel": "judges", "panelKey": "judge-key", "score": 90}, &rec)
 	if rec.Panel != "judges" {
 		t.Errorf("judge receipt %+v", rec)
 	}
 
 	// A voter's ballots.
 	var mine struct{ Ballots []voting.CountedBallot }
-	status, data = e.api("GET", "/api/events/hb/ballots?voter=web-1", "", nil)
+	status, data = e.api("GET", "/api/events/hb/ballots?credential="+url.QueryEscape(cred("web-1")), "", nil)
 	if status != http.StatusOK || json.Unmarshal(data, &mine) != nil || len(mine.Ballots) != 1 || mine.Ballots[0].ID != id {
 		t.Errorf("voter ballots: %d %s", status, data)
 	}
 	status, data = e.api("GET", "/api/events/hb/ballots", "", nil)
-	wantAPIError(t, status, data, http.StatusBadRequest, voting.CodeInvalid)
+	wantAPIError(t, status, data, http.StatusForbidden, voting.CodeForbidden)
 
 	if sd := e.standings("hb"); sd.Ballots != 2 {
 		t.Errorf("standings count %d ballots, want 2", sd.Ballots)

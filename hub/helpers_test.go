@@ -93,6 +93,9 @@ func startEnv(t testing.TB, st voting.Store, br hub.Broker, opts envOptions) *en
 	svc := voting.NewService(st, nil)
 	cfg := opts.cfg
 	cfg.Service, cfg.Broker, cfg.HostKey = svc, br, hostKey
+	if cfg.Credentials == nil {
+		cfg.Credentials = testCreds
+	}
 	h, err := hub.New(cfg)
 	if err != nil {
 		t.Fatalf("hub.New: %v", err)
@@ -273,7 +276,7 @@ type wsClient struct {
 
 // dialOptions tune dial.
 type dialOptions struct {
-	query   string // role=…&voter=…
+	query   string // role=…&credential=…
 	noRead  bool   // do not start reading (a client that stops reading)
 	dialCtx func(ctx context.Context, network, addr string) (net.Conn, error)
 	onPing  func() // called for every ping the client answers
@@ -568,7 +571,14 @@ func (c *wsClient) waitAck(id string) msg {
 	panic("unreachable")
 }
 
-func voterQuery(voter string) string { return "role=voter&voter=" + url.QueryEscape(voter) }
+// testCreds sign the test voters' credentials (a fixed secret, a generous
+// issuing rate).
+var testCreds = hub.NewCredentials(bytes.Repeat([]byte{42}, 32), false, 1000)
+
+// cred is the credential of a named test voter.
+func cred(voter string) string { return testCreds.For(voter) }
+
+func voterQuery(voter string) string { return "role=voter&credential=" + url.QueryEscape(cred(voter)) }
 
 func newID() string { return uuid.NewString() }
 

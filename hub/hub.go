@@ -26,7 +26,13 @@ type Config struct {
 	Broker  Broker
 	// HostKey guards every host action. It must not be empty.
 	HostKey string
-	Logger  *slog.Logger
+	// Credentials issue and check voter credentials; required: voter
+	// sockets and ballots without a valid one are refused.
+	Credentials *Credentials
+	// MaxVoterConnections caps one voter's open sockets on this instance
+	// (default 4: a phone with a few tabs, not a script).
+	MaxVoterConnections int
+	Logger              *slog.Logger
 	// Instance names this process among those serving the same events.
 	Instance string
 	// StandingsInterval is the shortest time between two standings
@@ -70,6 +76,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.StandingsInterval <= 0 {
 		c.StandingsInterval = 100 * time.Millisecond
+	}
+	if c.MaxVoterConnections <= 0 {
+		c.MaxVoterConnections = 4
 	}
 	if c.VoterStandingsInterval <= 0 {
 		c.VoterStandingsInterval = time.Second
@@ -130,6 +139,12 @@ type Hub struct {
 
 var errSlowClient = errors.New("client too slow")
 
+// errTooManyConnections refuses a voter's socket beyond the cap.
+var errTooManyConnections = voting.Errorf(voting.CodeConflict, "this phone has too many pages open; close one")
+
+// errNoCredential refuses voters without a valid credential.
+var errNoCredential = voting.Errorf(voting.CodeForbidden, "this phone has no valid voter credential; open the vote page again")
+
 // New starts a hub. Close stops it.
 func New(cfg Config) (*Hub, error) {
 	cfg.setDefaults()
@@ -138,6 +153,9 @@ func New(cfg Config) (*Hub, error) {
 	}
 	if cfg.HostKey == "" {
 		return nil, errors.New("hub: HostKey must not be empty")
+	}
+	if cfg.Credentials == nil {
+		return nil, errors.New("hub: Credentials are required")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &Hub{
@@ -225,9 +243,14 @@ func (h *Hub) join(ctx context.Context, event string, c *client, ballots *[]voti
 				return nil, err
 			}
 		}
+		if c.role == RoleVoter && r.voterConns[c.voter] >= h.cfg.MaxVoterConnections {
+			r.mu.Unlock()
+			return nil, errTooManyConnections
+		}
 		r.clients[c] = struct{}{}
 		if c.role == RoleVoter {
 			r.voters++
+			r.voterConns[c.voter]++
 		}
 		r.sendSnapshotLocked(c, ballots)
 		r.mu.Unlock()
@@ -248,7 +271,7 @@ func (h *Hub) room(ctx context.Context, event string) (*room, error) {
 	if r := h.rooms[event]; r != nil {
 		return r, nil
 	}
-	r := &room{hub: h, event: event, clients: make(map[*client]struct{})}
+	r := &room{hub: h, event: event, clients: make(map[*client]struct{}), voterConns: make(map[string]int)}
 	// Bounded: h.mu is held, and a broker that cannot confirm must not
 	// stall every other room of the hub.
 	sctx, cancel := context.WithTimeout(ctx, h.cfg.WriteTimeout)
@@ -268,6 +291,9 @@ func (h *Hub) leave(r *room, c *client) {
 	delete(r.clients, c)
 	if c.role == RoleVoter {
 		r.voters--
+		if r.voterConns[c.voter]--; r.voterConns[c.voter] <= 0 {
+			delete(r.voterConns, c.voter)
+		}
 	}
 	empty := len(r.clients) == 0
 	if empty {
@@ -468,8 +494,8 @@ func (h *Hub) publish(ctx context.Context, event string, env Envelope) {
 }
 
 // ServeWS upgrades GET /e/{event}/ws. Query: role=voter|screen|host;
-// voters add voter=<id> and optionally panel=<id>&panelKey=<key>; hosts add
-// key=<host key>.
+// voters bring their credential (cookie, or credential=<credential>) and
+// optionally panel=<id>&panelKey=<key>; hosts add key=<host key>.
 func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	event := r.PathValue("event")
 	q := r.URL.Query()
@@ -492,9 +518,9 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 		}
 	case RoleScreen:
 	case RoleVoter:
-		voter = q.Get("voter")
-		if !voting.ValidVoter(voter) {
-			writeError(w, voting.Errorf(voting.CodeInvalid, "connect with a voter id (voter=...)"))
+		var ok bool
+		if voter, ok = h.cfg.Credentials.FromRequest(r); !ok {
+			writeError(w, errNoCredential)
 			return
 		}
 		panel, panelKey = q.Get("panel"), q.Get("panelKey")
@@ -549,6 +575,10 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	cctx, cancel := context.WithCancel(h.ctx)
 	defer cancel()
 	rm, err := h.join(cctx, event, nc, ballots)
+	if errors.Is(err, errTooManyConnections) {
+		_ = conn.Close(websocket.StatusPolicyViolation, voting.ErrorMessage(err))
+		return
+	}
 	if err != nil {
 		_ = conn.Close(websocket.StatusTryAgainLater, voting.ErrorMessage(err))
 		return

@@ -85,6 +85,7 @@ func testHub(t testing.TB, cfg Config) (*Hub, *voting.Service, *MemoryBroker) {
 	br := NewMemoryBroker()
 	svc := voting.NewService(st, nil)
 	cfg.Service, cfg.Broker, cfg.HostKey = svc, br, "k"
+	cfg.Credentials = NewCredentials(make([]byte, 32), false, 100)
 	h, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

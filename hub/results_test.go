@@ -26,7 +26,7 @@ import (
 // castHTTP casts a ballot through the HTTP fallback and fails on refusal.
 func (e *env) castHTTP(event, voter, contestant, panel string, score float64) {
 	e.t.Helper()
-	req := hub.BallotRequest{ID: newID(), Voter: voter, Contestant: contestant, Panel: panel, Score: &score}
+	req := hub.BallotRequest{ID: newID(), Credential: cred(voter), Contestant: contestant, Panel: panel, Score: &score}
 	if panel == "judges" {
 		req.PanelKey = "judge-key"
 	}
@@ -319,7 +319,7 @@ func TestEndedEventIsReadOnly(t *testing.T) {
 		}
 	}
 	score := 90.0
-	status, data := e.api("POST", "/api/events/done/ballots", "", hub.BallotRequest{ID: newID(), Voter: "v2", Contestant: "c1", Score: &score})
+	status, data := e.api("POST", "/api/events/done/ballots", "", hub.BallotRequest{ID: newID(), Credential: cred("v2"), Contestant: "c1", Score: &score})
 	wantEnded("ballot", status, data)
 	for _, cmd := range []voting.Command{
 		{Action: voting.ActionOpen}, {Action: voting.ActionNext}, {Action: voting.ActionLobby},
@@ -366,7 +366,7 @@ func TestCloneEvent(t *testing.T) {
 	src.VotingScope = voting.ScopeAll
 	created := e.createEvent(src)
 	e.command("day1", voting.Command{Action: voting.ActionOpen})
-	req := map[string]any{"id": newID(), "voter": "v1", "contestant": "c2", "scores": map[string]float64{"measures": 80, "results": 90}}
+	req := map[string]any{"id": newID(), "credential": cred("v1"), "contestant": "c2", "scores": map[string]float64{"measures": 80, "results": 90}}
 	if status, data := e.api("POST", "/api/events/day1/ballots", "", req); status != 200 {
 		t.Fatalf("ballot: %d %s", status, data)
 	}
@@ -461,7 +461,7 @@ func TestEventsApart(t *testing.T) {
 	}
 	// A ballot for beta's contestant c4 is refused by alpha, which has none.
 	score := 80.0
-	status, data = e.api("POST", "/api/events/alpha/ballots", "", hub.BallotRequest{ID: newID(), Voter: "x", Contestant: "c4", Score: &score})
+	status, data = e.api("POST", "/api/events/alpha/ballots", "", hub.BallotRequest{ID: newID(), Credential: cred("x"), Contestant: "c4", Score: &score})
 	if status == http.StatusOK {
 		t.Errorf("alpha took a ballot for c4: %s", data)
 	}
@@ -537,7 +537,7 @@ func TestResultsOnRedis(t *testing.T) {
 		t.Fatalf("published results on the other instance: %d %s", status, data)
 	}
 	score := 70.0
-	status, data = b.api("POST", "/api/events/redis-res/ballots", "", hub.BallotRequest{ID: newID(), Voter: "late", Contestant: "c1", Score: &score})
+	status, data = b.api("POST", "/api/events/redis-res/ballots", "", hub.BallotRequest{ID: newID(), Credential: cred("late"), Contestant: "c1", Score: &score})
 	wantAPIError(t, status, data, http.StatusConflict, voting.CodeClosed)
 	status, data = b.api("PUT", "/api/events/redis-res", hostKey, ev)
 	wantAPIError(t, status, data, http.StatusConflict, voting.CodeClosed)

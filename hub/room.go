@@ -16,18 +16,20 @@ type room struct {
 	hub   *Hub
 	event string
 
-	mu        sync.Mutex
-	clients   map[*client]struct{}
-	voters    int // connected voter clients on this instance
-	loaded    bool
-	seq       int64
-	ev        voting.Event // public copy
-	stage     voting.Stage
-	standings voting.Standings
-	allVoters int // connected voters on all instances, from the last standings
-	frames    roomFrames
-	unsub     func()
-	gone      bool // deleted, or closed because empty
+	mu      sync.Mutex
+	clients map[*client]struct{}
+	voters  int // connected voter clients on this instance
+	// voterConns counts each voter's sockets, to cap them.
+	voterConns map[string]int
+	loaded     bool
+	seq        int64
+	ev         voting.Event // public copy
+	stage      voting.Stage
+	standings  voting.Standings
+	allVoters  int // connected voters on all instances, from the last standings
+	frames     roomFrames
+	unsub      func()
+	gone       bool // deleted, or closed because empty
 	// closeTried is the stage version for which this instance tried to
 	// close voting at the end of the countdown.
 	closeTried int64

@@ -1,8 +1,10 @@
 package hub_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -107,10 +109,12 @@ func TestHandshakeRefusals(t *testing.T) {
 		{"nope", "role=screen", http.StatusNotFound},
 		{"hs", "role=host", http.StatusForbidden},
 		{"hs", "role=host&key=wrong", http.StatusForbidden},
-		{"hs", "role=voter", http.StatusBadRequest},
-		{"hs", "role=voter&voter=has%20space", http.StatusBadRequest},
-		{"hs", "role=voter&voter=v1&panel=nope", http.StatusNotFound},
-		{"hs", "role=voter&voter=v1&panel=judges", http.StatusForbidden},
+		{"hs", "role=voter", http.StatusForbidden},
+		{"hs", "role=voter&voter=v1", http.StatusForbidden},
+		{"hs", "role=voter&credential=v1.v1.forged", http.StatusForbidden},
+		{"hs", "role=voter&credential=" + url.QueryEscape(hub.NewCredentials(make([]byte, 32), false, 1).For("v1")), http.StatusForbidden},
+		{"hs", voterQuery("v1") + "&panel=nope", http.StatusNotFound},
+		{"hs", voterQuery("v1") + "&panel=judges", http.StatusForbidden},
 		{"hs", "role=king", http.StatusBadRequest},
 	} {
 		_, resp, err := e.tryDial(tc.event, dialOptions{query: tc.query})
@@ -123,7 +127,7 @@ func TestHandshakeRefusals(t *testing.T) {
 		}
 	}
 	// The default role is voter; the judges' key lets a judge in.
-	if s := e.dial("hs", "voter=v1").waitSnapshot(); s.Role != hub.RoleVoter {
+	if s := e.dial("hs", "credential="+url.QueryEscape(cred("v1"))).waitSnapshot(); s.Role != hub.RoleVoter {
 		t.Errorf("default role: %s", s.raw)
 	}
 	if s := e.dial("hs", voterQuery("j1")+"&panel=judges&panelKey=judge-key").waitSnapshot(); s.Panel != "judges" {
@@ -486,4 +490,41 @@ func TestFloodClosed(t *testing.T) {
 	wantAccepted(t, honest.ballot(newID(), "c1", 88), "c1", 88, false)
 	st := e.command("flood", voting.Command{Action: voting.ActionClose})
 	honest.waitStage("voting closed", func(s voting.Stage) bool { return s.Version == st.Version })
+}
+
+// TestVoterCredentials: POST /api/voter issues a credential (cookie and
+// body) that the socket and the ballot API take; the same device gets the
+// same identity again; sockets per voter are capped.
+func TestVoterCredentials(t *testing.T) {
+	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{MaxVoterConnections: 2}})
+	e.createEvent(testEvent("cr", 2))
+	e.command("cr", voting.Command{Action: voting.ActionNext})
+	e.command("cr", voting.Command{Action: voting.ActionOpen})
+
+	status, data := e.api("POST", "/api/voter", "", nil)
+	var issued struct{ Voter, Credential string }
+	if status != http.StatusOK || json.Unmarshal(data, &issued) != nil || issued.Credential == "" || len(issued.Voter) != 22 {
+		t.Fatalf("POST /api/voter: %d %s", status, data)
+	}
+	q := "role=voter&credential=" + url.QueryEscape(issued.Credential)
+	v := e.dial("cr", q)
+	if s := v.waitSnapshot(); s.Voter != issued.Voter {
+		t.Errorf("snapshot voter %q, want %q", s.Voter, issued.Voter)
+	}
+	wantAccepted(t, v.ballot(newID(), "c1", 80), "c1", 80, false)
+	// The voter's ballots are read back with the credential.
+	var mine struct{ Ballots []voting.CountedBallot }
+	status, data = e.api("GET", "/api/events/cr/ballots?credential="+url.QueryEscape(issued.Credential), "", nil)
+	if status != http.StatusOK || json.Unmarshal(data, &mine) != nil || len(mine.Ballots) != 1 || mine.Ballots[0].Voter != issued.Voter {
+		t.Fatalf("voter ballots: %d %s", status, data)
+	}
+	// Cap: a second socket is fine, a third is closed with 1008.
+	e.dial("cr", q).waitSnapshot()
+	third, _, err := e.tryDial("cr", dialOptions{query: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := third.waitClosed(); websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
+		t.Fatalf("third socket of one voter: %v, want 1008", err)
+	}
 }

@@ -55,7 +55,7 @@ func TestStandingsCoalesced(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			status, data := e.api("POST", "/api/events/co/ballots", "", map[string]any{
-				"id": newID(), "voter": "burst-" + newID()[:8], "contestant": "c1", "score": scoreFor(i, 0)})
+				"id": newID(), "credential": cred("burst-" + newID()[:8]), "contestant": "c1", "score": scoreFor(i, 0)})
 			if status != 200 {
 				t.Errorf("ballot: %d %s", status, data)
 			}
@@ -213,7 +213,7 @@ func TestVoterStandingsPaced(t *testing.T) {
 	const ballots = 30
 	for i := range ballots {
 		status, data := e.api("POST", "/api/events/pace/ballots", "", map[string]any{
-			"id": newID(), "voter": "paced-" + newID()[:8], "contestant": "c1", "score": scoreFor(i, 0)})
+			"id": newID(), "credential": cred("paced-" + newID()[:8]), "contestant": "c1", "score": scoreFor(i, 0)})
 		if status != 200 {
 			t.Fatalf("ballot: %d %s", status, data)
 		}

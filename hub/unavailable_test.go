@@ -91,7 +91,7 @@ func TestStoreUnavailable(t *testing.T) {
 	}
 	id := newID()
 	wantRefused(t, v.ballot(id, "c1", 80), voting.CodeUnavailable)
-	status, data := e.api("POST", "/api/events/down/ballots", "", map[string]any{"id": newID(), "voter": "w", "contestant": "c1", "score": 80})
+	status, data := e.api("POST", "/api/events/down/ballots", "", map[string]any{"id": newID(), "credential": cred("w"), "contestant": "c1", "score": 80})
 	wantAPIError(t, status, data, http.StatusServiceUnavailable, voting.CodeUnavailable)
 	_, resp, err = e.tryDial("down", dialOptions{query: voterQuery("v2")})
 	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {

@@ -17,6 +17,7 @@ import (
 	"math/rand"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -581,10 +582,11 @@ func TestBrowserBallotSurvivesDroppedConnection(t *testing.T) {
 	phone.open(proxy.URL() + "/e/flaky")
 	ready := `(() => { const b = document.querySelector('[data-ballot="c1"] [data-score="7"]'); return b && !b.disabled; })()`
 	phone.wait("voting open", ready)
-	voter := btEval[string](phone, `JSON.parse(localStorage.getItem("leitai.voter"))`)
-	if _, err := uuid.Parse(voter); err != nil {
-		t.Fatalf("voter id %q: %v", voter, err)
+	credential := btEval[string](phone, `JSON.parse(localStorage.getItem("leitai.credential"))`)
+	if v, ok := srv.m.Credentials.Voter(credential); !ok || v != btEval[string](phone, `JSON.parse(localStorage.getItem("leitai.voter"))`) {
+		t.Fatalf("the phone's credential %q (voter %q) is not one the server issued", credential, v)
 	}
+	voter := url.QueryEscape(credential)
 	pendingID := func() string {
 		return btEval[string](phone, `(() => { const m = JSON.parse(localStorage.getItem("leitai.ballots.flaky.") || "{}"); return m.c1 && m.c1.state === "pending" ? m.c1.id : ""; })()`)
 	}
@@ -593,7 +595,7 @@ func TestBrowserBallotSurvivesDroppedConnection(t *testing.T) {
 		phone.wait(fmt.Sprintf("the receipt of %g", score), fmt.Sprintf(
 			`window.__leitai.pending() === 0 && document.querySelector('[data-receipt="c1"]').classList.contains("ok") && document.querySelector('[data-receipt="c1"]').textContent.indexOf("%g 分") >= 0`, score))
 		var mine struct{ Ballots []voting.CountedBallot }
-		srv.api(t, "GET", "/events/flaky/ballots?voter="+voter, nil, &mine)
+		srv.api(t, "GET", "/events/flaky/ballots?credential="+voter, nil, &mine)
 		if len(mine.Ballots) != 1 || mine.Ballots[0].Points() != score {
 			t.Fatalf("the voter's ballots: %+v", mine.Ballots)
 		}
@@ -661,7 +663,7 @@ func TestBrowserBallotSurvivesDroppedConnection(t *testing.T) {
 	phone.wait("voting open after the reload", ready)
 	counted(9)
 	var mine struct{ Ballots []voting.CountedBallot }
-	srv.api(t, "GET", "/events/flaky/ballots?voter="+voter, nil, &mine)
+	srv.api(t, "GET", "/events/flaky/ballots?credential="+voter, nil, &mine)
 	if mine.Ballots[0].ID != third {
 		t.Errorf("the counted ballot is %s; the one sent before the reload was %s", mine.Ballots[0].ID, third)
 	}
@@ -821,12 +823,12 @@ func TestBrowserScreenshots(t *testing.T) {
 			score := float64(int((base+rng.NormFloat64()*4)*2+0.5)) / 2
 			score = max(60, min(100, score))
 			srv.api(t, "POST", "/events/"+ev+"/ballots", map[string]any{
-				"id": uuid.NewString(), "voter": fmt.Sprintf("audience-%d", v), "contestant": c.ID, "score": score}, nil)
+				"id": uuid.NewString(), "credential": srv.m.Credentials.For(fmt.Sprintf("audience-%d", v)), "contestant": c.ID, "score": score}, nil)
 		}
 		for v := range 3 {
 			score := float64(int((base+rng.NormFloat64()*3)*2+0.5)) / 2
 			srv.api(t, "POST", "/events/"+ev+"/ballots", map[string]any{
-				"id": uuid.NewString(), "voter": fmt.Sprintf("judge-%d", v), "contestant": c.ID, "panel": "judges",
+				"id": uuid.NewString(), "credential": srv.m.Credentials.For(fmt.Sprintf("judge-%d", v)), "contestant": c.ID, "panel": "judges",
 				"panelKey": judgeKey, "score": max(60, min(100, score))}, nil)
 		}
 		if i != 6 {

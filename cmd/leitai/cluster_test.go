@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -33,6 +34,7 @@ func startMain(t *testing.T, edit func(*Config)) *Main {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = m.Close() })
+	serverCreds.Store("http://"+m.Addr, m.Credentials)
 	return m
 }
 
@@ -127,7 +129,7 @@ func TestRedisClusterTwoInstances(t *testing.T) {
 		if i%2 == 1 {
 			m = b
 		}
-		voters[i] = dialWS(t, ctx, m, created.ID, fmt.Sprintf("role=voter&voter=v%d", i))
+		voters[i] = dialWS(t, ctx, m, created.ID, "role=voter&credential="+url.QueryEscape(m.Credentials.For(fmt.Sprintf("v%d", i))))
 		readUntil(t, ctx, voters[i], "snapshot", func(f wsFrame) bool { return f.Type == "snapshot" })
 	}
 

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -27,6 +28,7 @@ type Config struct {
 	LogLevel          string        // --log-level, LEITAI_LOG_LEVEL
 	StandingsInterval time.Duration // --standings-interval, LEITAI_STANDINGS_INTERVAL
 	PprofAddr         string        // --pprof, LEITAI_PPROF: loopback address for net/http/pprof
+	VoterRate         float64       // --voter-rate, LEITAI_VOTER_RATE: new voter credentials per second per address
 }
 
 // envOr returns the environment variable or def.
@@ -76,6 +78,11 @@ Every flag has an environment variable; the flag wins.
 	}
 	fs.DurationVar(&c.StandingsInterval, "standings-interval", d, "shortest `time` between two standings updates of an event (LEITAI_STANDINGS_INTERVAL)")
 	fs.StringVar(&c.PprofAddr, "pprof", envOr("LEITAI_PPROF", ""), "serve Go profiling (net/http/pprof) on this loopback `address`, e.g. 127.0.0.1:6060; off when empty (LEITAI_PPROF)")
+	voterRate, err := strconv.ParseFloat(envOr("LEITAI_VOTER_RATE", "20"), 64)
+	if err != nil {
+		return c, fmt.Errorf("LEITAI_VOTER_RATE: %w", err)
+	}
+	fs.Float64Var(&c.VoterRate, "voter-rate", voterRate, "new voter credentials issued per second per client `address` (bursts of 20×); halls behind one NAT address share it (LEITAI_VOTER_RATE)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -120,6 +127,9 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.VoterRate < 0.1 || c.VoterRate > 100000 {
+		return errors.New("--voter-rate: between 0.1 and 100000 per second")
 	}
 	if c.PprofAddr != "" {
 		host, _, err := net.SplitHostPort(c.PprofAddr)

@@ -40,7 +40,7 @@ func TestRedisOptions(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	ok := Config{Addr: ":8080", DataDir: "data", LogFormat: "text", LogLevel: "info", StandingsInterval: 100e6}
+	ok := Config{Addr: ":8080", DataDir: "data", LogFormat: "text", LogLevel: "info", StandingsInterval: 100e6, VoterRate: 20}
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("valid config: %v", err)
 	}

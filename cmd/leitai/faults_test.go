@@ -14,9 +14,9 @@ import (
 	"hash/crc32"
 	"math"
 	"net/http"
-	"regexp"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -241,7 +241,7 @@ func TestFaultRedisRestart(t *testing.T) {
 	}
 	// A ballot over HTTP is refused the same way, with Retry-After; it is
 	// sent again with its id once Redis is back.
-	httpBallot := map[string]any{"id": uuid.NewString(), "voter": "http-voter", "contestant": c1, "score": 77.5}
+	httpBallot := map[string]any{"id": uuid.NewString(), "credential": sp.creds.For("http-voter"), "contestant": c1, "score": 77.5}
 	status, body := faultAPI(t, sp.base, "POST", "/api/events/"+ev.ID+"/ballots", "", httpBallot, nil)
 	if status != http.StatusServiceUnavailable || !bytes.Contains(body, []byte(`"unavailable"`)) {
 		t.Errorf("HTTP ballot while Redis is down: %d %s", status, body)

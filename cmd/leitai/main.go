@@ -22,6 +22,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
 
 	"leitai/cmd/leitai/rehearse"
 	"leitai/hub"
@@ -88,6 +89,8 @@ type Main struct {
 	PublicURL string
 	Service   *voting.Service
 	Hub       *hub.Hub
+	// Credentials sign voter credentials (tests mint named voters with it).
+	Credentials *hub.Credentials
 
 	store   voting.Store
 	broker  hub.Broker
@@ -114,6 +117,9 @@ func NewMain(cfg Config, stdout, stderr io.Writer) *Main {
 // Run opens the store, starts the hub and the HTTP server, and returns
 // once the server listens.
 func (m *Main) Run(ctx context.Context) error {
+	if m.Config.VoterRate == 0 {
+		m.Config.VoterRate = 20 // the flag's default, for configs built in code
+	}
 	if err := m.Config.Validate(); err != nil {
 		return err
 	}
@@ -147,8 +153,13 @@ func (m *Main) Run(ctx context.Context) error {
 		m.PublicURL = lanURL(port)
 	}
 
+	secret, err := m.store.Secret(ctx, "voter-credentials")
+	if err != nil {
+		return fmt.Errorf("voter credential secret: %w", err)
+	}
+	m.Credentials = hub.NewCredentials(secret, strings.HasPrefix(m.PublicURL, "https://"), rate.Limit(m.Config.VoterRate))
 	h, err := hub.New(hub.Config{
-		Service: m.Service, Broker: m.broker, HostKey: m.Config.HostKey, Logger: m.Logger,
+		Service: m.Service, Broker: m.broker, HostKey: m.Config.HostKey, Logger: m.Logger, Credentials: m.Credentials,
 		StandingsInterval: m.Config.StandingsInterval, OriginPatterns: originPatterns(m.PublicURL), Metrics: m.metrics,
 	})
 	if err != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
 
+	"leitai/hub"
 	"leitai/voting"
 )
 
@@ -34,8 +35,12 @@ import (
 // phone proves its identity; when the server issues credentials, get (and
 // cache) one here — base and event say from where.
 func voterQuery(base, event, voter string) (url.Values, error) {
-	_, _ = base, event
-	return url.Values{"voter": {voter}}, nil
+	_ = event
+	c, ok := serverCreds.Load(base)
+	if !ok {
+		return nil, fmt.Errorf("no credentials known for %s", base)
+	}
+	return url.Values{"credential": {c.(*hub.Credentials).For(voter)}}, nil
 }
 
 // Reconnect and retry pacing of the simulated phone. The vote page waits

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,7 +19,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
 
+	"leitai/hub"
 	"leitai/voting"
 )
 
@@ -56,6 +59,44 @@ type serverProcess struct {
 	stdout *syncBuffer
 	stderr *syncBuffer
 	done   chan error
+	creds  *hub.Credentials // mint credentials for named test voters
+}
+
+// serverCreds maps a server's base URL to its voter credentials, for the
+// simulated phones (voterQuery).
+var serverCreds sync.Map
+
+// serverSecret reads the voter-credential secret a server made at start:
+// from its Redis, or from its data directory.
+func serverSecret(t *testing.T, env []string) []byte {
+	t.Helper()
+	var dataDir, redisURL string
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "LEITAI_DATA_DIR="); ok {
+			dataDir = v
+		}
+		if v, ok := strings.CutPrefix(kv, "LEITAI_REDIS_URL="); ok {
+			redisURL = v
+		}
+	}
+	if redisURL != "" {
+		opt, err := redis.ParseURL(redisURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := redis.NewClient(opt)
+		defer c.Close()
+		b, err := c.Get(context.Background(), "leitai:secret:voter-credentials").Bytes()
+		if err != nil {
+			t.Fatalf("read the server's secret from Redis: %v", err)
+		}
+		return b
+	}
+	b, err := os.ReadFile(filepath.Join(dataDir, "secret-voter-credentials"))
+	if err != nil {
+		t.Fatalf("read the server's secret: %v", err)
+	}
+	return b
 }
 
 type syncBuffer struct {
@@ -119,6 +160,8 @@ func startServer(t *testing.T, env []string, args ...string) *serverProcess {
 		_ = cmd.Process.Kill()
 		t.Fatalf("server did not start\n%s", sp.stderr)
 	}
+	sp.creds = hub.NewCredentials(serverSecret(t, cmd.Env), false, 1)
+	serverCreds.Store(sp.base, sp.creds)
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			_ = cmd.Process.Kill()
@@ -211,7 +254,7 @@ func TestBinaryServesRestartsAndResumes(t *testing.T) {
 	sp.mustJSON(t, "POST", "/api/events/gongshu-2020/stage", key, voting.Command{Action: voting.ActionOpen}, &st)
 	for i, score := range []float64{90, 85.5, 70, 99, 60} {
 		sp.mustJSON(t, "POST", "/api/events/gongshu-2020/ballots", "", map[string]any{
-			"id": uuid.NewString(), "voter": fmt.Sprintf("voter-%d", i), "contestant": "u01", "score": score,
+			"id": uuid.NewString(), "credential": sp.creds.For(fmt.Sprintf("voter-%d", i)), "contestant": "u01", "score": score,
 		}, nil)
 	}
 	sp.mustJSON(t, "POST", "/api/events/gongshu-2020/stage", key, voting.Command{Action: voting.ActionClose}, &st)

@@ -146,7 +146,7 @@ func TestResultsPagePrints(t *testing.T) {
 			}
 			score := 60 + 0.5*float64((i*29+v*13)%81)
 			resultsAPI(t, base, "POST", "/api/events/"+id+"/ballots", "", map[string]any{
-				"id": uuid.NewString(), "voter": voter, "contestant": c.ID, "panel": panel, "panelKey": panelKey, "score": score,
+				"id": uuid.NewString(), "credential": m.Credentials.For(voter), "contestant": c.ID, "panel": panel, "panelKey": panelKey, "score": score,
 			}, nil)
 		}
 		stage(voting.ActionClose)

@@ -36,7 +36,7 @@ func TestEndedEventSurvivesRestart(t *testing.T) {
 		resultsAPI(t, base, "POST", "/api/events/"+id+"/stage", key, voting.Command{Action: a}, nil)
 	}
 	resultsAPI(t, base, "POST", "/api/events/"+id+"/ballots", "", map[string]any{
-		"id": uuid.NewString(), "voter": "phone-1", "contestant": "u01", "score": 90,
+		"id": uuid.NewString(), "credential": m.Credentials.For("phone-1"), "contestant": "u01", "score": 90,
 	}, nil)
 	resultsAPI(t, base, "POST", "/api/events/"+id+"/stage", key, voting.Command{Action: voting.ActionEnd}, nil)
 	resultsAPI(t, base, "POST", "/api/events/"+id+"/clone", key, map[string]string{"id": "gongshu-2021", "title": "2021年度擂台赛"}, nil)

@@ -13,11 +13,29 @@ const body = document.body;
 const eventId = body.dataset.event;
 const SHORT_SCALE = 21; // at most this many choices: one button each
 
-// The phone's identity across reloads.
+// The phone's identity across reloads: a credential the server issues
+// (an HttpOnly cookie, kept here too for browsers that drop cookies) and
+// the voter id it names.
+let credential = load("leitai.credential", "");
 let voter = load("leitai.voter", "");
-if (typeof voter !== "string" || !/^[0-9a-f-]{36}$/.test(voter)) {
-  voter = uuid();
-  save("leitai.voter", voter);
+if (typeof credential !== "string") credential = "";
+if (typeof voter !== "string") voter = "";
+
+// ensureCredential asks the server for this phone's credential: the same
+// one again while it is valid, a new one otherwise. Offline, the page goes
+// on with what it has and asks again when it can reach the server.
+function ensureCredential() {
+  const headers = credential ? { "X-Leitai-Credential": credential } : {};
+  return fetch("/api/voter", { method: "POST", headers: headers, credentials: "same-origin", cache: "no-store" })
+    .then((r) => (r.ok ? r.json() : null))
+    .then((b) => {
+      if (b && b.credential && b.voter) {
+        credential = b.credential;
+        voter = b.voter;
+        save("leitai.credential", credential);
+        save("leitai.voter", voter);
+      }
+    }, () => { /* offline: keep what we have */ });
 }
 
 // A judge's link carries ?panel=...&panelKey=...; remember it for this event.
@@ -57,7 +75,7 @@ function remember() { save(lastStore, { ev: S.ev, stage: S.stage, panel: S.panel
 const conn = new Connection({
   event: eventId,
   query: () => {
-    const q = { role: "voter", voter: voter };
+    const q = { role: "voter", credential: credential };
     if (panelSel) { q.panel = panelSel.panel; q.panelKey = panelSel.key; }
     return q;
   },
@@ -74,7 +92,8 @@ const conn = new Connection({
 const banner = bannerFor($("[data-banner]"), () => t("common.offline"));
 
 function probe() {
-  return fetch("/api/events/" + encodeURIComponent(eventId), { cache: "no-store" }).then((r) => {
+  // A refused handshake may be a credential the server no longer takes.
+  return ensureCredential().then(() => fetch("/api/events/" + encodeURIComponent(eventId), { cache: "no-store" })).then((r) => {
     if (r.status === 404) return "notfound";
     if (!r.ok || !panelSel) return "ok";
     return r.json().then((ev) => {
@@ -662,7 +681,7 @@ onLangChange(() => { builtKey = ""; renderAll(); });
   setView("event");
   renderAll();
 })();
-conn.start();
+ensureCredential().then(() => conn.start());
 
 // Test hook: the pending ballots as stored (read by the browser tests).
 window.__leitai = { pending: () => Object.keys(S.mine).filter((c) => S.mine[c].state === "pending").length, conn: conn };

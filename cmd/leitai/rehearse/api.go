@@ -146,18 +146,18 @@ func (a *api) standings(ctx context.Context, id string) (voting.Standings, error
 	return out, err
 }
 
-func (a *api) voterBallots(ctx context.Context, id, voter string) ([]voting.CountedBallot, error) {
+func (a *api) voterBallots(ctx context.Context, id, credential string) ([]voting.CountedBallot, error) {
 	var out struct {
 		Ballots []voting.CountedBallot `json:"ballots"`
 	}
-	err := a.do(ctx, http.MethodGet, "/api/events/"+url.PathEscape(id)+"/ballots?voter="+url.QueryEscape(voter), nil, &out)
+	err := a.do(ctx, http.MethodGet, "/api/events/"+url.PathEscape(id)+"/ballots?credential="+url.QueryEscape(credential), nil, &out)
 	return out.Ballots, err
 }
 
 // ballotRequest is the body of POST /api/events/{event}/ballots.
 type ballotRequest struct {
 	ID         string  `json:"id"`
-	Voter      string  `json:"voter"`
+	Credential string  `json:"credential"`
 	Contestant string  `json:"contestant"`
 	Panel      string  `json:"panel,omitempty"`
 	PanelKey   string  `json:"panelKey,omitempty"`

@@ -600,14 +600,13 @@ func (r *runner) makeClients(clients []*http.Client) ([]*voter, []*screen) {
 	}
 	voters := make([]*voter, r.cfg.Voters)
 	for i := range voters {
-		id := fmt.Sprintf("rh-%08x-%06d", r.cfg.Seed&0xffffffff, i)
 		v := &voter{
-			r: r, id: id, hc: next(), api: r.apis[i%len(r.apis)],
+			r: r, hc: next(), api: r.apis[i%len(r.apis)], base: r.cfg.URLs[i%len(r.cfg.URLs)],
 			rng:      mrand.New(mrand.NewPCG(r.cfg.Seed, uint64(i)+1)),
 			attempts: make([]int, len(ev.Contestants)),
 			live:     make([]liveBallot, len(ev.Contestants)),
 		}
-		q := url.Values{"role": {"voter"}, "voter": {id}}
+		q := url.Values{"role": {"voter"}}
 		// Judges are spread over the run rather than bunched at its start.
 		if r.cfg.Judges > 0 && i*r.cfg.Judges/r.cfg.Voters != (i+1)*r.cfg.Judges/r.cfg.Voters {
 			v.panel, v.key = "judges", judgesKey
@@ -817,7 +816,7 @@ func (r *runner) resolvePending(ctx context.Context, voters []*voter) {
 		if p == nil {
 			continue
 		}
-		req := ballotRequest{ID: p.id, Voter: v.id, Contestant: r.event.Contestants[p.ci].ID, Panel: v.panel, PanelKey: v.key, Score: p.score}
+		req := ballotRequest{ID: p.id, Credential: v.credential, Contestant: r.event.Contestants[p.ci].ID, Panel: v.panel, PanelKey: v.key, Score: p.score}
 		var rec voting.Receipt
 		var err error
 		for attempt := 0; attempt < 5; attempt++ {

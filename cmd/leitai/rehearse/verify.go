@@ -120,7 +120,7 @@ func (r *runner) checkVoters(ctx context.Context, ver *Verification, voters []*v
 				var got []voting.CountedBallot
 				var err error
 				for attempt := 0; attempt < 5; attempt++ {
-					if got, err = v.api.voterBallots(ctx, r.event.ID, v.id); err == nil || !retriable(err) {
+					if got, err = v.api.voterBallots(ctx, r.event.ID, v.credential); err == nil || !retriable(err) {
 						break
 					}
 					sleepCtx(ctx, 500*time.Millisecond)

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -82,13 +85,15 @@ type stageSeen struct {
 // most one timer and at most one ballot in flight at a time (so that the
 // order of its acknowledgements is the order in which its ballots count).
 type voter struct {
-	r     *runner
-	id    string
-	panel string
-	key   string // panel key
-	wsURL string
-	api   *api // for resolving a ballot over HTTP at the end
-	hc    *http.Client
+	r          *runner
+	id         string // the voter id the server's credential names
+	credential string
+	base       string // the server's URL, for POST /api/voter
+	panel      string
+	key        string // panel key
+	wsURL      string
+	api        *api // for resolving a ballot over HTTP at the end
+	hc         *http.Client
 
 	mu            sync.Mutex
 	rng           *rand.Rand
@@ -107,9 +112,20 @@ type voter struct {
 	droppedAt     time.Time
 }
 
-// run connects and keeps the voter connected until ctx ends.
+// run asks the server for a voter credential, as the vote page does, then
+// connects and keeps the voter connected until ctx ends.
 func (v *voter) run(ctx context.Context) {
-	runPeer(ctx, v.r, v.wsURL, v.hc, v.serve, func() {
+	if err := v.identify(ctx); err != nil {
+		if ctx.Err() == nil && !v.r.stopping.Load() {
+			v.r.c.connectErrors.Add(1)
+			v.mu.Lock()
+			v.failed = true
+			v.mu.Unlock()
+			v.r.voterFailed()
+		}
+		return
+	}
+	runPeer(ctx, v.r, v.wsURL+"&credential="+url.QueryEscape(v.credential), v.hc, v.serve, func() {
 		v.mu.Lock()
 		v.failed = true
 		v.mu.Unlock()
@@ -478,4 +494,47 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// identify gets a credential from POST /api/voter, retrying (the server
+// limits new credentials per address) until GiveUp.
+func (v *voter) identify(ctx context.Context) error {
+	backoff := 200 * time.Millisecond
+	since := time.Now()
+	for {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		cred, id, err := issueCredential(rctx, v.hc, v.base)
+		cancel()
+		if err == nil {
+			v.credential, v.id = cred, id
+			return nil
+		}
+		if ctx.Err() != nil || v.r.stopping.Load() || time.Since(since) > v.r.cfg.GiveUp {
+			return err
+		}
+		if !sleepCtx(ctx, jitter(backoff)) {
+			return ctx.Err()
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+func issueCredential(ctx context.Context, hc *http.Client, base string) (credential, voter string, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(base, "/")+"/api/voter", nil)
+	if err != nil {
+		return "", "", err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", "", fmt.Errorf("POST /api/voter: %s", resp.Status)
+	}
+	var out struct{ Voter, Credential string }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return "", "", err
+	}
+	return out.Credential, out.Voter, nil
 }
