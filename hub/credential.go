@@ -75,8 +75,13 @@ func (c *Credentials) Voter(credential string) (string, bool) {
 	if !ok || len(rest) > 100 {
 		return "", false
 	}
-	voter, mac, ok := strings.Cut(rest, ".")
-	if !ok || !voting.ValidVoter(voter) {
+	// The MAC is base64url (no dots); the voter id may contain dots.
+	dot := strings.LastIndexByte(rest, '.')
+	if dot < 0 {
+		return "", false
+	}
+	voter, mac := rest[:dot], rest[dot+1:]
+	if !voting.ValidVoter(voter) {
 		return "", false
 	}
 	if !hmac.Equal([]byte(mac), []byte(c.mac(voter))) {

@@ -280,6 +280,7 @@ type dialOptions struct {
 	noRead  bool   // do not start reading (a client that stops reading)
 	dialCtx func(ctx context.Context, network, addr string) (net.Conn, error)
 	onPing  func() // called for every ping the client answers
+	origin  string // the Origin header, as a browser page would send it
 }
 
 // dial opens a socket to /e/{event}/ws?query and starts reading.
@@ -311,6 +312,9 @@ func (e *env) tryDial(event string, o dialOptions) (*wsClient, *http.Response, e
 	dctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	dopts := &websocket.DialOptions{HTTPClient: hc}
+	if o.origin != "" {
+		dopts.HTTPHeader = http.Header{"Origin": {o.origin}}
+	}
 	if o.onPing != nil {
 		dopts.OnPingReceived = func(context.Context, []byte) bool { o.onPing(); return true }
 	}

@@ -528,3 +528,31 @@ func TestVoterCredentials(t *testing.T) {
 		t.Fatalf("third socket of one voter: %v, want 1008", err)
 	}
 }
+
+// TestCrossOriginRefused: a page on another site cannot open a socket with
+// a visitor's cookie; the server's own origin and the configured public
+// host can.
+func TestCrossOriginRefused(t *testing.T) {
+	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{OriginPatterns: []string{"vote.example.com"}}})
+	e.createEvent(testEvent("xo", 2))
+	for _, tc := range []struct {
+		origin string
+		ok     bool
+	}{
+		{"http://evil.example", false},
+		{"https://vote.example.com.evil.example", false},
+		{e.Srv.URL, true},
+		{"https://vote.example.com", true},
+	} {
+		c, resp, err := e.tryDial("xo", dialOptions{query: voterQuery("v-" + tc.origin), origin: tc.origin})
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("origin %s refused: %v", tc.origin, err)
+		case !tc.ok && (err == nil || resp == nil || resp.StatusCode != http.StatusForbidden):
+			t.Errorf("origin %s: %v (%v), want 403", tc.origin, err, resp)
+		}
+		if c != nil {
+			c.close()
+		}
+	}
+}
