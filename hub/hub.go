@@ -369,16 +369,22 @@ func (h *Hub) standingsLoop() {
 	}
 }
 
-// flushVoters sends each room's held-back voter standings that are due.
-func (h *Hub) flushVoters() {
-	now := h.now()
+// roomList returns the rooms of this instance, so that callers can work on
+// each without holding the hub's lock.
+func (h *Hub) roomList() []*room {
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	rooms := make([]*room, 0, len(h.rooms))
 	for _, r := range h.rooms {
 		rooms = append(rooms, r)
 	}
-	h.mu.Unlock()
-	for _, r := range rooms {
+	return rooms
+}
+
+// flushVoters sends each room's held-back voter standings that are due.
+func (h *Hub) flushVoters() {
+	now := h.now()
+	for _, r := range h.roomList() {
 		r.flushVoters(now)
 	}
 }
@@ -389,13 +395,7 @@ func (h *Hub) flushVoters() {
 // the command names the stage version, so exactly one succeeds.
 func (h *Hub) closeExpiredVoting() {
 	now := h.now().UnixMilli()
-	h.mu.Lock()
-	rooms := make([]*room, 0, len(h.rooms))
-	for _, r := range h.rooms {
-		rooms = append(rooms, r)
-	}
-	h.mu.Unlock()
-	for _, r := range rooms {
+	for _, r := range h.roomList() {
 		r.mu.Lock()
 		st := r.stage
 		due := r.loaded && st.Phase == voting.PhaseVoting && st.EndsAt > 0 && now >= st.EndsAt && r.closeTried != st.Version
