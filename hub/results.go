@@ -82,16 +82,21 @@ func (h *Hub) getResults(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, rep)
 }
 
+// eventReport builds the report of the request's event, read from the
+// store (not the cache) so that every instance exports the same.
+func (h *Hub) eventReport(ctx context.Context, r *http.Request) (*report.Report, error) {
+	ev, err := h.storedEvent(ctx, r.PathValue("event"))
+	if err != nil {
+		return nil, err
+	}
+	return h.buildReport(ctx, r, ev)
+}
+
 // exportXLSX answers GET /api/events/{event}/export.xlsx: the workbook with
 // the sheets 排名, 明细 and 规则, named after the event and its date.
 func (h *Hub) exportXLSX(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ev, err := h.storedEvent(ctx, r.PathValue("event"))
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	rep, err := h.buildReport(ctx, r, ev)
+	rep, err := h.eventReport(ctx, r)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -114,12 +119,7 @@ func (h *Hub) exportCSV(w http.ResponseWriter, r *http.Request) {
 	if slug == "" {
 		slug = report.TableRanking
 	}
-	ev, err := h.storedEvent(ctx, r.PathValue("event"))
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	rep, err := h.buildReport(ctx, r, ev)
+	rep, err := h.eventReport(ctx, r)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -25,15 +25,10 @@ type screen struct {
 	wsURL string
 	hc    *http.Client
 
-	mu            sync.Mutex
-	conn          *websocket.Conn
-	seq           int64
-	marks         [][]mark // per contestant index, counts increasing
-	latest        *voting.Standings
-	everConnected bool
-	failed        bool
-	stopped       bool
-	droppedAt     time.Time
+	mu     sync.Mutex
+	link            // guarded by mu
+	marks  [][]mark // per contestant index, counts increasing
+	latest *voting.Standings
 }
 
 func (s *screen) run(ctx context.Context) {
@@ -70,16 +65,7 @@ func (s *screen) handle(conn *websocket.Conn, b []byte) {
 			_ = conn.CloseNow()
 			return
 		}
-		fresh := s.conn != conn
-		reconnected := fresh && s.everConnected
-		var down time.Duration
-		if fresh {
-			s.conn = conn
-			if reconnected {
-				down = now.Sub(s.droppedAt)
-			}
-			s.everConnected = true
-		}
+		fresh, reconnected, down := s.attach(conn, now)
 		s.seq = f.Seq
 		s.standingsLocked(f.Standings, now)
 		s.mu.Unlock()
@@ -129,11 +115,7 @@ func (s *screen) standingsLocked(sd *voting.Standings, now time.Time) {
 
 func (s *screen) dropped(conn *websocket.Conn) bool {
 	s.mu.Lock()
-	was := s.conn == conn
-	if was {
-		s.conn = nil
-		s.droppedAt = time.Now()
-	}
+	was := s.detach(conn)
 	stopped := s.stopped
 	s.mu.Unlock()
 	if was {

@@ -95,21 +95,53 @@ type voter struct {
 	api        *api // for resolving a ballot over HTTP at the end
 	hc         *http.Client
 
-	mu            sync.Mutex
-	rng           *rand.Rand
+	mu       sync.Mutex
+	link     // guarded by mu
+	rng      *rand.Rand
+	stage    voting.Stage
+	timer    *time.Timer
+	pending  *pendingBallot
+	answered string // id of the last ballot answered
+	attempts []int  // ballots made per contestant (index)
+	live     []liveBallot
+	seen     []stageSeen
+}
+
+// link is the connection state a simulated voter and screen share; its
+// owner's mutex guards it.
+type link struct {
 	conn          *websocket.Conn
-	stage         voting.Stage
 	seq           int64
-	timer         *time.Timer
-	pending       *pendingBallot
-	answered      string // id of the last ballot answered
-	attempts      []int  // ballots made per contestant (index)
-	live          []liveBallot
-	seen          []stageSeen
 	everConnected bool
 	failed        bool
 	stopped       bool
 	droppedAt     time.Time
+}
+
+// attach records the connection that delivered a snapshot: fresh when it is
+// a new connection, reconnected when an earlier one had been up, and how
+// long the client was down.
+func (l *link) attach(conn *websocket.Conn, now time.Time) (fresh, reconnected bool, down time.Duration) {
+	fresh = l.conn != conn
+	reconnected = fresh && l.everConnected
+	if fresh {
+		l.conn = conn
+		if reconnected {
+			down = now.Sub(l.droppedAt)
+		}
+		l.everConnected = true
+	}
+	return fresh, reconnected, down
+}
+
+// detach forgets conn if it is the current connection.
+func (l *link) detach(conn *websocket.Conn) bool {
+	was := l.conn == conn
+	if was {
+		l.conn = nil
+		l.droppedAt = time.Now()
+	}
+	return was
 }
 
 // run asks the server for a voter credential, as the vote page does, then
@@ -191,16 +223,7 @@ func (v *voter) onSnapshot(conn *websocket.Conn, f *inFrame, now time.Time) {
 		_ = conn.CloseNow()
 		return
 	}
-	fresh := v.conn != conn
-	reconnected := fresh && v.everConnected
-	var down time.Duration
-	if fresh {
-		v.conn = conn
-		if reconnected {
-			down = now.Sub(v.droppedAt)
-		}
-		v.everConnected = true
-	}
+	fresh, reconnected, down := v.attach(conn, now)
 	v.seq = f.Seq
 	v.stage = *f.Stage
 	var resend []byte
@@ -392,10 +415,8 @@ func (v *voter) onAck(f *inFrame, now time.Time) {
 // (had its snapshot).
 func (v *voter) dropped(conn *websocket.Conn) bool {
 	v.mu.Lock()
-	was := v.conn == conn
+	was := v.detach(conn)
 	if was {
-		v.conn = nil
-		v.droppedAt = time.Now()
 		if v.timer != nil {
 			v.timer.Stop()
 			v.timer = nil
