@@ -681,7 +681,15 @@ onLangChange(() => { builtKey = ""; renderAll(); });
   setView("event");
   renderAll();
 })();
-ensureCredential().then(() => conn.start());
+// A phone that already has a credential connects at once (a slow request
+// on bad Wi-Fi must not hold it back) and refreshes it meanwhile; a new
+// phone needs one first.
+if (credential) {
+  conn.start();
+  ensureCredential();
+} else {
+  ensureCredential().then(() => conn.start());
+}
 
 // Test hook: the pending ballots as stored (read by the browser tests).
 window.__leitai = { pending: () => Object.keys(S.mine).filter((c) => S.mine[c].state === "pending").length, conn: conn };
