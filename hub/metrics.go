@@ -16,6 +16,7 @@ type Metrics struct {
 
 	connections  *prometheus.GaugeVec
 	ballots      *prometheus.CounterVec
+	accepted     prometheus.Counter // ballots{result="accepted"}, bound once
 	ballotTime   prometheus.Histogram
 	fanoutTime   prometheus.Histogram
 	replaced     prometheus.Counter
@@ -67,6 +68,7 @@ func NewMetrics() *Metrics {
 	m.Registry.MustRegister(m.floodRefused, m.floodClosed, m.pubsubLost)
 	m.Registry.MustRegister(m.connections, m.ballots, m.ballotTime, m.fanoutTime, m.replaced, m.slowClosed, m.resyncs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.accepted = m.ballots.WithLabelValues("accepted")
 	for _, r := range []Role{RoleVoter, RoleScreen, RoleHost} {
 		m.connections.WithLabelValues(string(r))
 	}
@@ -79,11 +81,11 @@ func (m *Metrics) connected(role Role, delta float64) {
 
 func (m *Metrics) observeBallot(d time.Duration, err error) {
 	m.ballotTime.Observe(d.Seconds())
-	result := "accepted"
-	if err != nil {
-		result = string(voting.ErrorCode(err))
+	if err == nil {
+		m.accepted.Inc() // bound once: this runs for every ballot
+		return
 	}
-	m.ballots.WithLabelValues(result).Inc()
+	m.ballots.WithLabelValues(string(voting.ErrorCode(err))).Inc()
 }
 
 func (m *Metrics) observeFanout(d time.Duration, clients int) {
