@@ -75,6 +75,8 @@ type Receipt struct {
 	// Replaced says that the ballot replaced an earlier one of the same voter.
 	Replaced bool  `json:"replaced"`
 	At       int64 `json:"at"`
+	// Code is the receipt code (回执码) of the ballot's audit entry.
+	Code string `json:"code"`
 }
 
 // MaxVoterLength bounds voter ids, which are made by the server but arrive

@@ -53,6 +53,9 @@ type Panel struct {
 	// Key, when set, must be presented to vote in this panel (judges). An
 	// empty key means everyone with the event's link may vote in it.
 	Key string `json:"key,omitempty"`
+	// Tickets (一人一票), when set, lets only voters holding a ticket for
+	// this panel vote in it: one printed, single-use code per person.
+	Tickets bool `json:"tickets,omitempty"`
 }
 
 // Rules (评分规则) say what a valid score is and how scores are combined.

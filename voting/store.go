@@ -26,6 +26,14 @@ import "context"
 //     version. A ballot either happens before a stage change (and counts)
 //     or after it (and is judged by the new stage).
 //   - Standings equal Tally over the live ballots, exactly.
+//   - Tickets: a ballot in a panel that needs tickets (Panel.Tickets) is
+//     taken only from a voter who holds an unrevoked ticket for that panel,
+//     checked in the same step as recording. A ticket binds to the first
+//     voter that claims it, and a voter holds at most one per panel.
+//   - Audit: every recorded ballot and every reset is appended to the
+//     event's audit log in the same atomic step, chained by AuditHash;
+//     the receipt carries the entry's ReceiptCode (a retry gets the same).
+//     VerifyAudit over the whole log gives the store's Standings.
 //
 // Errors are *Error: not_found for a missing event, conflict for a lost
 // compare-and-set or reused ballot id, closed when voting is not open,
@@ -66,6 +74,32 @@ type Store interface {
 	// answered with its old receipt and not counted again.
 	ResetContestant(ctx context.Context, event, contestant string) (int, error)
 
+	// CreateTickets stores new, unclaimed tickets. A code that exists
+	// already is a conflict and nothing is stored.
+	CreateTickets(ctx context.Context, event string, tickets []Ticket) error
+	// Tickets returns the event's tickets, ordered by Issued then Code.
+	Tickets(ctx context.Context, event string) ([]Ticket, error)
+	// ClaimTicket binds an unclaimed ticket to voter at time at and
+	// returns it; claiming a ticket the voter already holds returns it
+	// unchanged. A ticket held by another voter or revoked is forbidden; a
+	// voter holding another ticket of the same panel is a conflict; an
+	// unknown code is not_found.
+	ClaimTicket(ctx context.Context, event, code, voter string, at int64) (Ticket, error)
+	// RevokeTicket marks a ticket revoked; its holder can no longer vote
+	// with it. Revoking twice is not an error.
+	RevokeTicket(ctx context.Context, event, code string) (Ticket, error)
+	// VoterTickets returns the tickets voter holds (revoked ones included).
+	VoterTickets(ctx context.Context, event, voter string) ([]Ticket, error)
+
+	// Audit returns up to limit audit entries with Seq > after, in order.
+	Audit(ctx context.Context, event string, after int64, limit int) ([]AuditEntry, error)
+
+	// HostKeys returns the stored host key digests (zero before first use).
+	HostKeys(ctx context.Context) (HostKeys, error)
+	// SwapHostKeys stores next if the stored value is still old (a zero
+	// old: nothing stored yet); else it is a conflict.
+	SwapHostKeys(ctx context.Context, old, next HostKeys) error
+
 	// Secret returns the random secret (SecretSize bytes) with the given
 	// name, made on first use and the same for every instance that shares
 	// the store, e.g. the key that signs voter credentials.
@@ -84,3 +118,12 @@ const SecretSize = 32
 // ballot was validated against an older revision of the event; the Service
 // reloads the event and tries again. Match it with errors.Is.
 var ErrStaleRevision = &Error{Code: CodeConflict, Message: "the event changed while the ballot was checked; try again"}
+
+// HostKeys is what the store keeps of the host key, shared by every
+// instance so that a rotation reaches all of them: SHA-256 digests (hex),
+// never the key. Seed is the digest of the key the operator configured;
+// Current the digest of the key in force, which differs after a rotation.
+type HostKeys struct {
+	Seed    string `json:"seed"`
+	Current string `json:"current"`
+}

@@ -49,6 +49,8 @@ type PanelFile struct {
 	Name   string  `yaml:"name"`
 	Weight float64 `yaml:"weight"`
 	Key    string  `yaml:"key"`
+	// Tickets: only holders of a printed ticket vote in this panel.
+	Tickets bool `yaml:"tickets"`
 }
 
 // Contestant is one contestant in an event file.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -292,16 +293,21 @@ func TestCompaction(t *testing.T) {
 	}
 	before := take(t, s, ev.ID)
 	size := len(readFile(t, journal(dir)))
+	auditBefore, _ := s.Audit(ctx, ev.ID, 0, 1000)
 	records := embedded.JournalRecords(s)
 	if err := s.Compact(); err != nil {
 		t.Fatal(err)
 	}
 	after := embedded.JournalRecords(s)
-	// One event record and the 100 ballot ids remain.
-	if after != 101 || len(readFile(t, journal(dir))) >= size {
+	// One event record, the 100 ballot ids and the 100 audit entries
+	// remain; the 20 stage changes and the two events' other records go.
+	if after != 201 || records != 129 {
 		t.Fatalf("journal: %d records (%d bytes) before, %d after", records, size, after)
 	}
 	sameSnapshot(t, take(t, s, ev.ID), before)
+	if auditAfter, _ := s.Audit(ctx, ev.ID, 0, 1000); !reflect.DeepEqual(auditAfter, auditBefore) || len(auditAfter) != 100 {
+		t.Fatalf("audit log: %d entries before compaction, %d after, or they differ", len(auditBefore), len(auditAfter))
+	}
 	cast(t, s, ballot(t, &ev, "v9", "c3", "audience", 88), 2)
 	before = take(t, s, ev.ID)
 	s.Close()

@@ -173,13 +173,17 @@ func framesAfter(data []byte, from int) (first, commits int) {
 
 // Record types.
 const (
-	recCreate = "c" // Ev with its stage St (also how a snapshot lists events)
-	recUpdate = "u" // Ev replaces the event E
-	recDelete = "d" // E and everything in it go
-	recStage  = "s" // St is E's stage
-	recBallot = "b" // a ballot: registers its id and becomes live
-	recID     = "i" // a used ballot id that is no longer live (snapshots only)
-	recReset  = "r" // the live ballots of contestant C go
+	recCreate = "c"  // Ev with its stage St (also how a snapshot lists events)
+	recUpdate = "u"  // Ev replaces the event E
+	recDelete = "d"  // E and everything in it go
+	recStage  = "s"  // St is E's stage
+	recBallot = "b"  // a ballot: registers its id and becomes live
+	recID     = "i"  // a used ballot id that is no longer live (snapshots only)
+	recReset  = "r"  // the live ballots of contestant C go
+	recTicket = "t"  // new tickets Tk (snapshots: every ticket as it stands)
+	recClaim  = "tc" // ticket K is claimed by voter V at A
+	recRevoke = "tr" // ticket K is revoked
+	recAudit  = "a"  // audit entry Au, verbatim (snapshots only)
 	// "k" is the commit mark (commitMark); it never reaches apply.
 )
 
@@ -200,11 +204,19 @@ type record struct {
 	A  int64              `json:"a,omitempty"`  // CountedBallot.At
 	X  bool               `json:"x,omitempty"`  // the receipt's Replaced
 	F  string             `json:"f,omitempty"`  // fingerprint (recID)
+	// H is the audit hash of a ballot or reset written by a call: apply
+	// appends the audit entry and checks that its hash is H, so an edited
+	// journal does not replay. Snapshots write live ballots without H and
+	// the audit log as recAudit records.
+	H  string             `json:"h,omitempty"`
+	K  string             `json:"k,omitempty"`  // ticket code; receipt code (recID)
+	Tk []voting.Ticket    `json:"tk,omitempty"` // recTicket
+	Au *voting.AuditEntry `json:"au,omitempty"` // recAudit
 }
 
-func ballotRecord(b *voting.CountedBallot, replaced bool) *record {
+func ballotRecord(b *voting.CountedBallot, replaced bool, hash string) *record {
 	return &record{T: recBallot, E: b.Event, I: b.ID, V: b.Voter, C: b.Contestant, P: b.Panel,
-		S: b.Score, SS: b.Scores, U: b.Units, A: b.At, X: replaced}
+		S: b.Score, SS: b.Scores, U: b.Units, A: b.At, X: replaced, H: hash}
 }
 
 func (r *record) ballot() *voting.CountedBallot {

@@ -3,6 +3,7 @@ package embedded
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -72,6 +73,78 @@ func writeNew(path string, data []byte) error {
 			return err
 		}
 		return fmt.Errorf("link secret: %w", err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// hostKeysFile holds the host key digests (JSON), replaced whole.
+const hostKeysFile = "hostkeys"
+
+// HostKeys implements voting.Store.
+func (s *Store) HostKeys(context.Context) (voting.HostKeys, error) {
+	s.hostKeysMu.Lock()
+	defer s.hostKeysMu.Unlock()
+	return s.readHostKeys()
+}
+
+func (s *Store) readHostKeys() (voting.HostKeys, error) {
+	var hk voting.HostKeys
+	b, err := os.ReadFile(filepath.Join(s.dir, hostKeysFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return hk, nil
+	}
+	if err != nil {
+		return hk, voting.Wrap(voting.CodeUnavailable, err, "could not read the host key")
+	}
+	if err := json.Unmarshal(b, &hk); err != nil {
+		return hk, voting.Wrap(voting.CodeInternal, err, "the host key file is damaged")
+	}
+	return hk, nil
+}
+
+// SwapHostKeys implements voting.Store: compare, then replace the file
+// durably (temporary file, fsync, rename, fsync of the directory).
+func (s *Store) SwapHostKeys(_ context.Context, old, next voting.HostKeys) error {
+	s.hostKeysMu.Lock()
+	defer s.hostKeysMu.Unlock()
+	cur, err := s.readHostKeys()
+	if err != nil {
+		return err
+	}
+	if cur != old {
+		return voting.Errorf(voting.CodeConflict, "the host key was changed meanwhile")
+	}
+	data, err := json.Marshal(next)
+	if err != nil {
+		return voting.Wrap(voting.CodeInternal, err, "could not encode the host key")
+	}
+	if err := writeReplacing(filepath.Join(s.dir, hostKeysFile), data); err != nil {
+		return voting.Wrap(voting.CodeUnavailable, err, "could not store the host key")
+	}
+	return nil
+}
+
+// writeReplacing replaces the file at path with data, durably.
+func writeReplacing(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".hostkeys-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err == nil {
+		err = tmp.Chmod(0o600)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := replaceFile(tmp.Name(), path); err != nil {
+		return err
 	}
 	return syncDir(filepath.Dir(path))
 }

@@ -37,6 +37,12 @@ type eventState struct {
 	// sorted, so the standings are a sum per slice and not a Tally.
 	scores map[slot][]int64
 	live   int
+	// tickets by code; holders maps voter|panel to the code the voter
+	// holds (revoked ones included, so a voter cannot claim another).
+	tickets map[string]*voting.Ticket
+	holders map[string]string
+	// audit is the event's audit log, in order.
+	audit []voting.AuditEntry
 }
 
 type slot struct{ contestant, panel string }
@@ -50,21 +56,24 @@ type idEntry struct {
 	units      int64
 	at         int64
 	replaced   bool
+	code       string // receipt code
 }
 
 func (e *idEntry) receipt(id string) voting.Receipt {
 	return voting.Receipt{BallotID: id, Contestant: e.contestant, Panel: e.panel,
-		Score: float64(e.units) / voting.ScoreUnits, Replaced: e.replaced, At: e.at}
+		Score: float64(e.units) / voting.ScoreUnits, Replaced: e.replaced, At: e.at, Code: e.code}
 }
 
 func newState() state { return state{events: make(map[string]*eventState)} }
 
 func newEventState(ev voting.Event, stage voting.Stage) *eventState {
 	es := &eventState{
-		stage:  stage,
-		ids:    make(map[string]idEntry),
-		voters: make(map[string]map[slot]*voting.CountedBallot),
-		scores: make(map[slot][]int64),
+		stage:   stage,
+		ids:     make(map[string]idEntry),
+		voters:  make(map[string]map[slot]*voting.CountedBallot),
+		scores:  make(map[slot][]int64),
+		tickets: make(map[string]*voting.Ticket),
+		holders: make(map[string]string),
 	}
 	es.setEvent(ev)
 	return es
@@ -114,7 +123,10 @@ func (st *state) apply(r *record) error {
 	case recUpdate:
 		es.setEvent(*r.Ev)
 	case recDelete:
-		st.size -= 1 + len(es.ids)
+		st.size -= 1 + len(es.ids) + len(es.audit)
+		if len(es.tickets) > 0 {
+			st.size--
+		}
 		delete(st.events, r.E)
 	case recStage:
 		if r.St == nil {
@@ -135,7 +147,7 @@ func (st *state) apply(r *record) error {
 			if r.F == "" {
 				return errors.New("ballot id record without a fingerprint")
 			}
-			es.ids[r.I] = idEntry{fp: r.F, contestant: r.C, panel: r.P, units: r.U, at: r.A, replaced: r.X}
+			es.ids[r.I] = idEntry{fp: r.F, contestant: r.C, panel: r.P, units: r.U, at: r.A, replaced: r.X, code: r.K}
 			st.size++
 			return nil
 		}
@@ -143,15 +155,102 @@ func (st *state) apply(r *record) error {
 			return fmt.Errorf("ballot %q does not fit event %q", r.I, r.E)
 		}
 		b := r.ballot()
-		es.ids[r.I] = idEntry{fp: b.Fingerprint(), contestant: r.C, panel: r.P, units: r.U, at: r.A, replaced: r.X}
+		code := r.K
+		if r.H != "" {
+			e := es.nextAudit(voting.AuditBallot, r.A, r.C)
+			e.Ballot, e.Voter, e.Panel, e.Units = r.I, voting.VoterDigest(r.V), r.P, r.U
+			if err := st.appendAudit(r.E, es, e, r.H); err != nil {
+				return err
+			}
+			code = voting.ReceiptCode(r.H)
+		}
+		es.ids[r.I] = idEntry{fp: b.Fingerprint(), contestant: r.C, panel: r.P, units: r.U, at: r.A, replaced: r.X, code: code}
 		st.size++
 		es.upsert(b)
 	case recReset:
+		if !es.contestants[r.C] {
+			return fmt.Errorf("reset of unknown contestant %q", r.C)
+		}
+		if r.H != "" {
+			if err := st.appendAudit(r.E, es, es.nextAudit(voting.AuditReset, r.A, r.C), r.H); err != nil {
+				return err
+			}
+		}
 		es.reset(r.C)
+	case recAudit:
+		if r.Au == nil {
+			return errors.New("audit record without an entry")
+		}
+		e := *r.Au
+		if err := st.appendAudit(r.E, es, e, e.Hash); err != nil {
+			return err
+		}
+	case recTicket:
+		for i := range r.Tk {
+			if _, ok := es.tickets[r.Tk[i].Code]; ok {
+				return fmt.Errorf("ticket %q issued twice", r.Tk[i].Code)
+			}
+		}
+		if len(es.tickets) == 0 && len(r.Tk) > 0 {
+			st.size++ // a snapshot writes the tickets as one record
+		}
+		for i := range r.Tk {
+			t := r.Tk[i]
+			es.tickets[t.Code] = &t
+			if t.Voter != "" {
+				es.holders[t.Voter+"|"+t.Panel] = t.Code
+			}
+		}
+	case recClaim:
+		t := es.tickets[r.K]
+		if t == nil || t.Voter != "" || !voting.ValidVoter(r.V) {
+			return fmt.Errorf("claim of ticket %q does not fit", r.K)
+		}
+		t.Voter, t.Claimed = r.V, r.A
+		es.holders[r.V+"|"+t.Panel] = t.Code
+	case recRevoke:
+		t := es.tickets[r.K]
+		if t == nil {
+			return fmt.Errorf("revocation of unknown ticket %q", r.K)
+		}
+		t.Revoked = true
 	default:
 		return fmt.Errorf("unknown record type %q", r.T)
 	}
 	return nil
+}
+
+// nextAudit starts the audit entry that follows the log's last one.
+func (es *eventState) nextAudit(kind voting.AuditKind, at int64, contestant string) voting.AuditEntry {
+	e := voting.AuditEntry{Seq: int64(len(es.audit)) + 1, At: at, Kind: kind, Contestant: contestant}
+	if n := len(es.audit); n > 0 {
+		e.Prev = es.audit[n-1].Hash
+	}
+	return e
+}
+
+// appendAudit seals e and appends it if its hash is want and it follows
+// the log's last entry.
+func (st *state) appendAudit(event string, es *eventState, e voting.AuditEntry, want string) error {
+	if e.Seq != int64(len(es.audit))+1 {
+		return fmt.Errorf("audit entry %d follows entry %d", e.Seq, len(es.audit))
+	}
+	if n := len(es.audit); (n == 0 && e.Prev != "") || (n > 0 && e.Prev != es.audit[n-1].Hash) {
+		return fmt.Errorf("audit entry %d does not link to the entry before it", e.Seq)
+	}
+	if h := voting.AuditHash(event, &e); h != want {
+		return fmt.Errorf("audit entry %d: hash %s does not match its content", e.Seq, want)
+	}
+	e.Hash = want
+	es.audit = append(es.audit, e)
+	st.size++
+	return nil
+}
+
+// ticketHeld reports whether voter holds an unrevoked ticket for panel.
+func (es *eventState) ticketHeld(voter, panel string) bool {
+	code, ok := es.holders[voter+"|"+panel]
+	return ok && !es.tickets[code].Revoked
 }
 
 // upsert makes b the voter's live ballot for its contestant and panel and
@@ -252,13 +351,19 @@ type snapshotEvent struct {
 	stage voting.Stage
 	live  []*voting.CountedBallot
 	ids   map[string]idEntry
+	// tickets are copies; audit shares the entries, which never change.
+	tickets []voting.Ticket
+	audit   []voting.AuditEntry
 }
 
 func (st *state) snapshot() []snapshotEvent {
 	out := make([]snapshotEvent, 0, len(st.events))
 	for _, es := range st.events {
 		se := snapshotEvent{ev: cloneEvent(es.ev), stage: es.stage, ids: maps.Clone(es.ids),
-			live: make([]*voting.CountedBallot, 0, es.live)}
+			live: make([]*voting.CountedBallot, 0, es.live), audit: es.audit[:len(es.audit):len(es.audit)]}
+		for _, t := range es.tickets {
+			se.tickets = append(se.tickets, *t)
+		}
 		for _, mine := range es.voters {
 			for _, b := range mine {
 				se.live = append(se.live, b)
@@ -276,12 +381,20 @@ func (se *snapshotEvent) records(fn func(*record) error) error {
 	if err := fn(&record{T: recCreate, Ev: &se.ev, St: &se.stage}); err != nil {
 		return err
 	}
+	if len(se.tickets) > 0 {
+		slices.SortFunc(se.tickets, func(a, b voting.Ticket) int { return cmp.Compare(a.Code, b.Code) })
+		if err := fn(&record{T: recTicket, E: se.ev.ID, Tk: se.tickets}); err != nil {
+			return err
+		}
+	}
 	// Sorted, so that the same state always makes the same file.
 	slices.SortFunc(se.live, func(a, b *voting.CountedBallot) int { return cmp.Compare(a.ID, b.ID) })
 	live := make(map[string]bool, len(se.live))
 	for _, b := range se.live {
 		live[b.ID] = true
-		if err := fn(ballotRecord(b, se.ids[b.ID].replaced)); err != nil {
+		r := ballotRecord(b, se.ids[b.ID].replaced, "")
+		r.K = se.ids[b.ID].code
+		if err := fn(r); err != nil {
 			return err
 		}
 	}
@@ -290,7 +403,12 @@ func (se *snapshotEvent) records(fn func(*record) error) error {
 			continue
 		}
 		e := se.ids[id]
-		if err := fn(&record{T: recID, E: se.ev.ID, I: id, F: e.fp, C: e.contestant, P: e.panel, U: e.units, A: e.at, X: e.replaced}); err != nil {
+		if err := fn(&record{T: recID, E: se.ev.ID, I: id, F: e.fp, C: e.contestant, P: e.panel, U: e.units, A: e.at, X: e.replaced, K: e.code}); err != nil {
+			return err
+		}
+	}
+	for i := range se.audit {
+		if err := fn(&record{T: recAudit, E: se.ev.ID, Au: &se.audit[i]}); err != nil {
 			return err
 		}
 	}

@@ -36,18 +36,20 @@ type Store struct {
 	// mu guards the state and the hand-over to the writer. Changes are
 	// applied and queued under it, so the journal order is the order of
 	// effects.
-	mu       sync.RWMutex
-	st       state
-	closed   bool
-	failed   error // set once a journal write or fsync failed; final
-	pending  []byte
-	pendingN int          // records in pending
-	cur      *batch       // waiters for pending
-	inflight *batch       // the batch the writer is writing, if any
-	spare    []byte       // buffer to reuse for pending
-	file     *os.File     // the journal, opened for appending
-	records  int          // change records in the journal, pending included (commit marks not)
-	compacts []chan error // Compact calls waiting for the writer
+	mu sync.RWMutex
+	// hostKeysMu serialises SwapHostKeys (a file beside the journal).
+	hostKeysMu sync.Mutex
+	st         state
+	closed     bool
+	failed     error // set once a journal write or fsync failed; final
+	pending    []byte
+	pendingN   int          // records in pending
+	cur        *batch       // waiters for pending
+	inflight   *batch       // the batch the writer is writing, if any
+	spare      []byte       // buffer to reuse for pending
+	file       *os.File     // the journal, opened for appending
+	records    int          // change records in the journal, pending included (commit marks not)
+	compacts   []chan error // Compact calls waiting for the writer
 	// retryCompact is the journal size below which a failed automatic
 	// compaction is not tried again.
 	retryCompact int
@@ -529,7 +531,10 @@ func (s *Store) CastBallot(ctx context.Context, b voting.CountedBallot, revision
 		return voting.Receipt{}, err
 	}
 	replaced := es.has(b.Voter, b.Contestant, b.Panel)
-	batch, err := s.commitLocked(ballotRecord(&b, replaced))
+	e := es.nextAudit(voting.AuditBallot, b.At, b.Contestant)
+	e.Ballot, e.Voter, e.Panel, e.Units = b.ID, voting.VoterDigest(b.Voter), b.Panel, b.Units
+	hash := voting.AuditHash(b.Event, &e)
+	batch, err := s.commitLocked(ballotRecord(&b, replaced, hash))
 	s.mu.Unlock()
 	if err == nil {
 		err = s.wait(ctx, batch)
@@ -538,7 +543,7 @@ func (s *Store) CastBallot(ctx context.Context, b voting.CountedBallot, revision
 		return voting.Receipt{}, err
 	}
 	return voting.Receipt{BallotID: b.ID, Contestant: b.Contestant, Panel: b.Panel,
-		Score: b.Points(), Replaced: replaced, At: b.At}, nil
+		Score: b.Points(), Replaced: replaced, At: b.At, Code: voting.ReceiptCode(hash)}, nil
 }
 
 func (s *Store) checkBallotLocked(es *eventState, b *voting.CountedBallot, revision int64) error {
@@ -567,6 +572,9 @@ func (s *Store) checkBallotLocked(es *eventState, b *voting.CountedBallot, revis
 		return voting.Errorf(voting.CodeNotFound, "no contestant %q in this event", b.Contestant)
 	case !es.panels[b.Panel]:
 		return voting.Errorf(voting.CodeNotFound, "no panel %q in this event", b.Panel)
+	}
+	if p, _ := es.ev.Panel(b.Panel); p.Tickets && !es.ticketHeld(b.Voter, b.Panel) {
+		return voting.ErrNoTicket
 	}
 	return nil
 }
@@ -647,7 +655,9 @@ func (s *Store) ResetContestant(ctx context.Context, event, contestant string) (
 		s.mu.Unlock()
 		return 0, nil
 	}
-	b, err := s.commitLocked(&record{T: recReset, E: event, C: contestant})
+	e := es.nextAudit(voting.AuditReset, time.Now().UnixMilli(), contestant)
+	e.Hash = voting.AuditHash(event, &e)
+	b, err := s.commitLocked(&record{T: recReset, E: event, C: contestant, A: e.At, H: e.Hash})
 	s.mu.Unlock()
 	if err == nil {
 		err = s.wait(ctx, b)

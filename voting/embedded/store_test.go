@@ -117,8 +117,8 @@ func TestCastBallot(t *testing.T) {
 	openVoting(t, s, ev.ID)             // c1 on stage, voting
 
 	r := cast(t, s, b, ev.Revision)
-	want := voting.Receipt{BallotID: b.ID, Contestant: "c1", Panel: "audience", Score: 80, At: b.At}
-	if r != want {
+	want := voting.Receipt{BallotID: b.ID, Contestant: "c1", Panel: "audience", Score: 80, At: b.At, Code: r.Code}
+	if r != want || len(r.Code) != voting.ReceiptCodeLength {
 		t.Fatalf("receipt %+v, want %+v", r, want)
 	}
 	// A retry gets the first receipt and counts once.

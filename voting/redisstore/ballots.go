@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -27,11 +28,12 @@ func (s *Store) CastBallot(ctx context.Context, b voting.CountedBallot, revision
 	k := keysOf(b.Event)
 	keys := []string{
 		k.event(), k.stage(), k.receipts(), k.ballots(), k.voter(b.Voter),
-		k.scores(b.Contestant, b.Panel), k.agg(b.Contestant), k.ranking(),
+		k.scores(b.Contestant, b.Panel), k.agg(b.Contestant), k.ranking(), k.holders(), k.audit(),
 	}
 	args := []any{
 		b.ID, b.Fingerprint(), strconv.FormatInt(revision, 10), strconv.FormatInt(b.At, 10),
 		b.Voter, b.Contestant, b.Panel, strconv.FormatInt(b.Units, 10), string(data),
+		voting.VoterDigest(b.Voter), b.Event,
 	}
 	var reply []any
 	if s.batch != nil {
@@ -65,6 +67,7 @@ func castReceipt(b *voting.CountedBallot, reply []any) (voting.Receipt, error) {
 	}
 	switch str(0) {
 	case "ok":
+		r.Code = str(2)
 		return r, nil
 	case "dup":
 		// Same fingerprint, so same voter, contestant, panel and units:
@@ -74,6 +77,7 @@ func castReceipt(b *voting.CountedBallot, reply []any) (voting.Receipt, error) {
 			return voting.Receipt{}, unexpected("cast.lua", reply)
 		}
 		r.At = at
+		r.Code = str(3)
 		return r, nil
 	case "reused":
 		return voting.Receipt{}, voting.Errorf(voting.CodeConflict, "this ballot id was already used for another ballot")
@@ -87,6 +91,8 @@ func castReceipt(b *voting.CountedBallot, reply []any) (voting.Receipt, error) {
 		return voting.Receipt{}, voting.Errorf(voting.CodeClosed, "voting has closed")
 	case "nopanel":
 		return voting.Receipt{}, voting.Errorf(voting.CodeNotFound, "no panel %q in this event", b.Panel)
+	case "noticket":
+		return voting.Receipt{}, voting.ErrNoTicket
 	}
 	return voting.Receipt{}, unexpected("cast.lua", reply)
 }
@@ -224,7 +230,7 @@ func (s *Store) ResetContestant(ctx context.Context, event, contestant string) (
 	}
 	k := keysOf(event)
 	keys := []string{k.event(), k.ballots(), k.ranking(), k.agg(contestant)}
-	n, err := s.reset.Run(ctx, s.client, keys, contestant, k.prefix()).Int()
+	n, err := s.reset.Run(ctx, s.client, keys, contestant, k.prefix(), strconv.FormatInt(time.Now().UnixMilli(), 10), event).Int()
 	if err != nil {
 		return 0, s.fail(err)
 	}

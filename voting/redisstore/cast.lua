@@ -5,27 +5,29 @@
 -- KEYS[1] event hash      KEYS[2] stage hash     KEYS[3] receipts hash
 -- KEYS[4] ballots hash    KEYS[5] voter index    KEYS[6] panel scores zset
 -- KEYS[7] contestant aggregates hash             KEYS[8] ranking zset
+-- KEYS[9] ticket holders hash                     KEYS[10] audit stream
 -- ARGV[1] ballot id   ARGV[2] fingerprint   ARGV[3] revision   ARGV[4] at (ms)
 -- ARGV[5] voter       ARGV[6] contestant    ARGV[7] panel      ARGV[8] units
--- ARGV[9] ballot JSON
+-- ARGV[9] ballot JSON ARGV[10] voter digest ARGV[11] event id
 --
--- Returns {'ok', replaced} | {'dup', replaced, at} | {'reused'} | {'noevent'}
--- | {'stale'} | {'notopen'} | {'ended'} | {'nopanel'}. Every check comes
--- before the first write, so a refused ballot changes nothing.
+-- Returns {'ok', replaced, code} | {'dup', replaced, at, code} | {'reused'}
+-- | {'noevent'} | {'stale'} | {'notopen'} | {'ended'} | {'nopanel'}
+-- | {'noticket'}. Every check comes before the first write, so a refused
+-- ballot changes nothing.
 
 -- 1. A ballot id is recorded once; an honest retry gets its first receipt
 -- whatever the stage is now.
 local prior = redis.call('HGET', KEYS[3], ARGV[1])
 if prior then
-  local at, replaced, fp = string.match(prior, '^(-?%d+)|([01])|(.*)$')
+  local at, replaced, code, fp = string.match(prior, '^(-?%d+)|([01])|(%w*)|(.*)$')
   if fp == ARGV[2] then
-    return {'dup', replaced, at}
+    return {'dup', replaced, at, code}
   end
   return {'reused'}
 end
 
 -- 2. The ballot was validated against the revision it names.
-local ev = redis.call('HMGET', KEYS[1], 'rev', 'scope', 'trim', 'decimals', 'panels', 'weights')
+local ev = redis.call('HMGET', KEYS[1], 'rev', 'scope', 'trim', 'decimals', 'panels', 'weights', 'ticketed', 'aseq', 'ahead')
 if not ev[1] then
   return {'noevent'}
 end
@@ -63,7 +65,16 @@ for w in string.gmatch(ev[6], '%S+') do
   weights[#weights + 1] = tonumber(w)
 end
 
--- 4. Record: the voter's score (in units), the ballot, the voter's index
+-- 4. In a panel that needs tickets, the voter holds one, not revoked (a
+-- revoked holding is kept as '-' and the code).
+if ev[7] and string.find(' ' .. ev[7] .. ' ', ' ' .. panel .. ' ', 1, true) then
+  local held = redis.call('HGET', KEYS[9], voter .. '|' .. panel)
+  if not held or string.sub(held, 1, 1) == '-' then
+    return {'noticket'}
+  end
+end
+
+-- 5. Record: the voter's score (in units), the ballot, the voter's index
 -- entry and the ballot id with its fingerprint.
 local old = redis.call('ZSCORE', KEYS[6], voter)
 redis.call('ZADD', KEYS[6], ARGV[8], voter)
@@ -73,9 +84,21 @@ local replaced = '0'
 if old then
   replaced = '1'
 end
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[4] .. '|' .. replaced .. '|' .. ARGV[2])
 
--- 5. Aggregates, read for every panel in one call and written in one.
+-- 6. The audit entry, chained to the one before by voting.AuditHash: the
+-- same text, hashed with SHA-1. The stream id is the entry's number.
+local seq = string.format('%d', (tonumber(ev[8]) or 0) + 1)
+local prev = ev[9] or ''
+local hash = redis.sha1hex(table.concat({ARGV[11], seq, ARGV[4], 'ballot', ARGV[1],
+  ARGV[10], contestant, panel, ARGV[8], prev}, '|'))
+redis.call('XADD', KEYS[10], seq .. '-0', 'at', ARGV[4], 'kind', 'ballot', 'ballot', ARGV[1],
+  'voter', ARGV[10], 'contestant', contestant, 'panel', panel, 'units', ARGV[8],
+  'prev', prev, 'hash', hash)
+redis.call('HSET', KEYS[1], 'aseq', seq, 'ahead', hash)
+local code = string.upper(string.sub(hash, 1, 8))
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[4] .. '|' .. replaced .. '|' .. code .. '|' .. ARGV[2])
+
+-- 7. Aggregates, read for every panel in one call and written in one.
 -- Counts and unit sums are integers, exact in doubles below 2^53; the float
 -- operations are those of voting.PanelAverage and voting.FinalScore in the
 -- same order, so the results are the same doubles as Tally's.
@@ -134,4 +157,4 @@ redis.call('HSET', KEYS[7],
   'final', finalText)
 redis.call('ZADD', KEYS[8], finalText, contestant)
 
-return {'ok', replaced}
+return {'ok', replaced, code}

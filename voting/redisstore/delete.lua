@@ -2,7 +2,8 @@
 -- delete.lua removes an event with every key under its hash tag.
 --
 -- KEYS[1] event hash   KEYS[2] stage hash   KEYS[3] ballots hash
--- KEYS[4] receipts hash   KEYS[5] ranking zset
+-- KEYS[4] receipts hash   KEYS[5] ranking zset   KEYS[6..] audit stream,
+-- tickets and ticket holders (every key in KEYS goes)
 -- ARGV[1] the event's key prefix ('leitai:{event}:')
 -- The per-panel score sets, per-contestant aggregates and per-voter indexes
 -- exist only while they hold a live ballot, so they are named from the

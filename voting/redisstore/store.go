@@ -9,16 +9,22 @@
 //
 //	leitai:{e}:event                  hash: json (the event), rev, and what cast.lua
 //	                                  reads: scope, trim, decimals, panels (ids in
-//	                                  order, space-separated), weights (likewise)
+//	                                  order, space-separated), weights (likewise),
+//	                                  ticketed (panels that need tickets); aseq and
+//	                                  ahead: number and hash of the last audit entry
 //	leitai:{e}:stage                  hash: json (the stage), version, phase, current, endsAt
 //	leitai:{e}:ballots                hash: voter|contestant|panel → CountedBallot JSON
-//	leitai:{e}:receipts               hash: ballot id → "at|replaced|fingerprint"
+//	leitai:{e}:receipts               hash: ballot id → "at|replaced|receipt code|fingerprint"
+//	leitai:{e}:audit                  stream: the audit log, entry n at id n-0
+//	leitai:{e}:tickets                hash: code → "panel|issued|voter|claimed|revoked"
+//	leitai:{e}:holders                hash: voter|panel → code ("-code" once revoked)
 //	leitai:{e}:voter:<voter>          set of contestant|panel with a live ballot
 //	leitai:{e}:scores:<c>:<panel>     sorted set: voter → score in units (1/10000 point)
 //	leitai:{e}:agg:<c>                hash: n:<panel> count, s:<panel> sum of units,
 //	                                  a:<panel> trimmed average, final (as %.17g)
 //	leitai:{e}:ranking                sorted set: contestant → final score
 //	leitai:events                     set of event ids (not under a hash tag)
+//	leitai:hostkeys                   hash: seed, current (host key digests)
 //
 // Scores in the sorted sets are whole units (voting.ScoreUnits per point), so
 // sums are exact integers in Lua as in Go. Ballot ids live as fields of one
@@ -70,6 +76,14 @@ var (
 	voterSrc string
 	//go:embed standings.lua
 	standingsSrc string
+	//go:embed tickets_create.lua
+	ticketsCreateSrc string
+	//go:embed tickets_claim.lua
+	ticketsClaimSrc string
+	//go:embed tickets_revoke.lua
+	ticketsRevokeSrc string
+	//go:embed hostkeys.lua
+	hostKeysSrc string
 )
 
 // eventsKey is the set of event ids.
@@ -83,6 +97,8 @@ type Store struct {
 	client redis.UniversalClient
 
 	cast, create, update, stage, reset, delete, voter, standings *redis.Script
+
+	ticketsCreate, ticketsClaim, ticketsRevoke, hostKeys *redis.Script
 
 	batch *batcher // nil with Options.NoBatch
 }
@@ -118,6 +134,11 @@ func NewWithOptions(client redis.UniversalClient, opts Options) *Store {
 		delete:    redis.NewScript(deleteSrc),
 		voter:     redis.NewScript(voterSrc),
 		standings: redis.NewScript(standingsSrc),
+
+		ticketsCreate: redis.NewScript(ticketsCreateSrc),
+		ticketsClaim:  redis.NewScript(ticketsClaimSrc),
+		ticketsRevoke: redis.NewScript(ticketsRevokeSrc),
+		hostKeys:      redis.NewScript(hostKeysSrc),
 	}
 	if !opts.NoBatch {
 		s.batch = newBatcher(client, s.cast)
@@ -176,6 +197,9 @@ func (k keys) stage() string         { return string(k) + "stage" }
 func (k keys) ballots() string       { return string(k) + "ballots" }
 func (k keys) receipts() string      { return string(k) + "receipts" }
 func (k keys) ranking() string       { return string(k) + "ranking" }
+func (k keys) audit() string         { return string(k) + "audit" }
+func (k keys) tickets() string       { return string(k) + "tickets" }
+func (k keys) holders() string       { return string(k) + "holders" }
 func (k keys) voter(v string) string { return string(k) + "voter:" + v }
 func (k keys) agg(c string) string   { return string(k) + "agg:" + c }
 func (k keys) scores(c, panel string) string {
@@ -247,6 +271,7 @@ func eventFields(ev *voting.Event) ([]any, error) {
 		"decimals", strconv.Itoa(ev.Rules.Decimals),
 		"panels", strings.Join(ids, " "),
 		"weights", strings.Join(weights, " "),
+		"ticketed", strings.Join(ev.TicketedPanels(), " "),
 	}, nil
 }
 
@@ -421,7 +446,7 @@ func (s *Store) DeleteEvent(ctx context.Context, id string) error {
 		return notFound(id)
 	}
 	k := keysOf(id)
-	keys := []string{k.event(), k.stage(), k.ballots(), k.receipts(), k.ranking()}
+	keys := []string{k.event(), k.stage(), k.ballots(), k.receipts(), k.ranking(), k.audit(), k.tickets(), k.holders()}
 	deleted, err := s.delete.Run(ctx, s.client, keys, k.prefix()).Int()
 	if err != nil {
 		return s.fail(err)

@@ -163,8 +163,8 @@ func TestCastBallot(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := voting.Receipt{BallotID: b.ID, Contestant: "c1", Panel: "audience", Score: 88.5, At: b.At}
-			if r != want {
+			want := voting.Receipt{BallotID: b.ID, Contestant: "c1", Panel: "audience", Score: 88.5, At: b.At, Code: r.Code}
+			if r != want || len(r.Code) != voting.ReceiptCodeLength {
 				t.Fatalf("receipt %+v, want %+v", r, want)
 			}
 

@@ -354,6 +354,7 @@ func checkTally(t testing.TB, what string, s voting.Store, ev *voting.Event, wan
 	t.Helper()
 	checkBallots(t, what, mustBallots(t, s, ev.ID), want)
 	checkStandings(t, what, mustStandings(t, s, ev.ID), voting.Tally(ev, want))
+	checkAudit(t, what, s, ev)
 }
 
 // checkBallots compares two sets of ballots, in any order, field by field.

@@ -70,6 +70,10 @@ func Run(t *testing.T, f Factory) {
 		{"CloseWhileVoting", withStore(testCloseWhileVoting)},
 		{"Restart", testRestart},
 		{"Secret", testSecret},
+		{"Tickets", withStore(testTickets)},
+		{"TicketsConcurrentClaims", withStore(testTicketsConcurrentClaims)},
+		{"Audit", withStore(testAudit)},
+		{"HostKeys", testHostKeys},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, f) })

@@ -1,0 +1,178 @@
+package embedded
+
+import (
+	"cmp"
+	"context"
+	"slices"
+
+	"leitai/voting"
+)
+
+// CreateTickets implements voting.Store.
+func (s *Store) CreateTickets(ctx context.Context, event string, tickets []voting.Ticket) error {
+	s.mu.Lock()
+	if err := s.writableLocked(ctx); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	es := s.st.events[event]
+	if es == nil {
+		s.mu.Unlock()
+		return notFound(event)
+	}
+	seen := make(map[string]bool, len(tickets))
+	for _, t := range tickets {
+		if _, ok := es.tickets[t.Code]; ok || seen[t.Code] {
+			s.mu.Unlock()
+			return voting.Errorf(voting.CodeConflict, "ticket code %s exists already", t.Code)
+		}
+		if !es.panels[t.Panel] || t.Voter != "" || t.Revoked {
+			s.mu.Unlock()
+			return voting.Errorf(voting.CodeInvalid, "a new ticket names a panel of the event and nothing else")
+		}
+		seen[t.Code] = true
+	}
+	b, err := s.commitLocked(&record{T: recTicket, E: event, Tk: tickets})
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return s.wait(ctx, b)
+}
+
+// Tickets implements voting.Store.
+func (s *Store) Tickets(_ context.Context, event string) ([]voting.Ticket, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.readableLocked(); err != nil {
+		return nil, err
+	}
+	es := s.st.events[event]
+	if es == nil {
+		return nil, notFound(event)
+	}
+	out := make([]voting.Ticket, 0, len(es.tickets))
+	for _, t := range es.tickets {
+		out = append(out, *t)
+	}
+	slices.SortFunc(out, func(a, b voting.Ticket) int {
+		return cmp.Or(cmp.Compare(a.Issued, b.Issued), cmp.Compare(a.Code, b.Code))
+	})
+	return out, nil
+}
+
+// ClaimTicket implements voting.Store.
+func (s *Store) ClaimTicket(ctx context.Context, event, code, voter string, at int64) (voting.Ticket, error) {
+	if !voting.ValidVoter(voter) {
+		return voting.Ticket{}, voting.Errorf(voting.CodeInvalid, "voter id is malformed")
+	}
+	s.mu.Lock()
+	if err := s.writableLocked(ctx); err != nil {
+		s.mu.Unlock()
+		return voting.Ticket{}, err
+	}
+	es := s.st.events[event]
+	if es == nil {
+		s.mu.Unlock()
+		return voting.Ticket{}, notFound(event)
+	}
+	t := es.tickets[code]
+	if t == nil {
+		s.mu.Unlock()
+		return voting.Ticket{}, voting.ErrNoSuchTicket
+	}
+	if err := voting.CheckClaim(*t, voter, es.holders[voter+"|"+t.Panel]); err != nil || t.Voter == voter {
+		// Held already by this voter: wait until the claim is durable.
+		barrier := s.barrierLocked()
+		held := *t
+		s.mu.Unlock()
+		if err != nil {
+			return voting.Ticket{}, err
+		}
+		return held, s.wait(ctx, barrier)
+	}
+	b, err := s.commitLocked(&record{T: recClaim, E: event, K: code, V: voter, A: at})
+	held := *t
+	s.mu.Unlock()
+	if err == nil {
+		err = s.wait(ctx, b)
+	}
+	if err != nil {
+		return voting.Ticket{}, err
+	}
+	return held, nil
+}
+
+// RevokeTicket implements voting.Store.
+func (s *Store) RevokeTicket(ctx context.Context, event, code string) (voting.Ticket, error) {
+	s.mu.Lock()
+	if err := s.writableLocked(ctx); err != nil {
+		s.mu.Unlock()
+		return voting.Ticket{}, err
+	}
+	es := s.st.events[event]
+	if es == nil {
+		s.mu.Unlock()
+		return voting.Ticket{}, notFound(event)
+	}
+	t := es.tickets[code]
+	if t == nil {
+		s.mu.Unlock()
+		return voting.Ticket{}, voting.ErrNoSuchTicket
+	}
+	if t.Revoked {
+		barrier := s.barrierLocked()
+		held := *t
+		s.mu.Unlock()
+		return held, s.wait(ctx, barrier)
+	}
+	b, err := s.commitLocked(&record{T: recRevoke, E: event, K: code})
+	held := *t
+	s.mu.Unlock()
+	if err == nil {
+		err = s.wait(ctx, b)
+	}
+	if err != nil {
+		return voting.Ticket{}, err
+	}
+	return held, nil
+}
+
+// VoterTickets implements voting.Store.
+func (s *Store) VoterTickets(_ context.Context, event, voter string) ([]voting.Ticket, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.readableLocked(); err != nil {
+		return nil, err
+	}
+	es := s.st.events[event]
+	if es == nil {
+		return nil, notFound(event)
+	}
+	var out []voting.Ticket
+	for _, p := range es.ev.Panels {
+		if code, ok := es.holders[voter+"|"+p.ID]; ok {
+			out = append(out, *es.tickets[code])
+		}
+	}
+	return out, nil
+}
+
+// Audit implements voting.Store.
+func (s *Store) Audit(_ context.Context, event string, after int64, limit int) ([]voting.AuditEntry, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.readableLocked(); err != nil {
+		return nil, err
+	}
+	es := s.st.events[event]
+	if es == nil {
+		return nil, notFound(event)
+	}
+	after = max(after, 0)
+	if after >= int64(len(es.audit)) || limit <= 0 {
+		return []voting.AuditEntry{}, nil
+	}
+	end := min(int64(len(es.audit)), after+int64(limit))
+	return slices.Clone(es.audit[after:end]), nil
+}

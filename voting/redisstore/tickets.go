@@ -1,0 +1,291 @@
+package redisstore
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+
+	"leitai/voting"
+)
+
+// encodeTicket is the value of a ticket in the tickets hash; the Lua
+// scripts read and write the same form.
+func encodeTicket(t *voting.Ticket) string {
+	revoked := "0"
+	if t.Revoked {
+		revoked = "1"
+	}
+	return strings.Join([]string{t.Panel, strconv.FormatInt(t.Issued, 10), t.Voter, strconv.FormatInt(t.Claimed, 10), revoked}, "|")
+}
+
+func decodeTicket(code, v string) (voting.Ticket, error) {
+	f := strings.Split(v, "|")
+	if len(f) != 5 {
+		return voting.Ticket{}, voting.Errorf(voting.CodeInternal, "a stored ticket could not be read")
+	}
+	issued, err1 := strconv.ParseInt(f[1], 10, 64)
+	claimed, err2 := strconv.ParseInt(f[3], 10, 64)
+	if err1 != nil || err2 != nil {
+		return voting.Ticket{}, voting.Errorf(voting.CodeInternal, "a stored ticket could not be read")
+	}
+	return voting.Ticket{Code: code, Panel: f[0], Issued: issued, Voter: f[2], Claimed: claimed, Revoked: f[4] == "1"}, nil
+}
+
+// CreateTickets implements voting.Store.
+func (s *Store) CreateTickets(ctx context.Context, event string, tickets []voting.Ticket) error {
+	if !voting.ValidID(event) {
+		return notFound(event)
+	}
+	args := make([]any, 0, 2*len(tickets))
+	for i := range tickets {
+		t := &tickets[i]
+		if voting.NormalizeTicketCode(t.Code) != t.Code || !voting.ValidID(t.Panel) || t.Voter != "" || t.Revoked {
+			return voting.Errorf(voting.CodeInvalid, "a new ticket has a code, a panel and nothing else")
+		}
+		args = append(args, t.Code, encodeTicket(t))
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	k := keysOf(event)
+	reply, err := s.ticketsCreate.Run(ctx, s.client, []string{k.event(), k.tickets()}, args...).Result()
+	if err != nil {
+		return s.fail(err)
+	}
+	switch r := reply.(type) {
+	case string:
+		if r == "ok" {
+			return nil
+		}
+		return notFound(event)
+	case []any:
+		code, _ := r[len(r)-1].(string)
+		return voting.Errorf(voting.CodeConflict, "ticket code %s exists already", code)
+	}
+	return unexpected("tickets_create.lua", reply)
+}
+
+// Tickets implements voting.Store.
+func (s *Store) Tickets(ctx context.Context, event string) ([]voting.Ticket, error) {
+	if !voting.ValidID(event) {
+		return nil, notFound(event)
+	}
+	k := keysOf(event)
+	var exists *redis.IntCmd
+	var all *redis.MapStringStringCmd
+	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		exists = p.Exists(ctx, k.event())
+		all = p.HGetAll(ctx, k.tickets())
+		return nil
+	})
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	if exists.Val() == 0 {
+		return nil, notFound(event)
+	}
+	out := make([]voting.Ticket, 0, len(all.Val()))
+	for code, v := range all.Val() {
+		t, err := decodeTicket(code, v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	slices.SortFunc(out, func(a, b voting.Ticket) int {
+		return cmp.Or(cmp.Compare(a.Issued, b.Issued), cmp.Compare(a.Code, b.Code))
+	})
+	return out, nil
+}
+
+// ClaimTicket implements voting.Store.
+func (s *Store) ClaimTicket(ctx context.Context, event, code, voter string, at int64) (voting.Ticket, error) {
+	if !voting.ValidID(event) {
+		return voting.Ticket{}, notFound(event)
+	}
+	if !voting.ValidVoter(voter) {
+		return voting.Ticket{}, voting.Errorf(voting.CodeInvalid, "voter id is malformed")
+	}
+	if voting.NormalizeTicketCode(code) != code {
+		return voting.Ticket{}, voting.ErrNoSuchTicket
+	}
+	k := keysOf(event)
+	reply, err := s.ticketsClaim.Run(ctx, s.client, []string{k.event(), k.tickets(), k.holders()},
+		code, voter, strconv.FormatInt(at, 10)).StringSlice()
+	if err != nil {
+		return voting.Ticket{}, s.fail(err)
+	}
+	switch reply[0] {
+	case "noevent":
+		return voting.Ticket{}, notFound(event)
+	case "none":
+		return voting.Ticket{}, voting.ErrNoSuchTicket
+	case "held":
+		return voting.Ticket{}, voting.CheckClaim(voting.Ticket{}, voter, reply[1])
+	case "ok", "mine", "revoked", "taken":
+		t, err := decodeTicket(code, reply[1])
+		if err != nil {
+			return voting.Ticket{}, err
+		}
+		if err := voting.CheckClaim(t, voter, ""); err != nil {
+			return voting.Ticket{}, err
+		}
+		return t, nil
+	}
+	return voting.Ticket{}, unexpected("tickets_claim.lua", reply)
+}
+
+// RevokeTicket implements voting.Store.
+func (s *Store) RevokeTicket(ctx context.Context, event, code string) (voting.Ticket, error) {
+	if !voting.ValidID(event) {
+		return voting.Ticket{}, notFound(event)
+	}
+	if voting.NormalizeTicketCode(code) != code {
+		return voting.Ticket{}, voting.ErrNoSuchTicket
+	}
+	k := keysOf(event)
+	reply, err := s.ticketsRevoke.Run(ctx, s.client, []string{k.event(), k.tickets(), k.holders()}, code).StringSlice()
+	if err != nil {
+		return voting.Ticket{}, s.fail(err)
+	}
+	switch reply[0] {
+	case "noevent":
+		return voting.Ticket{}, notFound(event)
+	case "none":
+		return voting.Ticket{}, voting.ErrNoSuchTicket
+	case "ok":
+		return decodeTicket(code, reply[1])
+	}
+	return voting.Ticket{}, unexpected("tickets_revoke.lua", reply)
+}
+
+// VoterTickets implements voting.Store.
+func (s *Store) VoterTickets(ctx context.Context, event, voter string) ([]voting.Ticket, error) {
+	if !voting.ValidVoter(voter) {
+		return nil, voting.Errorf(voting.CodeInvalid, "voter id is malformed")
+	}
+	ev, err := s.Event(ctx, event)
+	if err != nil {
+		return nil, err
+	}
+	k := keysOf(event)
+	fields := make([]string, len(ev.Panels))
+	for i, p := range ev.Panels {
+		fields[i] = voter + "|" + p.ID
+	}
+	held, err := s.client.HMGet(ctx, k.holders(), fields...).Result()
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	var codes []string
+	for _, h := range held {
+		if c, ok := h.(string); ok {
+			codes = append(codes, strings.TrimPrefix(c, "-"))
+		}
+	}
+	if len(codes) == 0 {
+		return nil, nil
+	}
+	vals, err := s.client.HMGet(ctx, k.tickets(), codes...).Result()
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	out := make([]voting.Ticket, 0, len(codes))
+	for i, v := range vals {
+		if str, ok := v.(string); ok {
+			t, err := decodeTicket(codes[i], str)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// Audit implements voting.Store: entry n is stream id n-0.
+func (s *Store) Audit(ctx context.Context, event string, after int64, limit int) ([]voting.AuditEntry, error) {
+	if !voting.ValidID(event) {
+		return nil, notFound(event)
+	}
+	k := keysOf(event)
+	var exists *redis.IntCmd
+	var msgs *redis.XMessageSliceCmd
+	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		exists = p.Exists(ctx, k.event())
+		msgs = p.XRangeN(ctx, k.audit(), strconv.FormatInt(max(after, 0)+1, 10)+"-0", "+", int64(max(limit, 1)))
+		return nil
+	})
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	if exists.Val() == 0 {
+		return nil, notFound(event)
+	}
+	out := make([]voting.AuditEntry, 0, len(msgs.Val()))
+	if limit <= 0 {
+		return out, nil
+	}
+	for _, m := range msgs.Val() {
+		e, err := decodeAudit(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func decodeAudit(m redis.XMessage) (voting.AuditEntry, error) {
+	bad := voting.Errorf(voting.CodeInternal, "audit entry %s could not be read", m.ID)
+	seqText, _, ok := strings.Cut(m.ID, "-")
+	seq, err := strconv.ParseInt(seqText, 10, 64)
+	if !ok || err != nil {
+		return voting.AuditEntry{}, bad
+	}
+	str := func(name string) string { v, _ := m.Values[name].(string); return v }
+	at, err := strconv.ParseInt(str("at"), 10, 64)
+	if err != nil {
+		return voting.AuditEntry{}, bad
+	}
+	var units int64
+	if u := str("units"); u != "" {
+		if units, err = strconv.ParseInt(u, 10, 64); err != nil {
+			return voting.AuditEntry{}, bad
+		}
+	}
+	return voting.AuditEntry{
+		Seq: seq, At: at, Kind: voting.AuditKind(str("kind")), Ballot: str("ballot"), Voter: str("voter"),
+		Contestant: str("contestant"), Panel: str("panel"), Units: units, Prev: str("prev"), Hash: str("hash"),
+	}, nil
+}
+
+// hostKeysKey holds the host key digests of every instance on this Redis.
+const hostKeysKey = "leitai:hostkeys"
+
+// HostKeys implements voting.Store.
+func (s *Store) HostKeys(ctx context.Context) (voting.HostKeys, error) {
+	v, err := s.client.HMGet(ctx, hostKeysKey, "seed", "current").Result()
+	if err != nil {
+		return voting.HostKeys{}, s.fail(err)
+	}
+	seed, _ := v[0].(string)
+	cur, _ := v[1].(string)
+	return voting.HostKeys{Seed: seed, Current: cur}, nil
+}
+
+// SwapHostKeys implements voting.Store.
+func (s *Store) SwapHostKeys(ctx context.Context, old, next voting.HostKeys) error {
+	ok, err := s.hostKeys.Run(ctx, s.client, []string{hostKeysKey}, old.Seed, old.Current, next.Seed, next.Current).Int()
+	if err != nil {
+		return s.fail(err)
+	}
+	if ok != 1 {
+		return voting.Errorf(voting.CodeConflict, "the host key was changed meanwhile")
+	}
+	return nil
+}
