@@ -28,7 +28,8 @@ func (h *Hub) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/voter", h.cfg.Credentials.Issue)
 	mux.HandleFunc("POST /api/events/{event}/ballots", h.postBallot)
 	mux.HandleFunc("GET /api/events/{event}/ballots", h.getVoterBallots)
-	h.resultsRoutes(mux) // results, exports, clone, publish: results.go
+	h.resultsRoutes(mux)   // results, exports, clone, publish: results.go
+	h.integrityRoutes(mux) // tickets, audit log, host key: tickets.go
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, voting.Errorf(voting.CodeNotFound, "no such API endpoint: %s %s", r.Method, clip(r.URL.Path, 80)))
 	})
@@ -44,8 +45,8 @@ const (
 // host wraps a handler that needs the host key.
 func (h *Hub) host(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !h.checkHostKey(hostKeyFrom(r)) {
-			writeError(w, voting.Errorf(voting.CodeForbidden, "the host key is missing or wrong"))
+		if _, err := h.authHost(r.Context(), hostKeyFrom(r)); err != nil {
+			writeError(w, err)
 			return
 		}
 		next(w, r)
@@ -82,7 +83,7 @@ func (h *Hub) getEvent(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	if !h.checkHostKey(hostKeyFrom(r)) {
+	if !h.isHost(r) {
 		ev = ev.Public()
 	}
 	writeJSON(w, http.StatusOK, ev)

@@ -131,6 +131,8 @@ type Hub struct {
 	dirtyMu sync.Mutex
 	dirty   map[string]bool
 
+	hostKeys *hostKeys
+
 	ctx    context.Context // ends when the hub closes
 	cancel context.CancelFunc
 	conns  sync.WaitGroup // open WebSocket connections
@@ -162,6 +164,7 @@ func New(cfg Config) (*Hub, error) {
 		cfg: cfg, service: cfg.Service, broker: cfg.Broker, log: cfg.Logger, now: cfg.Now,
 		metrics: cfg.Metrics, rooms: make(map[string]*room), dirty: make(map[string]bool),
 		ctx: ctx, cancel: cancel,
+		hostKeys: &hostKeys{store: cfg.Service.Store(), seed: keyDigest(cfg.HostKey)},
 	}
 	h.loops.Add(1)
 	go h.standingsLoop()
@@ -197,11 +200,6 @@ func (h *Hub) Close() {
 	h.cancel()
 	h.conns.Wait()
 	h.loops.Wait()
-}
-
-// checkHostKey compares in constant time.
-func (h *Hub) checkHostKey(key string) bool {
-	return key != "" && subtle.ConstantTimeCompare([]byte(key), []byte(h.cfg.HostKey)) == 1
 }
 
 // hostKeyFrom reads the host key from the Authorization header (Bearer),
@@ -347,6 +345,7 @@ func (h *Hub) standingsLoop() {
 			return
 		case <-presence.C:
 			h.reportPresence()
+			h.refreshHostKey()
 		case <-t.C:
 			h.closeExpiredVoting()
 			h.flushVoters()
@@ -512,8 +511,9 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	var voter, panel, panelKey string
 	switch role {
 	case RoleHost:
-		if !h.checkHostKey(hostKeyFrom(r)) {
-			writeError(w, voting.Errorf(voting.CodeForbidden, "the host key is missing or wrong"))
+		// The client keeps the key's digest, so a rotation can close it.
+		if panelKey, err = h.authHost(ctx, hostKeyFrom(r)); err != nil {
+			writeError(w, err)
 			return
 		}
 	case RoleScreen:

@@ -1,0 +1,346 @@
+package hub_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"leitai/hub"
+	"leitai/voting"
+)
+
+// voterAPI sends a request with a voter's credential in its header.
+func (e *env) voterAPI(method, path, voter string, body any) (int, []byte) {
+	e.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		data, _ := json.Marshal(body)
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(testContext(e.t), method, e.Srv.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if voter != "" {
+		req.Header.Set("X-Leitai-Credential", cred(voter))
+	}
+	resp, err := e.http.Do(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, data
+}
+
+func (e *env) claim(voter, code string) (int, []byte) {
+	e.t.Helper()
+	return e.voterAPI("POST", "/api/events/show/tickets/"+code+"/claim", voter, nil)
+}
+
+// ticketShow is a two-panel event whose judges vote with tickets (no
+// shared panel key) and whose audience votes with tickets too.
+func ticketShow(e *env) voting.Event {
+	ev := testEvent("show", 3)
+	ev.Panels[1].Key = ""
+	ev.Panels[0].Tickets, ev.Panels[1].Tickets = true, true
+	ev.VotingScope = voting.ScopeAll
+	ev = e.createEvent(ev)
+	e.command("show", voting.Command{Action: voting.ActionOpen})
+	return ev
+}
+
+func issue(e *env, panel string, n int) []hub.TicketView {
+	e.t.Helper()
+	var out struct{ Tickets []hub.TicketView }
+	e.must("POST", "/api/events/show/tickets", hub.IssueRequest{Panel: panel, Count: n}, &out)
+	if len(out.Tickets) != n {
+		e.t.Fatalf("issued %d tickets, want %d", len(out.Tickets), n)
+	}
+	return out.Tickets
+}
+
+// TestTickets runs 一人一票 as a hall would: tickets issued and listed by
+// the host only, claimed by phones, ballots refused without one, a
+// revoked ticket stopping its phone, judges' tickets the same way.
+func TestTickets(t *testing.T) {
+	e := newEmbeddedEnv(t, envOptions{})
+	ticketShow(e)
+
+	// Host only, and bad requests change nothing.
+	for _, tc := range []struct {
+		name   string
+		key    string
+		body   any
+		status int
+		code   voting.Code
+	}{
+		{"no key", "", hub.IssueRequest{Panel: "audience", Count: 1}, 403, voting.CodeForbidden},
+		{"wrong key", "nope", hub.IssueRequest{Panel: "audience", Count: 1}, 403, voting.CodeForbidden},
+		{"none", hostKey, hub.IssueRequest{Panel: "audience", Count: 0}, 400, voting.CodeInvalid},
+		{"too many", hostKey, hub.IssueRequest{Panel: "audience", Count: voting.MaxTicketsPerCall + 1}, 400, voting.CodeInvalid},
+		{"unknown panel", hostKey, hub.IssueRequest{Panel: "guests", Count: 1}, 404, voting.CodeNotFound},
+		{"unknown field", hostKey, `{"panel":"audience","count":1,"free":true}`, 400, voting.CodeInvalid},
+	} {
+		status, data := e.api("POST", "/api/events/show/tickets", tc.key, tc.body)
+		t.Run(tc.name, func(t *testing.T) { wantAPIError(t, status, data, tc.status, tc.code) })
+	}
+	status, data := e.api("GET", "/api/events/show/tickets", "", nil)
+	wantAPIError(t, status, data, 403, voting.CodeForbidden)
+	var list struct{ Tickets []hub.TicketView }
+	e.must("GET", "/api/events/show/tickets", nil, &list)
+	if len(list.Tickets) != 0 {
+		t.Fatalf("tickets after refused requests: %d", len(list.Tickets))
+	}
+
+	audience := issue(e, "audience", 3)
+	judges := issue(e, "judges", 2)
+
+	// A phone without a ticket cannot vote, over the socket or HTTP.
+	anon := e.dial("show", voterQuery("anon"))
+	defer anon.close()
+	anon.waitSnapshot()
+	wantRefused(t, anon.ballot(newID(), "c1", 80), voting.CodeForbidden)
+	status, data = e.voterAPI("POST", "/api/events/show/ballots", "anon", map[string]any{"id": newID(), "contestant": "c1", "score": 80})
+	wantAPIError(t, status, data, 403, voting.CodeForbidden)
+
+	// Claiming: typed codes with dashes and lower case work; the first
+	// phone holds it; others are refused; a claim needs a credential.
+	code := audience[0].Code
+	status, data = e.claim("alice", strings.ToLower(voting.FormatTicketCode(code)))
+	if status != 200 {
+		t.Fatalf("claim = %d %s", status, data)
+	}
+	var held hub.TicketView
+	_ = json.Unmarshal(data, &held)
+	if held.Code != code || held.Panel != "audience" || held.Claimed == 0 || held.Holder != voting.VoterDigest("alice") {
+		t.Fatalf("claimed ticket %+v", held)
+	}
+	if status, _ := e.claim("alice", code); status != 200 {
+		t.Fatalf("second claim by the holder = %d", status)
+	}
+	status, data = e.claim("mallory", code)
+	wantAPIError(t, status, data, 403, voting.CodeForbidden)
+	status, data = e.claim("alice", audience[1].Code)
+	wantAPIError(t, status, data, 409, voting.CodeConflict)
+	status, data = e.claim("", audience[1].Code)
+	wantAPIError(t, status, data, 403, voting.CodeForbidden)
+	for _, bad := range []string{"NOPE", voting.NewTicketCode(), strings.Repeat("B", 300)} {
+		status, data = e.claim("bob", bad)
+		wantAPIError(t, status, data, 404, voting.CodeNotFound)
+	}
+
+	alice := e.dial("show", voterQuery("alice"))
+	defer alice.close()
+	alice.waitSnapshot()
+	ack := alice.ballot(newID(), "c1", 90)
+	wantAccepted(t, ack, "c1", 90, false)
+	if len(ack.Receipt.Code) != voting.ReceiptCodeLength {
+		t.Fatalf("receipt without a receipt code: %s", ack.raw)
+	}
+
+	// Judges: a judge's ticket admits to the judges' panel only.
+	status, _ = e.claim("judge1", judges[0].Code)
+	if status != 200 {
+		t.Fatalf("judge claim = %d", status)
+	}
+	judge := e.dial("show", voterQuery("judge1")+"&panel=judges")
+	defer judge.close()
+	judge.waitSnapshot()
+	wantAccepted(t, judge.ballot(newID(), "c1", 70), "c1", 70, false)
+	judgeInAudience := e.dial("show", voterQuery("judge1"))
+	defer judgeInAudience.close()
+	judgeInAudience.waitSnapshot()
+	wantRefused(t, judgeInAudience.ballot(newID(), "c1", 70), voting.CodeForbidden)
+
+	var mine struct{ Tickets []hub.TicketView }
+	status, data = e.voterAPI("GET", "/api/events/show/tickets/mine", "judge1", nil)
+	if err := json.Unmarshal(data, &mine); status != 200 || err != nil || len(mine.Tickets) != 1 || mine.Tickets[0].Panel != "judges" {
+		t.Fatalf("mine = %d %s", status, data)
+	}
+
+	// Revoking stops the phone at once; its counted ballot stays.
+	status, data = e.api("POST", "/api/events/show/tickets/"+code+"/revoke", "", nil)
+	wantAPIError(t, status, data, 403, voting.CodeForbidden)
+	var revoked hub.TicketView
+	e.must("POST", "/api/events/show/tickets/"+code+"/revoke", nil, &revoked)
+	if !revoked.Revoked {
+		t.Fatalf("revoked ticket %+v", revoked)
+	}
+	wantRefused(t, alice.ballot(newID(), "c2", 90), voting.CodeForbidden)
+	sd := e.standings("show")
+	if sd.Ballots != 2 {
+		t.Fatalf("standings count %d ballots, want 2 (alice's first and the judge's)", sd.Ballots)
+	}
+	status, data = e.claim("carol", code)
+	wantAPIError(t, status, data, 403, voting.CodeForbidden)
+
+	e.must("GET", "/api/events/show/tickets", nil, &list)
+	if len(list.Tickets) != 5 {
+		t.Fatalf("listed %d tickets, want 5", len(list.Tickets))
+	}
+	claimed, gone := 0, 0
+	for _, tk := range list.Tickets {
+		if tk.Claimed != 0 {
+			claimed++
+		}
+		if tk.Revoked {
+			gone++
+		}
+		if strings.Contains(string(mustMarshal(t, tk)), "alice") {
+			t.Fatal("the ticket list shows a voter id")
+		}
+	}
+	if claimed != 2 || gone != 1 {
+		t.Fatalf("listed %d claimed and %d revoked, want 2 and 1", claimed, gone)
+	}
+}
+
+func mustMarshal(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestAuditAPI: the host reads the audit log page by page; it verifies
+// and gives the standings; each ack's receipt code is its entry's.
+func TestAuditAPI(t *testing.T) {
+	e := newEmbeddedEnv(t, envOptions{})
+	ev := testEvent("show", 3)
+	ev.VotingScope = voting.ScopeAll
+	ev = e.createEvent(ev)
+	e.command("show", voting.Command{Action: voting.ActionOpen})
+	codes := map[string]string{}
+	for i, v := range []string{"a", "b", "c", "a"} {
+		c := e.dial("show", voterQuery(v))
+		c.waitSnapshot()
+		id := newID()
+		ack := c.ballot(id, "c"+string(rune('1'+i%3)), 80+float64(i))
+		if !ack.OK {
+			t.Fatalf("ack %s", ack.raw)
+		}
+		codes[id] = ack.Receipt.Code
+		c.close()
+	}
+	status, data := e.api("GET", "/api/events/show/audit", "", nil)
+	wantAPIError(t, status, data, 403, voting.CodeForbidden)
+	status, data = e.api("GET", "/api/events/show/audit?after=-1", hostKey, nil)
+	wantAPIError(t, status, data, 400, voting.CodeInvalid)
+
+	var all []voting.AuditEntry
+	for {
+		var page struct {
+			Entries []voting.AuditEntry
+			More    bool
+		}
+		e.must("GET", "/api/events/show/audit?limit=3&after="+itoa(len(all)), nil, &page)
+		all = append(all, page.Entries...)
+		if !page.More {
+			break
+		}
+	}
+	if len(all) != 4 {
+		t.Fatalf("audit log has %d entries, want 4", len(all))
+	}
+	rep, err := voting.VerifyAudit(&ev, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := voting.StandingsDiff(rep.Standings, e.standings("show")); d != "" {
+		t.Fatalf("standings from the log differ: %s", d)
+	}
+	for _, en := range all {
+		if codes[en.Ballot] != voting.ReceiptCode(en.Hash) {
+			t.Fatalf("entry %d: receipt code %q, ack said %q", en.Seq, voting.ReceiptCode(en.Hash), codes[en.Ballot])
+		}
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestHostKeyRotation: a host rotates the key; the old one stops working
+// here and on another instance sharing the store, host sockets opened
+// with it are closed, and a stale or short key is refused.
+func TestHostKeyRotation(t *testing.T) {
+	e := newEmbeddedEnv(t, envOptions{})
+	e.createEvent(testEvent("show", 2))
+	// A second hub on the same store, as another instance would be.
+	other := startEnv(t, e.Store, hub.NewMemoryBroker(), envOptions{})
+	if status, _ := other.api("GET", "/api/events", hostKey, nil); status != 200 {
+		t.Fatalf("other instance with the configured key: %d", status)
+	}
+	hostSock := e.dial("show", "role=host&key="+hostKey)
+	defer hostSock.close()
+	hostSock.waitSnapshot()
+
+	status, data := e.api("POST", "/api/host-key", "wrong", hub.RotateRequest{Key: "a-new-key-for-tonight"})
+	wantAPIError(t, status, data, 403, voting.CodeForbidden)
+	status, data = e.api("POST", "/api/host-key", hostKey, hub.RotateRequest{Key: "short"})
+	wantAPIError(t, status, data, 400, voting.CodeInvalid)
+	if status, _ := e.api("GET", "/api/events", hostKey, nil); status != 200 {
+		t.Fatalf("a refused rotation changed the key: %d", status)
+	}
+
+	var rotated struct{ Key string }
+	e.must("POST", "/api/host-key", hub.RotateRequest{}, &rotated)
+	if len(rotated.Key) < hub.MinHostKeyLength {
+		t.Fatalf("rotated key %q", rotated.Key)
+	}
+	status, data = e.api("GET", "/api/events", hostKey, nil)
+	wantAPIError(t, status, data, 403, voting.CodeForbidden)
+	if status, _ := e.api("GET", "/api/events", rotated.Key, nil); status != 200 {
+		t.Fatalf("the new key: %d", status)
+	}
+	if err := hostSock.waitClosed(); websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
+		t.Fatalf("host socket with the old key: %v, want closed with 1008", err)
+	}
+	if _, resp, err := e.tryDial("show", dialOptions{query: "role=host&key=" + hostKey}); err == nil || resp == nil || resp.StatusCode != 403 {
+		t.Fatalf("host socket with the old key opened: %v", err)
+	}
+	// The other instance follows within a second or two.
+	eventually(t, "the other instance refuses the old key", func() bool {
+		status, _ := other.api("GET", "/api/events", hostKey, nil)
+		return status == 403
+	})
+	if status, _ := other.api("GET", "/api/events", rotated.Key, nil); status != 200 {
+		t.Fatalf("the other instance refuses the new key: %d", status)
+	}
+	// Rotating again from the new key works; from the old one it does not.
+	status, data = other.api("POST", "/api/host-key", hostKey, hub.RotateRequest{})
+	wantAPIError(t, status, data, 403, voting.CodeForbidden)
+	other.must2(rotated.Key, "POST", "/api/host-key", hub.RotateRequest{Key: "the-third-key-of-the-night"})
+	eventually(t, "the first instance takes the key rotated on the other one", func() bool {
+		status, _ := e.api("GET", "/api/events", "the-third-key-of-the-night", nil)
+		return status == 200
+	})
+}
+
+// eventually polls cond until it holds, failing after wait.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting: %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// must2 is must with another key.
+func (e *env) must2(key, method, path string, body any) {
+	e.t.Helper()
+	if status, data := e.api(method, path, key, body); status >= 300 {
+		e.t.Fatalf("%s %s = %d %s", method, path, status, data)
+	}
+}
