@@ -54,6 +54,7 @@ func ParseFlags(name string, args []string) (Config, error) {
 Usage:
   leitai [flags]            run the server
   leitai rehearse --help    simulate phones against a running server
+  leitai audit verify --help  check an event's audit log and standings
 
 Every flag has an environment variable; the flag wins.
 

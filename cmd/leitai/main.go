@@ -50,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return health(ctx, args[1:], stderr)
 		case "rehearse":
 			return rehearse.Main(ctx, args[1:], stdout, stderr)
+		case "audit":
+			return audit(ctx, args[1:], stdout, stderr)
 		}
 	}
 	cfg, err := ParseFlags("leitai", args)

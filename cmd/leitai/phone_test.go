@@ -16,6 +16,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -729,10 +731,66 @@ func verifyExactlyOnce(t *testing.T, base string, ev voting.Event, phones []*pho
 	if bad > 10 {
 		t.Errorf("… %d live ballots differ in all", bad)
 	}
+	verifyAuditLog(t, base, ev, phones, opts)
 	if t.Failed() {
 		t.FailNow()
 	}
 	return wantJSON
+}
+
+// verifyAuditLog checks the audit log after a fault: every acknowledged
+// ballot has its entry, under the receipt code its phone was given, and
+// `leitai audit verify` (the binary, against the running server) finds
+// the chain intact and the standings equal to the log's.
+func verifyAuditLog(t *testing.T, base string, ev voting.Event, phones []*phone, opts faultVerify) {
+	t.Helper()
+	var log []voting.AuditEntry
+	for {
+		var page struct {
+			Entries []voting.AuditEntry `json:"entries"`
+		}
+		faultAPI(t, base, "GET", fmt.Sprintf("/api/events/%s/audit?after=%d", ev.ID, len(log)), faultKey, nil, &page)
+		if len(page.Entries) == 0 {
+			break
+		}
+		log = append(log, page.Entries...)
+	}
+	byBallot := make(map[string]voting.AuditEntry, len(log))
+	for _, e := range log {
+		if e.Kind == voting.AuditBallot {
+			if _, dup := byBallot[e.Ballot]; dup {
+				t.Errorf("ballot %s has two audit entries", e.Ballot)
+			}
+			byBallot[e.Ballot] = e
+		}
+	}
+	var sample []string
+	missing := 0
+	for _, p := range phones {
+		for _, a := range p.acknowledged() {
+			if opts.skip[a.Ballot.ID] {
+				continue
+			}
+			e, ok := byBallot[a.Ballot.ID]
+			if !ok || voting.ReceiptCode(e.Hash) != a.Receipt.Code || e.Voter != voting.VoterDigest(p.voter) {
+				if missing++; missing <= 5 {
+					t.Errorf("voter %s: acknowledged ballot %s (receipt %q) has no matching audit entry (%+v)", p.voter, a.Ballot.ID, a.Receipt.Code, e)
+				}
+			} else if len(sample) < 3 {
+				sample = append(sample, a.Receipt.Code)
+			}
+		}
+	}
+	args := []string{"audit", "verify", "--server", base, "--event", ev.ID}
+	for _, c := range sample {
+		args = append(args, "--receipt", c)
+	}
+	cmd := exec.Command(leitaiBinary(t), args...)
+	cmd.Env = append(os.Environ(), "LEITAI_HOST_KEY="+faultKey)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "OK "+ev.ID) || strings.Count(string(out), "receipt ") != len(sample) {
+		t.Errorf("leitai audit verify: %v\n%s", err, out)
+	}
 }
 
 // faultScreen follows the screen of an event and keeps its latest standings.
