@@ -152,6 +152,7 @@ func (p *Pages) Routes(mux *http.ServeMux) {
 	// exist yet, so it is served for any valid id.
 	mux.HandleFunc("GET /e/{event}/control", p.page("control.html", false))
 	mux.HandleFunc("GET /e/{event}/results", p.page("results.html", true)) // printable results: results.js
+	mux.HandleFunc("GET /e/{event}/tickets", p.page("tickets.html", true)) // printable tickets: tickets.js
 	mux.HandleFunc("GET /e/{event}/qr.svg", p.serveQR)
 }
 
@@ -220,7 +221,18 @@ func (p *Pages) serveQR(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	svg, err := qrcode.SVG(p.VoteURL(event))
+	link := p.VoteURL(event)
+	// A ticket's QR code: the vote link that claims the ticket. The code
+	// is no secret to whoever holds the paper; this only draws it.
+	if raw := r.URL.Query().Get("ticket"); raw != "" {
+		code := voting.NormalizeTicketCode(raw)
+		if code == "" {
+			http.Error(w, "malformed ticket code", http.StatusBadRequest)
+			return
+		}
+		link += "?ticket=" + code
+	}
+	svg, err := qrcode.SVG(link)
 	if err != nil {
 		http.Error(w, "could not draw the QR code", http.StatusInternalServerError)
 		return

@@ -89,6 +89,7 @@ function setView(v) {
   $("[data-tabs]").hidden = !(v === "run" || v === "setup") || !S.exists;
   $("[data-action='logout']").hidden = v === "key" || v === "loading";
   $$("[data-tab]").forEach((b) => b.setAttribute("aria-pressed", b.dataset.tab === v ? "true" : "false"));
+  if (v === "run") loadTickets();
 }
 
 function showKeyForm(wrong) {
@@ -208,7 +209,75 @@ function renderAll() {
   renderRun();
   renderStandings();
   renderPublished();
+  renderTicketPanels();
 }
+
+// ---- tickets, audit log, host key ----------------------------------------------
+
+function renderTicketPanels() {
+  const sel = $("[data-issue-panel]");
+  const keep = sel.value;
+  sel.textContent = "";
+  (S.ev.panels || []).forEach((p) => sel.appendChild(h("option", { value: p.id }, p.name)));
+  if (keep) sel.value = keep;
+  else {
+    const tp = (S.ev.panels || []).filter((p) => p.tickets)[0];
+    if (tp) sel.value = tp.id;
+  }
+}
+
+function loadTickets() {
+  if (!S.exists) return;
+  api("GET", evPath() + "/tickets").then((b) => {
+    const by = {};
+    (b.tickets || []).forEach((tk) => {
+      const c = by[tk.panel] || (by[tk.panel] = { issued: 0, claimed: 0, revoked: 0 });
+      c.issued++;
+      if (tk.claimed) c.claimed++;
+      if (tk.revoked) c.revoked++;
+    });
+    const parts = (S.ev.panels || []).filter((p) => by[p.id]).map((p) => t("control.ticketsSummary", { panel: p.name, issued: by[p.id].issued, claimed: by[p.id].claimed, revoked: by[p.id].revoked }));
+    setText($("[data-tickets-summary]"), parts.length ? parts.join("；") : t("control.ticketsNone"));
+  }).catch(() => {});
+}
+
+$("[data-issue-form]").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const n = Number($("[data-issue-count]").value);
+  api("POST", evPath() + "/tickets", { panel: $("[data-issue-panel]").value, count: n }).then((b) => {
+    toast(t("control.issued", { n: (b.tickets || []).length }), "ok");
+    loadTickets();
+  }).catch(showError);
+});
+
+$("[data-revoke-form]").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const code = $("[data-revoke-code]").value.trim();
+  if (!code) return;
+  confirmBox(t("control.revokeConfirm", { code: code })).then((ok) => {
+    if (!ok) return;
+    api("POST", evPath() + "/tickets/" + encodeURIComponent(code) + "/revoke").then((tk) => {
+      toast(t("control.revoked", { code: tk.code }), "ok");
+      $("[data-revoke-code]").value = "";
+      loadTickets();
+    }).catch(showError);
+  });
+});
+
+function rotateKey() {
+  confirmBox(t("control.rotateConfirm")).then((ok) => {
+    if (!ok) return;
+    api("POST", "/host-key", {}).then((b) => {
+      hostKey = b.key;
+      save(KEY_STORE, hostKey);
+      const el = $("[data-new-key]");
+      el.hidden = false;
+      setText(el, t("control.newKey", { key: b.key }));
+      conn.restart(); // the old key's socket is closed by the server
+    }).catch(showError);
+  });
+}
+setInterval(() => { if (S.view === "run") loadTickets(); }, 10000);
 
 function renderJump() {
   const sel = $("[data-jump]");
@@ -521,6 +590,9 @@ function panelRow(p) {
   row.appendChild(h("label", { class: "field grow" }, h("span", null, t("control.panelName")), h("input", { name: "pname", value: p.name || "", maxlength: "100" })));
   row.appendChild(h("label", { class: "field narrow" }, h("span", null, t("control.weight")), h("input", { name: "pweight", type: "number", step: "any", min: "0", value: p.weight == null ? 1 : p.weight })));
   row.appendChild(h("label", { class: "field grow" }, h("span", null, t("control.panelKey")), h("input", { name: "pkey", value: key, autocomplete: "off", spellcheck: "false" })));
+  const tk = h("input", { type: "checkbox", name: "ptickets" });
+  tk.checked = !!p.tickets;
+  row.appendChild(h("label", { class: "field check" }, tk, h("span", null, " " + t("control.panelTickets"))));
   row.appendChild(h("button", { type: "button", class: "btn small danger-text", "data-remove-row": "" }, t("control.remove")));
   if (key && p.id) {
     const link = (body.dataset.voteUrl || "") + "?panel=" + encodeURIComponent(p.id) + "&panelKey=" + encodeURIComponent(key);
@@ -594,6 +666,7 @@ function collectEvent() {
     if (!id) id = uniqueID(i === 0 ? "audience" : key ? "judges" : "panel" + (i + 1), usedP);
     const p = { id: id, name: name, weight: Number(row.querySelector("[name=pweight]").value) || 1 };
     if (key) p.key = key;
+    if (row.querySelector("[name=ptickets]").checked) p.tickets = true;
     ev.panels.push(p);
   });
   if (S.exists && S.full) ev.revision = S.full.revision;
@@ -679,6 +752,8 @@ document.addEventListener("click", (e) => {
       case "export-csv": download("/export.csv?table=" + act.dataset.table, eventId + "-" + act.dataset.table + ".csv"); break;
       case "publish": togglePublished(); break;
       case "clone": cloneEvent(); break;
+      case "export-audit": download("/audit?limit=5000", eventId + "-audit.json"); break;
+      case "rotate-key": rotateKey(); break;
       case "add-criterion": $("[data-criteria]").appendChild(criterionRow({ name: "", weight: 1 })); break;
       case "add-panel": $("[data-panels]").appendChild(panelRow({ name: "", weight: 1 })); break;
     }

@@ -50,6 +50,96 @@ let panelSel = load(panelStore, null);
   }
 })();
 
+// A ticket (一人一票) arrives as ?ticket=CODE from the QR code on it, or is
+// typed. It is claimed for this phone's credential; the server binds it to
+// the first phone and says which panel it admits to.
+const ticketStore = "leitai.ticket." + eventId;
+const T = { code: load(ticketStore, "") || "", held: null, error: "", busy: false };
+(function readTicketFromURL() {
+  const q = new URLSearchParams(window.location.search);
+  const code = q.get("ticket");
+  if (!code) return;
+  T.code = code;
+  save(ticketStore, code);
+  q.delete("ticket");
+  const rest = q.toString();
+  try { window.history.replaceState(null, "", window.location.pathname + (rest ? "?" + rest : "")); } catch (e) { /* old browser */ }
+})();
+
+// claimTicket claims T.code; on success the phone votes in the ticket's
+// panel from then on.
+function claimTicket() {
+  if (!T.code || !credential) return Promise.resolve();
+  T.busy = true;
+  renderTicket();
+  return fetch("/api/events/" + encodeURIComponent(eventId) + "/tickets/" + encodeURIComponent(T.code) + "/claim", {
+    method: "POST", headers: { "X-Leitai-Credential": credential }, credentials: "same-origin", cache: "no-store",
+  }).then((r) => r.json().then((b) => ({ ok: r.ok, b: b }))).then((res) => {
+    T.busy = false;
+    if (res.ok) {
+      T.held = res.b;
+      T.error = "";
+      adoptTicketPanel(res.b.panel);
+    } else {
+      T.held = null;
+      T.error = (res.b && res.b.error && res.b.error.message) || t("vote.ticketNeeded");
+      if (res.b && res.b.error && res.b.error.code === "unavailable") setTimeout(claimTicket, 2000);
+    }
+    renderTicket();
+  }, () => { T.busy = false; renderTicket(); });
+}
+
+// mineTickets asks which tickets this phone already holds (a phone that
+// claimed one and lost its local storage, or opened the plain link).
+function mineTickets() {
+  if (!credential) return Promise.resolve();
+  return fetch("/api/events/" + encodeURIComponent(eventId) + "/tickets/mine", {
+    headers: { "X-Leitai-Credential": credential }, credentials: "same-origin", cache: "no-store",
+  }).then((r) => (r.ok ? r.json() : null)).then((b) => {
+    const list = (b && b.tickets) || [];
+    const want = panelSel ? panelSel.panel : "";
+    const held = list.filter((x) => !x.revoked && (!want || x.panel === want))[0] || list.filter((x) => !x.revoked)[0];
+    if (held) {
+      T.held = held;
+      T.code = held.code;
+      save(ticketStore, held.code);
+      adoptTicketPanel(held.panel);
+    } else if (list.length) {
+      T.error = t("vote.ticketNeeded");
+    }
+    renderTicket();
+  }, () => {});
+}
+
+function adoptTicketPanel(panel) {
+  const first = S.ev && S.ev.panels && S.ev.panels[0] ? S.ev.panels[0].id : "";
+  const cur = panelSel ? panelSel.panel : first;
+  if (panel === cur && (panelSel || !first || panel === first)) return;
+  panelSel = { panel: panel, key: panelSel && panelSel.panel === panel ? panelSel.key : "" };
+  save(panelStore, panelSel);
+  S.mine = load(ballotStoreKey(), {}) || {};
+  conn.restart();
+}
+
+function ticketNeeded() {
+  if (!S.ev) return false;
+  const p = (S.ev.panels || []).filter((x) => x.id === S.panel)[0];
+  return !!(p && p.tickets);
+}
+
+function renderTicket() {
+  const box = $("[data-ticket]");
+  if (!box) return;
+  const need = ticketNeeded() && !(T.held && !T.held.revoked && T.held.panel === S.panel);
+  box.hidden = !need;
+  $("[data-ballots]").hidden = need; // nothing to score without a ticket
+  const err = $("[data-ticket-error]");
+  const msg = T.busy ? t("vote.ticketChecking") : T.error;
+  err.hidden = !msg;
+  setText(err, msg);
+  renderFoot();
+}
+
 function ballotStoreKey() { return "leitai.ballots." + eventId + "." + (panelSel ? panelSel.panel : ""); }
 
 const S = {
@@ -126,6 +216,10 @@ function receive(m) {
       remember();
       setView("event");
       renderAll();
+      if (ticketNeeded() && !T.held && !T.busy) {
+        if (T.code) claimTicket();
+        else mineTickets();
+      }
       if (m.first) resendPending();
       break;
     case "stage":
@@ -171,6 +265,8 @@ function mergeServerBallots(list) {
   const server = {};
   list.forEach((b) => { if (b.panel === S.panel) server[b.contestant] = b; });
   const next = {};
+  const codes = {};
+  Object.keys(S.mine).forEach((c) => { if (S.mine[c].code) codes[S.mine[c].id] = S.mine[c].code; });
   Object.keys(S.mine).forEach((c) => {
     const e = S.mine[c];
     if (e.state !== "pending") return;
@@ -184,7 +280,7 @@ function mergeServerBallots(list) {
   Object.keys(server).forEach((c) => {
     if (next[c]) return;
     const b = server[c];
-    next[c] = { id: b.id, contestant: c, score: b.score, scores: b.scores, state: "ok", counted: b.units / 10000 };
+    next[c] = { id: b.id, contestant: c, score: b.score, scores: b.scores, state: "ok", counted: b.units / 10000, code: codes[b.id] };
   });
   S.mine = next;
   persist();
@@ -215,7 +311,7 @@ function onAck(m) {
   if (!e) return;
   const c = e.contestant;
   if (m.ok && m.receipt) {
-    S.mine[c] = { id: e.id, contestant: c, score: e.score, scores: e.scores, state: "ok", counted: m.receipt.score };
+    S.mine[c] = { id: e.id, contestant: c, score: e.score, scores: e.scores, state: "ok", counted: m.receipt.score, code: m.receipt.code };
     delete S.notes[c];
   } else {
     const err = m.error || {};
@@ -225,6 +321,13 @@ function onAck(m) {
       return;
     }
     S.notes[c] = errorText(err);
+    if (err.code === "forbidden" && ticketNeeded()) {
+      // No ticket, or it was revoked: ask for one.
+      S.notes[c] = t("vote.ticketNeeded");
+      T.held = null;
+      T.error = err.message || t("vote.ticketNeeded");
+      renderTicket();
+    }
     if (e.prev) S.mine[c] = e.prev;
     else delete S.mine[c];
     delete S.drafts[c];
@@ -315,6 +418,7 @@ function renderAll() {
   document.title = S.ev.title + " · " + t("vote.docTitle");
   setText($("[data-title]"), S.ev.title);
   renderPanelBadge();
+  renderTicket();
   renderStage();
   renderBallots();
   renderRanking();
@@ -509,6 +613,7 @@ function renderReceipt(el, c, open) {
     el.classList.add("ok");
     main = t("vote.counted", { score: fmtPoints(e.counted) });
     sub = open ? t("vote.canChange") : t("vote.final");
+    if (e.code) sub += " · " + t("vote.receiptCode", { code: e.code });
   } else if (open && el.dataset.oneTap) {
     el.classList.add("hint");
     sub = t("vote.tapToSubmit");
@@ -649,6 +754,7 @@ function renderFoot() {
   if (tu && tu.voters) parts.push(t("vote.online", { n: tu.voters }));
   if (tu && tu.contestant && S.stage && S.stage.current === tu.contestant && S.stage.phase !== "lobby") parts.push(t("vote.votedForCurrent", { n: tu.voted }));
   parts.push(t("vote.device", { id: voter.slice(0, 4) }));
+  if (T.held && !T.held.revoked) parts.push(t("vote.ticketHeld", { code: T.held.code.slice(0, 5) + "-" + T.held.code.slice(5) }));
   setText($("[data-foot]"), parts.join(" · "));
 }
 
@@ -665,6 +771,16 @@ document.addEventListener("click", (e) => {
     setView("loading");
     conn.restart();
   }
+});
+
+$("[data-ticket-form]").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const v = $("[data-ticket-input]").value.trim();
+  if (!v) return;
+  T.code = v;
+  T.error = "";
+  save(ticketStore, v);
+  ensureCredential().then(claimTicket);
 });
 
 initI18n();
