@@ -344,3 +344,30 @@ func (e *env) must2(key, method, path string, body any) {
 		e.t.Fatalf("%s %s = %d %s", method, path, status, data)
 	}
 }
+
+// TestTicketClaimsRateLimited: guessing codes from one address hits the
+// per-address limit (429), and a valid claim after the limit refills works.
+func TestTicketClaimsRateLimited(t *testing.T) {
+	creds := hub.NewCredentials(bytes.Repeat([]byte{42}, 32), false, 1) // 1/s, burst 21
+	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{Credentials: creds}})
+	ticketShow(e)
+	tk := issue(e, "audience", 1)
+	limited := 0
+	for range 40 {
+		status, _ := e.claim("guesser", voting.NewTicketCode())
+		switch status {
+		case http.StatusTooManyRequests:
+			limited++
+		case http.StatusNotFound:
+		default:
+			t.Fatalf("a guess got %d", status)
+		}
+	}
+	if limited < 15 {
+		t.Fatalf("%d of 40 guesses were rate-limited, want most beyond the burst of 21", limited)
+	}
+	eventually(t, "a valid claim once the limit refills", func() bool {
+		status, _ := e.claim("guesser", tk[0].Code)
+		return status == http.StatusOK
+	})
+}

@@ -2,6 +2,8 @@ package embedded_test
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -424,5 +426,46 @@ func TestLockReleasedWhenKilled(t *testing.T) {
 	s := open(t, dir)
 	if _, err := s.Event(ctx, "held"); err != nil {
 		t.Fatalf("the killed process's event: %v", err)
+	}
+}
+
+// TestJournalEditRefused: someone with the disk rewrites a counted score in
+// the journal, framing it with a valid CRC; the audit hash in the record
+// no longer matches, so the store refuses to open rather than count it.
+func TestJournalEditRefused(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	ev := create(t, s, testEvent("e"))
+	openVoting(t, s, ev.ID)
+	cast(t, s, ballot(t, &ev, "v1", "c1", "audience", 61), ev.Revision)
+	cast(t, s, ballot(t, &ev, "v2", "c1", "audience", 70), ev.Revision)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data := readFile(t, journal(dir))
+	// Re-frame every record, raising v1's 61 points (610000 units) to 99.
+	out := []byte(embedded.JournalMagic)
+	edited := false
+	for off := len(embedded.JournalMagic); off < len(data); {
+		n := int(binary.LittleEndian.Uint32(data[off:]))
+		payload := data[off+8 : off+8+n]
+		if bytes.Contains(payload, []byte(`"u":610000`)) {
+			payload = bytes.Replace(payload, []byte(`"u":610000`), []byte(`"u":990000`), 1)
+			edited = true
+		}
+		out = embedded.AppendFrame(out, payload)
+		off += 8 + n
+	}
+	if !edited {
+		t.Fatal("the ballot record was not found in the journal")
+	}
+	if err := os.WriteFile(journal(dir), out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := embedded.Open(dir); err == nil {
+		s.Close()
+		t.Fatal("a journal with an edited score opened")
+	} else if !strings.Contains(err.Error(), "audit entry 1") {
+		t.Fatalf("Open: %v, want the audit hash mismatch of entry 1", err)
 	}
 }
