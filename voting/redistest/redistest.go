@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -240,11 +241,27 @@ func waitReady(addr string, exited <-chan struct{}, timeout time.Duration) error
 	}
 }
 
+// freePort picks a port for redis-server below the kernel's ephemeral range
+// (so that no client socket of a busy machine takes it before Redis binds
+// it), such that the cluster bus port (port + 10000, which must exist and
+// be free in cluster mode) is free too.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	var lastErr error
+	for range 200 {
+		p := 20000 + rand.IntN(12000)
+		l1, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		l2, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+10000))
+		l1.Close()
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		l2.Close()
+		return p, nil
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, fmt.Errorf("no free port pair: %w", lastErr)
 }
