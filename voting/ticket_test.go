@@ -126,3 +126,25 @@ func TestVerifyAudit(t *testing.T) {
 		}
 	}
 }
+
+// FuzzNormalizeTicketCode: whatever a phone sends as a ticket code, the
+// result is "" or a canonical code that normalizes to itself.
+func FuzzNormalizeTicketCode(f *testing.F) {
+	for _, s := range []string{"K4JJH-DKJ7Q", "k4jjh dkj7q", "", "0000000000", "ÄÖÜ", strings.Repeat("B", 41), "B-B-B-B-B-B-B-B-B-B"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c := NormalizeTicketCode(s)
+		if c == "" {
+			return
+		}
+		if len(c) != TicketLength || NormalizeTicketCode(c) != c || NormalizeTicketCode(FormatTicketCode(c)) != c {
+			t.Fatalf("NormalizeTicketCode(%q) = %q, not canonical", s, c)
+		}
+		for i := 0; i < len(c); i++ {
+			if !strings.Contains(TicketAlphabet, c[i:i+1]) {
+				t.Fatalf("NormalizeTicketCode(%q) = %q has %q", s, c, c[i])
+			}
+		}
+	})
+}
