@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -115,4 +117,73 @@ func TestBrowserTickets(t *testing.T) {
 	for _, tb := range []*btTab{plain, alice, mallory} {
 		tb.check()
 	}
+}
+
+// TestBrowserControlTickets: the host issues tickets, revokes one and
+// changes the host key from the control page.
+func TestBrowserControlTickets(t *testing.T) {
+	chrome := btStartChrome(t)
+	srv := btStartServer(t, "")
+	srv.api(t, "POST", "/events", map[string]any{
+		"id": "door", "title": "拱墅区擂台赛", "contestants": []map[string]string{{"id": "c1", "name": "区发改经信局"}},
+		"panels": []map[string]any{{"id": "audience", "name": "大众评审", "weight": 60}, {"id": "judges", "name": "专家评委", "weight": 40, "tickets": true}},
+	}, nil)
+	host := chrome.tab(t, "control", 1440, 900, false)
+	host.open(srv.base + "/e/door/control#key=" + btHostKey)
+	host.wait("the tickets card", `!document.querySelector('[data-view="run"]').hidden && document.querySelector('[data-issue-panel]').value === "judges"`)
+
+	// Issue 7 judges' tickets.
+	host.do(chromedp.SetValue(chromedp.CSS(`[data-issue-count]`), "7"), chromedp.Click(chromedp.CSS(`[data-issue-form] button`)))
+	host.wait("the count of issued tickets", `/专家评委：7 张|专家评委: 7/.test(document.querySelector('[data-tickets-summary]').textContent)`)
+	var list struct{ Tickets []hub.TicketView }
+	srv.api(t, "GET", "/events/door/tickets", nil, &list)
+	if len(list.Tickets) != 7 || list.Tickets[0].Panel != "judges" {
+		t.Fatalf("tickets after issuing from the page: %+v", list.Tickets)
+	}
+
+	// Revoke one by its printed form.
+	code := list.Tickets[3].Code
+	host.do(chromedp.SendKeys(chromedp.CSS(`[data-revoke-code]`), voting.FormatTicketCode(code)), chromedp.Click(chromedp.CSS(`[data-revoke-form] button`)))
+	host.wait("the confirmation", `document.querySelector('[data-confirm]').open`)
+	host.do(chromedp.Click(chromedp.CSS(`[data-confirm-ok]`)))
+	host.wait("the revoked count", `/作废 1|1 revoked/.test(document.querySelector('[data-tickets-summary]').textContent)`)
+	srv.api(t, "GET", "/events/door/tickets", nil, &list)
+	if !list.Tickets[3].Revoked {
+		t.Fatalf("ticket %s not revoked: %+v", code, list.Tickets[3])
+	}
+
+	// Change the host key: the page keeps working with the new one.
+	host.do(chromedp.Click(chromedp.CSS(`[data-action="rotate-key"]`)))
+	host.wait("the confirmation", `document.querySelector('[data-confirm]').open`)
+	host.do(chromedp.Click(chromedp.CSS(`[data-confirm-ok]`)))
+	host.wait("the new key", `!document.querySelector('[data-new-key]').hidden`)
+	newKey := btEval[string](host, `localStorage.getItem("leitai.hostKey")`)
+	newKey = strings.Trim(newKey, `"`)
+	if newKey == "" || newKey == btHostKey || !strings.Contains(host.text(`[data-new-key]`), newKey) {
+		t.Fatalf("new key %q; the page shows %q", newKey, host.text(`[data-new-key]`))
+	}
+	req, _ := http.NewRequest("GET", srv.base+"/api/events", nil)
+	req.Header.Set("Authorization", "Bearer "+btHostKey)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 403 {
+		t.Fatalf("the old key after rotation: %v %v", resp.StatusCode, err)
+	}
+	host.wait("the page to reconnect with the new key", `!document.querySelector('[data-cmd="next"]').disabled`)
+	host.do(chromedp.Click(chromedp.CSS(`[data-cmd="next"]`)))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var st voting.Stage
+		resp, err := http.Get(srv.base + "/api/events/door/stage")
+		if err == nil {
+			_ = json.NewDecoder(resp.Body).Decode(&st)
+			resp.Body.Close()
+		}
+		if st.Phase == voting.PhasePresenting && st.Current == "c1" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the control page could not move the stage with the new key: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	host.check()
 }
