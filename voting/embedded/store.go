@@ -583,12 +583,9 @@ func (s *Store) checkBallotLocked(es *eventState, b *voting.CountedBallot, revis
 func (s *Store) Ballots(_ context.Context, event string) ([]voting.CountedBallot, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if err := s.readableLocked(); err != nil {
+	es, err := s.eventLocked(event)
+	if err != nil {
 		return nil, err
-	}
-	es := s.st.events[event]
-	if es == nil {
-		return nil, notFound(event)
 	}
 	out := make([]voting.CountedBallot, 0, es.live)
 	for _, mine := range es.voters {
@@ -603,12 +600,9 @@ func (s *Store) Ballots(_ context.Context, event string) ([]voting.CountedBallot
 func (s *Store) VoterBallots(_ context.Context, event, voter string) ([]voting.CountedBallot, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if err := s.readableLocked(); err != nil {
+	es, err := s.eventLocked(event)
+	if err != nil {
 		return nil, err
-	}
-	es := s.st.events[event]
-	if es == nil {
-		return nil, notFound(event)
 	}
 	mine := es.voters[voter]
 	out := make([]voting.CountedBallot, 0, len(mine))
@@ -623,12 +617,9 @@ func (s *Store) VoterBallots(_ context.Context, event, voter string) ([]voting.C
 func (s *Store) Standings(_ context.Context, event string) (voting.Standings, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if err := s.readableLocked(); err != nil {
+	es, err := s.eventLocked(event)
+	if err != nil {
 		return voting.Standings{}, err
-	}
-	es := s.st.events[event]
-	if es == nil {
-		return voting.Standings{}, notFound(event)
 	}
 	return es.standings(), nil
 }

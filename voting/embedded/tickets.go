@@ -8,17 +8,43 @@ import (
 	"leitai/voting"
 )
 
+// eventLocked returns an event's state to a caller holding mu (to read or
+// write, as readable says).
+func (s *Store) eventLocked(event string) (*eventState, error) {
+	if err := s.readableLocked(); err != nil {
+		return nil, err
+	}
+	if es := s.st.events[event]; es != nil {
+		return es, nil
+	}
+	return nil, notFound(event)
+}
+
+// writableEventLocked is eventLocked for a caller about to change it.
+func (s *Store) writableEventLocked(ctx context.Context, event string) (*eventState, error) {
+	if err := s.writableLocked(ctx); err != nil {
+		return nil, err
+	}
+	return s.eventLocked(event)
+}
+
+// commitUnlock commits r, releases mu and waits until r is durable.
+func (s *Store) commitUnlock(ctx context.Context, r *record) error {
+	b, err := s.commitLocked(r)
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return s.wait(ctx, b)
+}
+
 // CreateTickets implements voting.Store.
 func (s *Store) CreateTickets(ctx context.Context, event string, tickets []voting.Ticket) error {
 	s.mu.Lock()
-	if err := s.writableLocked(ctx); err != nil {
+	es, err := s.writableEventLocked(ctx, event)
+	if err != nil {
 		s.mu.Unlock()
 		return err
-	}
-	es := s.st.events[event]
-	if es == nil {
-		s.mu.Unlock()
-		return notFound(event)
 	}
 	seen := make(map[string]bool, len(tickets))
 	for _, t := range tickets {
@@ -32,24 +58,16 @@ func (s *Store) CreateTickets(ctx context.Context, event string, tickets []votin
 		}
 		seen[t.Code] = true
 	}
-	b, err := s.commitLocked(&record{T: recTicket, E: event, Tk: tickets})
-	s.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	return s.wait(ctx, b)
+	return s.commitUnlock(ctx, &record{T: recTicket, E: event, Tk: tickets})
 }
 
 // Tickets implements voting.Store.
 func (s *Store) Tickets(_ context.Context, event string) ([]voting.Ticket, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if err := s.readableLocked(); err != nil {
+	es, err := s.eventLocked(event)
+	if err != nil {
 		return nil, err
-	}
-	es := s.st.events[event]
-	if es == nil {
-		return nil, notFound(event)
 	}
 	out := make([]voting.Ticket, 0, len(es.tickets))
 	for _, t := range es.tickets {
@@ -67,14 +85,10 @@ func (s *Store) ClaimTicket(ctx context.Context, event, code, voter string, at i
 		return voting.Ticket{}, voting.Errorf(voting.CodeInvalid, "voter id is malformed")
 	}
 	s.mu.Lock()
-	if err := s.writableLocked(ctx); err != nil {
+	es, err := s.writableEventLocked(ctx, event)
+	if err != nil {
 		s.mu.Unlock()
 		return voting.Ticket{}, err
-	}
-	es := s.st.events[event]
-	if es == nil {
-		s.mu.Unlock()
-		return voting.Ticket{}, notFound(event)
 	}
 	t := es.tickets[code]
 	if t == nil {
@@ -91,13 +105,9 @@ func (s *Store) ClaimTicket(ctx context.Context, event, code, voter string, at i
 		}
 		return held, s.wait(ctx, barrier)
 	}
-	b, err := s.commitLocked(&record{T: recClaim, E: event, K: code, V: voter, A: at})
 	held := *t
-	s.mu.Unlock()
-	if err == nil {
-		err = s.wait(ctx, b)
-	}
-	if err != nil {
+	held.Voter, held.Claimed = voter, at
+	if err := s.commitUnlock(ctx, &record{T: recClaim, E: event, K: code, V: voter, A: at}); err != nil {
 		return voting.Ticket{}, err
 	}
 	return held, nil
@@ -106,14 +116,10 @@ func (s *Store) ClaimTicket(ctx context.Context, event, code, voter string, at i
 // RevokeTicket implements voting.Store.
 func (s *Store) RevokeTicket(ctx context.Context, event, code string) (voting.Ticket, error) {
 	s.mu.Lock()
-	if err := s.writableLocked(ctx); err != nil {
+	es, err := s.writableEventLocked(ctx, event)
+	if err != nil {
 		s.mu.Unlock()
 		return voting.Ticket{}, err
-	}
-	es := s.st.events[event]
-	if es == nil {
-		s.mu.Unlock()
-		return voting.Ticket{}, notFound(event)
 	}
 	t := es.tickets[code]
 	if t == nil {
@@ -126,13 +132,9 @@ func (s *Store) RevokeTicket(ctx context.Context, event, code string) (voting.Ti
 		s.mu.Unlock()
 		return held, s.wait(ctx, barrier)
 	}
-	b, err := s.commitLocked(&record{T: recRevoke, E: event, K: code})
 	held := *t
-	s.mu.Unlock()
-	if err == nil {
-		err = s.wait(ctx, b)
-	}
-	if err != nil {
+	held.Revoked = true
+	if err := s.commitUnlock(ctx, &record{T: recRevoke, E: event, K: code}); err != nil {
 		return voting.Ticket{}, err
 	}
 	return held, nil
@@ -142,12 +144,9 @@ func (s *Store) RevokeTicket(ctx context.Context, event, code string) (voting.Ti
 func (s *Store) VoterTickets(_ context.Context, event, voter string) ([]voting.Ticket, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if err := s.readableLocked(); err != nil {
+	es, err := s.eventLocked(event)
+	if err != nil {
 		return nil, err
-	}
-	es := s.st.events[event]
-	if es == nil {
-		return nil, notFound(event)
 	}
 	var out []voting.Ticket
 	for _, p := range es.ev.Panels {
@@ -162,12 +161,9 @@ func (s *Store) VoterTickets(_ context.Context, event, voter string) ([]voting.T
 func (s *Store) Audit(_ context.Context, event string, after int64, limit int) ([]voting.AuditEntry, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if err := s.readableLocked(); err != nil {
+	es, err := s.eventLocked(event)
+	if err != nil {
 		return nil, err
-	}
-	es := s.st.events[event]
-	if es == nil {
-		return nil, notFound(event)
 	}
 	after = max(after, 0)
 	if after >= int64(len(es.audit)) || limit <= 0 {

@@ -102,20 +102,9 @@ func (s *Store) Ballots(ctx context.Context, event string) ([]voting.CountedBall
 	if !voting.ValidID(event) {
 		return nil, notFound(event)
 	}
-	k := keysOf(event)
-	var exists *redis.IntCmd
 	var vals *redis.StringSliceCmd
-	// MULTI: the existence check and the ballots are one snapshot.
-	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		exists = p.Exists(ctx, k.event())
-		vals = p.HVals(ctx, k.ballots())
-		return nil
-	})
-	if err != nil {
-		return nil, s.fail(err)
-	}
-	if exists.Val() == 0 {
-		return nil, notFound(event)
+	if err := s.readEvent(ctx, event, func(p redis.Pipeliner) { vals = p.HVals(ctx, keysOf(event).ballots()) }); err != nil {
+		return nil, err
 	}
 	return decodeBallots(vals.Val())
 }
@@ -238,4 +227,23 @@ func (s *Store) ResetContestant(ctx context.Context, event, contestant string) (
 		return 0, notFound(event)
 	}
 	return n, nil
+}
+
+// readEvent queues reads of an event's keys in one MULTI with a check that
+// the event exists, so that they are one snapshot and a missing event is
+// told apart from an empty one.
+func (s *Store) readEvent(ctx context.Context, event string, reads func(p redis.Pipeliner)) error {
+	var exists *redis.IntCmd
+	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		exists = p.Exists(ctx, keysOf(event).event())
+		reads(p)
+		return nil
+	})
+	if err != nil {
+		return s.fail(err)
+	}
+	if exists.Val() == 0 {
+		return notFound(event)
+	}
+	return nil
 }

@@ -74,19 +74,9 @@ func (s *Store) Tickets(ctx context.Context, event string) ([]voting.Ticket, err
 	if !voting.ValidID(event) {
 		return nil, notFound(event)
 	}
-	k := keysOf(event)
-	var exists *redis.IntCmd
 	var all *redis.MapStringStringCmd
-	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		exists = p.Exists(ctx, k.event())
-		all = p.HGetAll(ctx, k.tickets())
-		return nil
-	})
-	if err != nil {
-		return nil, s.fail(err)
-	}
-	if exists.Val() == 0 {
-		return nil, notFound(event)
+	if err := s.readEvent(ctx, event, func(p redis.Pipeliner) { all = p.HGetAll(ctx, keysOf(event).tickets()) }); err != nil {
+		return nil, err
 	}
 	out := make([]voting.Ticket, 0, len(all.Val()))
 	for code, v := range all.Val() {
@@ -212,19 +202,12 @@ func (s *Store) Audit(ctx context.Context, event string, after int64, limit int)
 	if !voting.ValidID(event) {
 		return nil, notFound(event)
 	}
-	k := keysOf(event)
-	var exists *redis.IntCmd
 	var msgs *redis.XMessageSliceCmd
-	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		exists = p.Exists(ctx, k.event())
-		msgs = p.XRangeN(ctx, k.audit(), strconv.FormatInt(max(after, 0)+1, 10)+"-0", "+", int64(max(limit, 1)))
-		return nil
+	err := s.readEvent(ctx, event, func(p redis.Pipeliner) {
+		msgs = p.XRangeN(ctx, keysOf(event).audit(), strconv.FormatInt(max(after, 0)+1, 10)+"-0", "+", int64(max(limit, 1)))
 	})
 	if err != nil {
-		return nil, s.fail(err)
-	}
-	if exists.Val() == 0 {
-		return nil, notFound(event)
+		return nil, err
 	}
 	out := make([]voting.AuditEntry, 0, len(msgs.Val()))
 	if limit <= 0 {
