@@ -205,8 +205,9 @@ for sc in $SCENARIOS; do
     stop_leitai i1; stop_leitai i2; stop_redis ;;
   redis-benchmark)
     # The ceiling: Redis alone running cast.lua for fresh voters, as the
-    # Redis store does for each ballot (EVALSHA, the same 8 keys and 9
-    # arguments), on an event that leitai created and opened.
+    # Redis store does for each ballot (EVALSHA, the same 10 keys and 11
+    # arguments, audit log entry included), on an event that leitai
+    # created and opened.
     start_redis; P=$(free_port); start_leitai i1 "$P" redis
     EV=bench-ceiling
     curl -fsS -H "Authorization: Bearer $KEY" -X POST "http://127.0.0.1:$P/api/events" \
@@ -222,9 +223,10 @@ for sc in $SCENARIOS; do
     for pipe in 1 16; do
       echo "=== redis-benchmark cast.lua, 50 clients, pipeline $pipe"
       redis-benchmark -p "$REDIS_PORT" -c 50 -n $([ -n "$QUICK" ] && echo 100000 || echo 500000) -P "$pipe" -r 100000000 --csv \
-        EVALSHA "$SHA" 8 "${K}event" "${K}stage" "${K}receipts" "${K}ballots" "${K}voter:v__rand_int__" \
-        "${K}scores:c1:audience" "${K}agg:c1" "${K}ranking" \
+        EVALSHA "$SHA" 10 "${K}event" "${K}stage" "${K}receipts" "${K}ballots" "${K}voter:v__rand_int__" \
+        "${K}scores:c1:audience" "${K}agg:c1" "${K}ranking" "${K}holders" "${K}audit" \
         "00000000-0000-4000-8000-__rand_int__" "fp" "$REV" "$NOW" "v__rand_int__" c1 audience 800000 '{"b":1}' \
+        "d__rand_int__" "$EV" \
         | tee "$OUT/redis-benchmark-P$pipe.csv"
     done
     stop_redis ;;
