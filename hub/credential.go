@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -38,6 +39,27 @@ type Credentials struct {
 	secure bool // set the cookie's Secure attribute (the public URL is https)
 
 	issue *addressLimiter
+	// proxies are the peers whose X-Forwarded-For is believed.
+	proxies []netip.Prefix
+}
+
+// TrustProxies makes the client address of a request from one of these
+// peers (a reverse proxy in front of leitai) the nearest address in its
+// X-Forwarded-For that is not itself a trusted proxy, so that per-address
+// limits apply to phones rather than to the proxy. Other peers' headers
+// are ignored: anyone can write X-Forwarded-For.
+func (c *Credentials) TrustProxies(proxies []netip.Prefix) *Credentials {
+	c.proxies = proxies
+	return c
+}
+
+func (c *Credentials) trusted(a netip.Addr) bool {
+	for _, p := range c.proxies {
+		if p.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
 }
 
 // NewCredentials returns an issuer/checker with the given secret (at least
@@ -122,7 +144,7 @@ func (c *Credentials) Issue(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if cred == "" {
-		if !c.issue.allow(clientAddress(r)) {
+		if !c.issue.allow(c.clientAddress(r)) {
 			w.Header().Set("Retry-After", "2")
 			writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": &ErrorBody{
 				Code: voting.CodeUnavailable, Message: "too many new voters from this address; try again in a moment"}})
@@ -138,14 +160,34 @@ func (c *Credentials) Issue(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"voter": voter, "credential": cred})
 }
 
-// clientAddress is the request's remote IP (without port).
-func clientAddress(r *http.Request) string {
+// clientAddress is the request's remote IP (without port), or, from a
+// trusted proxy, the client's as the proxies forwarded it.
+func (c *Credentials) clientAddress(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !c.trusted(peer) {
+		return host
+	}
+	// Rightmost first: each proxy appends the address it saw.
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return host // a malformed chain: do not guess
+		}
+		if !c.trusted(a) {
+			return a.Unmap().String()
+		}
 	}
 	return host
 }
+
+// AllowClaim takes one token of the request's address for a ticket claim;
+// claims share the bucket of credential issuing.
+func (c *Credentials) AllowClaim(r *http.Request) bool { return c.issue.allow(c.clientAddress(r)) }
 
 // addressLimiter is a token bucket per client address, forgetting
 // addresses that have been idle for a while.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -125,5 +126,40 @@ func TestCredentialFromRequest(t *testing.T) {
 	}
 	if _, ok := c.FromRequest(httptest.NewRequest("GET", "/e/x/ws?voter="+voter, nil)); ok {
 		t.Error("a bare voter id passed as a credential")
+	}
+}
+
+func TestClientAddressBehindProxies(t *testing.T) {
+	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32")}
+	tests := []struct {
+		name    string
+		proxies []netip.Prefix
+		remote  string
+		xff     []string
+		want    string
+	}{
+		{"direct", nil, "203.0.113.7:5555", nil, "203.0.113.7"},
+		{"header from an untrusted peer is ignored", nil, "203.0.113.7:5555", []string{"198.51.100.1"}, "203.0.113.7"},
+		{"one trusted proxy", proxies, "127.0.0.1:40000", []string{"198.51.100.1"}, "198.51.100.1"},
+		{"a spoofed hop before the real one", proxies, "127.0.0.1:40000", []string{"1.2.3.4, 198.51.100.1"}, "198.51.100.1"},
+		{"two trusted proxies", proxies, "127.0.0.1:40000", []string{"198.51.100.1, 10.1.2.3"}, "198.51.100.1"},
+		{"header lines joined", proxies, "127.0.0.1:40000", []string{"9.9.9.9", "198.51.100.1"}, "198.51.100.1"},
+		{"only proxies", proxies, "10.0.0.5:1", []string{"10.0.0.6"}, "10.0.0.5"},
+		{"malformed chain", proxies, "127.0.0.1:40000", []string{"198.51.100.1, nonsense"}, "127.0.0.1"},
+		{"no header", proxies, "127.0.0.1:40000", nil, "127.0.0.1"},
+		{"IPv6 peer", []netip.Prefix{netip.MustParsePrefix("::1/128")}, "[::1]:9", []string{"2001:db8::5"}, "2001:db8::5"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := testCredentials(1).TrustProxies(tc.proxies)
+			r := httptest.NewRequest("POST", "/api/voter", nil)
+			r.RemoteAddr = tc.remote
+			for _, v := range tc.xff {
+				r.Header.Add("X-Forwarded-For", v)
+			}
+			if got := c.clientAddress(r); got != tc.want {
+				t.Fatalf("clientAddress = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -92,7 +92,7 @@ func (h *Hub) claimTicket(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errNoCredential)
 		return
 	}
-	if !h.cfg.Credentials.issue.allow(clientAddress(r)) {
+	if !h.cfg.Credentials.AllowClaim(r) {
 		w.Header().Set("Retry-After", "2")
 		writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": &ErrorBody{
 			Code: voting.CodeUnavailable, Message: "too many tickets tried from this address; try again in a moment"}})

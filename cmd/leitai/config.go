@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -29,6 +30,32 @@ type Config struct {
 	StandingsInterval time.Duration // --standings-interval, LEITAI_STANDINGS_INTERVAL
 	PprofAddr         string        // --pprof, LEITAI_PPROF: loopback address for net/http/pprof
 	VoterRate         float64       // --voter-rate, LEITAI_VOTER_RATE: new voter credentials per second per address
+	TrustedProxies    string        // --trusted-proxies, LEITAI_TRUSTED_PROXIES: comma-separated IPs or CIDRs
+}
+
+// Proxies parses TrustedProxies (Validate has checked it).
+func (c *Config) Proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(c.TrustedProxies, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, fmt.Errorf("--trusted-proxies: %q is not an IP address or CIDR", f)
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is not an IP address or CIDR", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // envOr returns the environment variable or def.
@@ -84,6 +111,7 @@ Every flag has an environment variable; the flag wins.
 		return c, fmt.Errorf("LEITAI_VOTER_RATE: %w", err)
 	}
 	fs.Float64Var(&c.VoterRate, "voter-rate", voterRate, "new voter credentials issued per second per client `address` (bursts of 20×); halls behind one NAT address share it (LEITAI_VOTER_RATE)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", envOr("LEITAI_TRUSTED_PROXIES", ""), "reverse proxies in front of leitai (comma-separated `IPs or CIDRs`, e.g. 127.0.0.1,10.0.0.0/8): their X-Forwarded-For names the phone for per-address limits (LEITAI_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -131,6 +159,9 @@ func (c *Config) Validate() error {
 	}
 	if c.VoterRate < 0.1 || c.VoterRate > 100000 {
 		return errors.New("--voter-rate: between 0.1 and 100000 per second")
+	}
+	if _, err := c.Proxies(); err != nil {
+		return err
 	}
 	if c.PprofAddr != "" {
 		host, _, err := net.SplitHostPort(c.PprofAddr)

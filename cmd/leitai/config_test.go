@@ -56,6 +56,13 @@ func TestConfigValidate(t *testing.T) {
 		{"log format", func(c *Config) { c.LogFormat = "xml" }, "--log-format"},
 		{"interval", func(c *Config) { c.StandingsInterval = 1 }, "--standings-interval"},
 		{"data", func(c *Config) { c.DataDir = "" }, "--data"},
+		{"proxy", func(c *Config) { c.TrustedProxies = "127.0.0.1, proxy.local" }, "--trusted-proxies"},
+		{"proxy cidr", func(c *Config) { c.TrustedProxies = "10.0.0.0/33" }, "--trusted-proxies"},
+	}
+	withProxies := ok
+	withProxies.TrustedProxies = "127.0.0.1, 10.0.0.0/8,::1"
+	if ps, err := withProxies.Proxies(); err != nil || len(ps) != 3 || withProxies.Validate() != nil {
+		t.Fatalf("trusted proxies: %v, %v", ps, err)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -159,7 +159,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("voter credential secret: %w", err)
 	}
-	m.Credentials = hub.NewCredentials(secret, strings.HasPrefix(m.PublicURL, "https://"), rate.Limit(m.Config.VoterRate))
+	proxies, err := m.Config.Proxies()
+	if err != nil {
+		return err
+	}
+	m.Credentials = hub.NewCredentials(secret, strings.HasPrefix(m.PublicURL, "https://"), rate.Limit(m.Config.VoterRate)).TrustProxies(proxies)
 	h, err := hub.New(hub.Config{
 		Service: m.Service, Broker: m.broker, HostKey: m.Config.HostKey, Logger: m.Logger, Credentials: m.Credentials,
 		StandingsInterval: m.Config.StandingsInterval, OriginPatterns: originPatterns(m.PublicURL), Metrics: m.metrics,
