@@ -51,7 +51,8 @@ type Store interface {
 	Event(ctx context.Context, id string) (Event, error)
 	// Events returns every event, ordered by id.
 	Events(ctx context.Context) ([]Event, error)
-	// DeleteEvent removes an event with its stage and ballots.
+	// DeleteEvent removes an event with its stage, ballots, tickets and
+	// audit log (export the log first if it must be kept).
 	DeleteEvent(ctx context.Context, id string) error
 
 	// Stage returns the event's stage.
