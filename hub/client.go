@@ -69,7 +69,7 @@ func newClient(conn *websocket.Conn, role Role) *client {
 // reports whether the client was marked slow by this call.
 func (c *client) send(frame []byte, standings bool, limit int) (dropped, slowNow bool) {
 	c.mu.Lock()
-	if c.slow {
+	if c.slow || c.ended {
 		c.mu.Unlock()
 		return false, false
 	}
@@ -211,7 +211,7 @@ func (c *client) writeBatch(ping bool, frames [][]byte) error {
 func (c *client) fail(err error) {
 	c.mu.Lock()
 	c.werr, c.ended = err, true
-	c.queue, c.spare = nil, nil
+	c.queue, c.spare, c.board = nil, nil, -1
 	c.mu.Unlock()
 	if errors.Is(err, errSlowClient) {
 		_ = c.conn.Close(websocket.StatusPolicyViolation, "too slow; reconnect for a snapshot")
@@ -230,7 +230,7 @@ func (c *client) end() error {
 	c.writers.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.queue, c.spare = nil, nil
+	c.queue, c.spare, c.board = nil, nil, -1
 	return c.werr
 }
 

@@ -266,3 +266,22 @@ func TestWriteErrorRetryAfter(t *testing.T) {
 		t.Errorf("internal error answered %d %s", w.Code, w.Body.String())
 	}
 }
+
+// TestClientEnded: once a client has ended (its connection closed or its
+// writer failed), frames are no longer queued, standings included.
+func TestClientEnded(t *testing.T) {
+	c := newClient(nil, RoleScreen)
+	c.send([]byte("stage1"), false, 4)
+	c.send([]byte("board1"), true, 4)
+	if err := c.end(); err != nil {
+		t.Fatal(err)
+	}
+	for _, standings := range []bool{true, false} {
+		if dropped, slow := c.send([]byte("late"), standings, 4); dropped || slow {
+			t.Errorf("send after end: dropped %v, slow %v", dropped, slow)
+		}
+	}
+	if q := queued(c); len(q) != 0 {
+		t.Errorf("queued after end: %q", q)
+	}
+}
