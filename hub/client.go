@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -29,8 +30,14 @@ type client struct {
 	key   string // the panel key the voter presented
 
 	writeTimeout time.Duration
-	pingSlot     uint32       // which tick of the hub's ping loop pings this client
-	pongAt       atomic.Int64 // when the last pong arrived (Unix ns; set by the reader)
+	metrics      *Metrics
+	// room, when set (under mu), is the room the client is in: a writer started
+	// while the room fans a message out waits until it is done, so that
+	// frames queued in the same delivery (a stage and the standings it
+	// changes) go out in one write.
+	room     *room
+	pingSlot uint32       // which tick of the hub's ping loop pings this client
+	pongAt   atomic.Int64 // when the last pong arrived (Unix ns; set by the reader)
 
 	mu      sync.Mutex
 	queue   [][]byte
@@ -127,6 +134,9 @@ func (c *client) startWriterLocked() {
 	}
 	c.writing = true
 	c.writers.Add(1)
+	if c.metrics != nil {
+		c.metrics.writers.Inc()
+	}
 	go c.write()
 }
 
@@ -153,6 +163,14 @@ func (c *client) takeLocked() ([][]byte, bool) {
 // which ends the reader too.
 func (c *client) write() {
 	defer c.writers.Done()
+	c.mu.Lock()
+	r := c.room
+	c.mu.Unlock()
+	if r != nil {
+		r.mu.Lock()
+		//lint:ignore SA2001 an empty critical section: wait for the fan-out in progress
+		r.mu.Unlock()
+	}
 	for {
 		c.mu.Lock()
 		frames, slow := c.takeLocked()
@@ -181,30 +199,25 @@ func (c *client) write() {
 	}
 }
 
-// writeBatch writes a ping (when asked) and frames as one batch:
-// coder/websocket frames them into the connection's sockWriter, which
-// holds them in a pooled buffer and sends them with one socket write under
-// a deadline.
-//
-// The frames are written without a context: they only go to memory (the
-// socket write in release has the deadline), and coder/websocket keeps the
-// context of the last write, which would stay with an idle connection.
+// writeBatch writes a ping (when asked) and frames as one batch: they are
+// framed into the connection's sockWriter, which holds them in a pooled
+// buffer and sends them with one socket write under a deadline.
 func (c *client) writeBatch(ping bool, frames [][]byte) error {
 	c.sock.hold()
+	n := len(frames)
 	if ping {
 		c.sock.appendPing()
+		n++
 	}
-	var err error
 	for i, f := range frames {
-		if err == nil {
-			err = c.conn.Write(context.Background(), websocket.MessageText, f)
-		}
+		c.sock.appendText(f)
 		frames[i] = nil
 	}
-	if ferr := c.sock.release(); err == nil {
-		err = ferr
+	if c.metrics != nil && n > 0 {
+		c.metrics.framesOut.Add(float64(n))
+		c.metrics.socketWrites.Inc()
 	}
-	return err
+	return c.sock.release()
 }
 
 // fail records why the writer stopped and closes the connection.
@@ -278,11 +291,24 @@ func (s *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return conn, bufio.NewReadWriter(bufio.NewReaderSize(rd, readBufferSize), bufio.NewWriterSize(s.sock, writeBufferSize)), nil
 }
 
-// sockWriter is what coder/websocket writes a connection's frames to. It
-// writes straight to the socket (control frames, written by whoever
-// pings, pongs or closes), except while the client's writer holds it:
-// then frames gather in a buffer borrowed from a pool, and release sends
-// them in one write. Every socket write has a deadline.
+// sockWriter is what a connection's frames are written to. Data frames
+// (text) and pings are framed here, by the client's writer goroutine, into
+// a batch held in a buffer borrowed from a pool; release sends the batch in
+// one socket write. coder/websocket writes only control frames (pongs and
+// close frames, from whichever goroutine answers a ping or closes) through
+// its bufio.Writer: those go straight to the socket, or into the batch
+// while it is held. Every socket write has a deadline (WriteTimeout).
+//
+// Framing data frames here rather than with (*websocket.Conn).Write saves
+// that path's locks and copies on every frame of every broadcast, and
+// (*websocket.Conn).Ping would keep a goroutine waiting for each pong. It
+// is safe to mix with coder/websocket's own writes because the batch only
+// ever receives whole frames: coder/websocket writes a frame under its
+// frame lock and flushes its bufio.Writer at the end of each frame, and a
+// control frame (at most 2 + 125 bytes) passes the 128-byte buffer in one
+// Write; data frames and pings are appended whole, under the same mutex.
+// coder/websocket reads as usual (pongs reach client.pong through
+// OnPongReceived).
 type sockWriter struct {
 	conn    net.Conn
 	timeout time.Duration
@@ -307,28 +333,41 @@ func (s *sockWriter) Write(p []byte) (int, error) {
 	return s.writeLocked(p)
 }
 
+// writeLocked writes to the socket with a deadline. Every write sets its
+// own, so the deadline left behind by the last one needs no reset.
 func (s *sockWriter) writeLocked(p []byte) (int, error) {
 	_ = s.conn.SetWriteDeadline(time.Now().Add(s.timeout))
-	n, err := s.conn.Write(p)
-	_ = s.conn.SetWriteDeadline(time.Time{})
-	return n, err
+	return s.conn.Write(p)
 }
 
 // pingFrame is a WebSocket ping without payload, as a server sends it
-// (unmasked). coder/websocket's own Ping waits for the pong, which would
-// keep a goroutine per ping; this one is written into a held batch
-// instead. That is safe because the batch only ever takes whole frames:
-// coder/websocket writes a frame under its frame lock and flushes its
-// bufio.Writer at the end of each frame, control frames (at most 127
-// bytes) reach sockWriter in one Write through the 128-byte buffer, and
-// data frames are written only by the client's writer goroutine, which
-// appends the ping between them.
+// (unmasked, final).
 var pingFrame = []byte{0x89, 0x00}
 
 // appendPing adds a ping to the held batch.
 func (s *sockWriter) appendPing() {
 	s.mu.Lock()
 	*s.buf = append(*s.buf, pingFrame...)
+	s.mu.Unlock()
+}
+
+// appendText adds p to the held batch as one final, unmasked text frame
+// (RFC 6455 §5.2: 0x81, then the length in 7 bits, or 126 and 16 bits,
+// or 127 and 64 bits, big-endian).
+func (s *sockWriter) appendText(p []byte) {
+	s.mu.Lock()
+	b := append(*s.buf, 0x81)
+	switch n := len(p); {
+	case n <= 125:
+		b = append(b, byte(n))
+	case n <= 0xFFFF:
+		b = append(b, 126)
+		b = binary.BigEndian.AppendUint16(b, uint16(n))
+	default:
+		b = append(b, 127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	*s.buf = append(b, p...)
 	s.mu.Unlock()
 }
 

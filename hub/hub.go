@@ -585,7 +585,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	// Copies: the originals may share memory with the request line or
 	// the cookie, which the connection would otherwise keep alive.
 	nc.voter, nc.panel, nc.key = strings.Clone(voter), strings.Clone(panel), strings.Clone(panelKey)
-	nc.sock, nc.writeTimeout = sb.sock, h.cfg.WriteTimeout
+	nc.sock, nc.writeTimeout, nc.metrics = sb.sock, h.cfg.WriteTimeout, h.metrics
 	nc.pingSlot = h.pingNext.Add(1) % pingSlots
 
 	rm, err := h.join(h.ctx, event, nc, ballots)
@@ -598,6 +598,9 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 		nc.end()
 		return
 	}
+	nc.mu.Lock()
+	nc.room = rm
+	nc.mu.Unlock()
 	// Reads run without a context (a context with a Done channel costs a
 	// registration per read): Hub.Close closes the connections of the
 	// clients it finds in the rooms. One that joined while Close was

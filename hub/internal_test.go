@@ -1,7 +1,9 @@
 package hub
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
@@ -283,5 +285,42 @@ func TestClientEnded(t *testing.T) {
 	}
 	if q := queued(c); len(q) != 0 {
 		t.Errorf("queued after end: %q", q)
+	}
+}
+
+// TestAppendText: text frames are framed as RFC 6455 says, at every
+// length encoding, and pings between them stay whole.
+func TestAppendText(t *testing.T) {
+	s := &sockWriter{}
+	s.hold()
+	defer func() { s.buf = nil }()
+	lens := []int{0, 1, 125, 126, 127, 0xFFFF, 0x10000, 70000}
+	for _, n := range lens {
+		s.appendText(bytes.Repeat([]byte{'x'}, n))
+		s.appendPing()
+	}
+	b := *s.buf
+	for _, n := range lens {
+		if b[0] != 0x81 {
+			t.Fatalf("len %d: first byte %#x, want 0x81 (final text frame)", n, b[0])
+		}
+		got, hdr := int(b[1]), 2
+		switch got {
+		case 126:
+			got, hdr = int(binary.BigEndian.Uint16(b[2:])), 4
+		case 127:
+			got, hdr = int(binary.BigEndian.Uint64(b[2:])), 10
+		}
+		if got != n || (n > 125 && hdr == 2) || (n > 0xFFFF && hdr != 10) {
+			t.Fatalf("len %d: header says %d (header %d bytes)", n, got, hdr)
+		}
+		b = b[hdr+n:]
+		if !bytes.Equal(b[:2], pingFrame) {
+			t.Fatalf("len %d: no ping after the frame: % x", n, b[:2])
+		}
+		b = b[2:]
+	}
+	if len(b) != 0 {
+		t.Errorf("%d bytes left over", len(b))
 	}
 }
