@@ -19,6 +19,7 @@
 #   restart-embedded   the server is restarted (SIGTERM, start) mid-vote:
 #                      every voter reconnects, resynchronises and resends
 #   two-instances      2×VOTERS voters over two instances sharing one Redis
+#                      (two load processes of VOTERS voters each)
 #   restart-two        the two instances restarted mid-vote
 #   redis-benchmark    the ceiling: redis-benchmark running cast.lua
 #
@@ -189,10 +190,18 @@ for sc in $SCENARIOS; do
     wait "$RPID" || true
     stop_leitai i1 ;;
   two-instances)
+    # 2×VOTERS voters: one load process holds at most ~19,500 sockets (the
+    # open-files limit), so two run side by side, each with VOTERS voters
+    # of its own event spread over both instances (each process's host
+    # drives its event through another instance). Each instance holds
+    # VOTERS voters; the summary adds the two reports up.
     start_redis; P1=$(free_port); P2=$(free_port)
     start_leitai i1 "$P1" redis; start_leitai i2 "$P2" redis
-    rehearse two-instances --url "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --voters $((2 * VOTERS)) \
-      --screens "$SCREENS" --contestants 2 --think 1s-10s --change 0.2 --present 3s --window 15s --settle 5s
+    TWO=(--voters "$VOTERS" --screens "$SCREENS" --contestants 2 --think 1s-10s --change 0.2 --present 3s --window 15s --settle 5s)
+    rehearse two-instances.1 --url "http://127.0.0.1:$P1,http://127.0.0.1:$P2" "${TWO[@]}" &
+    RPID=$!
+    rehearse two-instances.2 --url "http://127.0.0.1:$P2,http://127.0.0.1:$P1" "${TWO[@]}" || true
+    wait "$RPID" || true
     stop_leitai i1; stop_leitai i2; stop_redis ;;
   restart-two)
     start_redis; P1=$(free_port); P2=$(free_port)
