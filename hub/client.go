@@ -38,6 +38,11 @@ type client struct {
 	room     *room
 	pingSlot uint32       // which tick of the hub's ping loop pings this client
 	pongAt   atomic.Int64 // when the last pong arrived (Unix ns; set by the reader)
+	// busy: the reader is handling a message (a ballot waits for the
+	// store), so it reads no pong meanwhile; readyAt is when it last
+	// went back to reading (Unix ns).
+	busy    atomic.Bool
+	readyAt atomic.Int64
 
 	mu      sync.Mutex
 	queue   [][]byte
@@ -104,9 +109,11 @@ func (c *client) send(frame []byte, standings bool, limit int) (dropped, slowNow
 }
 
 // tick is the hub's ping loop looking at the client: a ping unanswered
-// for timeout has the writer close the connection; due asks for a ping
-// (unless one is still waiting for its pong). Pings do not wait for their
-// pong: OnPongReceived records it, and a later tick checks.
+// for timeout while the reader was free to read the pong has the writer
+// close the connection; due asks for a ping (unless one is still waiting
+// for its pong). Pings do not wait for their pong: OnPongReceived records
+// it, and a later tick checks. A reader held up by a slow store is not a
+// dead phone: the clock restarts when it reads again.
 func (c *client) tick(now int64, due bool, timeout time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -114,8 +121,9 @@ func (c *client) tick(now int64, due bool, timeout time.Duration) {
 		return
 	}
 	waiting := c.pingAt != 0 && c.pongAt.Load() < c.pingAt
+	since := max(c.pingAt, c.readyAt.Load())
 	switch {
-	case waiting && now-c.pingAt >= int64(timeout):
+	case waiting && !c.busy.Load() && now-since >= int64(timeout):
 		c.dead = true
 		c.startWriterLocked()
 	case due && !waiting:

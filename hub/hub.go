@@ -685,7 +685,10 @@ func (h *Hub) readLoop(ctx context.Context, rm *room, c *client) error {
 			}
 			continue
 		}
+		c.busy.Store(true)
 		h.handle(ctx, rm, c, data)
+		c.readyAt.Store(time.Now().UnixNano())
+		c.busy.Store(false)
 	}
 }
 

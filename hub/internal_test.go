@@ -324,3 +324,45 @@ func TestAppendText(t *testing.T) {
 		t.Errorf("%d bytes left over", len(b))
 	}
 }
+
+// TestPingDeadline: a ping unanswered for the timeout marks the client
+// dead, but not while its reader is busy with a message (a ballot waiting
+// for a slow store reads no pong), and the clock restarts when the reader
+// reads again; a pong answers it.
+func TestPingDeadline(t *testing.T) {
+	const timeout = 5 * time.Second
+	sec := int64(time.Second)
+	c := newClient(nil, RoleVoter)
+	c.sock = &sockWriter{}
+	c.writing = true // as if a writer ran: tick starts none here
+	dead := func() bool { c.mu.Lock(); defer c.mu.Unlock(); return c.dead }
+
+	c.tick(100*sec, true, timeout)
+	if !c.pingDue || c.pingAt != 100*sec {
+		t.Fatalf("no ping asked for: due %v at %d", c.pingDue, c.pingAt)
+	}
+	c.busy.Store(true)
+	if c.tick(106*sec, true, timeout); dead() {
+		t.Fatal("dead while the reader was busy")
+	}
+	c.readyAt.Store(107 * sec)
+	c.busy.Store(false)
+	if c.tick(111*sec, true, timeout); dead() {
+		t.Fatal("dead 4 s after the reader read again")
+	}
+	if c.pingAt != 100*sec {
+		t.Fatal("a new ping was asked for while one waited for its pong")
+	}
+	if c.tick(112*sec, false, timeout); !dead() {
+		t.Fatal("not dead 5 s after the reader read again without a pong")
+	}
+
+	c = newClient(nil, RoleVoter)
+	c.sock = &sockWriter{}
+	c.writing = true
+	c.tick(100*sec, true, timeout)
+	c.pongAt.Store(100*sec + 1)
+	if c.tick(200*sec, true, timeout); dead() || c.pingAt != 200*sec {
+		t.Fatalf("answered ping: dead %v, next ping at %d", dead(), c.pingAt)
+	}
+}
