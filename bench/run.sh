@@ -19,13 +19,15 @@
 #   restart-embedded   the server is restarted (SIGTERM, start) mid-vote:
 #                      every voter reconnects, resynchronises and resends
 #   two-instances      2×VOTERS voters over two instances sharing one Redis
+#                      (two load processes of VOTERS voters each)
 #   restart-two        the two instances restarted mid-vote
 #   redis-benchmark    the ceiling: redis-benchmark running cast.lua
 #
 # Knobs (environment): VOTERS (19000), SCREENS (2), WINDOW (60s, the
 # sustained-ballot window), THINK (0-1s, think time while sustaining),
 # RAMP (2000 connections/s), SOURCE_IPS (127.0.0.1-127.0.0.16),
-# OUT (bench/out/<date>), PPROF (unused until the server has --pprof).
+# OUT (bench/out/<date>), PPROF (set: servers run with --pprof, and a 20 s
+# CPU profile is taken during the connections and ballots scenarios).
 #
 # Only loopback addresses are used. Needs: go, redis-server, redis-cli,
 # redis-benchmark, curl. Run as root to raise the hard open-files limit.
@@ -34,6 +36,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 QUICK=${QUICK:-}
+PPROF=${PPROF:-}
 VOTERS=${VOTERS:-$([ -n "$QUICK" ] && echo 2000 || echo 19000)}
 SCREENS=${SCREENS:-2}
 WINDOW=${WINDOW:-$([ -n "$QUICK" ] && echo 20s || echo 60s)}
@@ -77,8 +80,8 @@ free_port() {
 }
 
 echo "building leitai"
-go build -o "$WORK/leitai" ./cmd/leitai
-LEITAI=$WORK/leitai
+go build -o "$OUT/leitai" ./cmd/leitai # kept with the results: profiles need it
+LEITAI=$OUT/leitai
 
 REDIS_PORT=
 REDIS_PID=
@@ -108,6 +111,11 @@ stop_redis() {
 start_leitai() {
   local name=$1 port=$2 store=${3:-embedded} args=()
   [ "$store" = redis ] && args+=(--redis "redis://127.0.0.1:$REDIS_PORT/0")
+  if [ -n "$PPROF" ]; then
+    local pp; pp=$(free_port)
+    args+=(--pprof "127.0.0.1:$pp")
+    printf -v "PPROF_PORT_$name" '%s' "$pp"
+  fi
   mkdir -p "$WORK/data-$name"
   "$LEITAI" --addr "127.0.0.1:$port" --data "$WORK/data-$name" --host-key "$KEY" --voter-rate 100000 \
     --public-url "http://127.0.0.1:$port" --log-level warn "${args[@]}" >>"$OUT/leitai-$name.log" 2>&1 &
@@ -146,6 +154,19 @@ rehearse() {
   echo "$name $rc" >>"$OUT/exit-codes"
 }
 
+# profile_during NAME INSTANCE PORT: with PPROF set, once voting has begun
+# (ballots accepted) takes a 20 s CPU profile of the instance into
+# $OUT/NAME-cpu.pb.gz (go tool pprof -top "$OUT/leitai" FILE).
+profile_during() {
+  [ -n "$PPROF" ] || return 0
+  local name=$1 var="PPROF_PORT_$2" port=$3 deadline=$((SECONDS + 600))
+  until [ "$(accepted "$port")" -ge 1000 ]; do
+    [ $SECONDS -lt $deadline ] || return 0
+    sleep 0.5
+  done
+  curl -fsS "http://127.0.0.1:${!var}/debug/pprof/profile?seconds=20" -o "$OUT/$name-cpu.pb.gz" || true
+}
+
 # restart_during NAME PORTS STORE: waits until voting has begun (ballots
 # accepted), then restarts the instances on PORTS (names i1, i2, ...).
 restart_during() {
@@ -169,16 +190,25 @@ for sc in $SCENARIOS; do
   case $sc in
   connections)
     P=$(free_port); start_leitai i1 "$P"
+    profile_during connections i1 "$P" &
+    PROF_PID=$!
     rehearse connections --url "http://127.0.0.1:$P" --voters "$VOTERS" --screens "$SCREENS" \
       --contestants 2 --think 1s-10s --change 0 --present 3s --window 12s --settle 5s
+    wait "$PROF_PID"
     stop_leitai i1 ;;
   ballots-embedded)
     P=$(free_port); start_leitai i1 "$P"
+    profile_during ballots-embedded i1 "$P" &
+    PROF_PID=$!
     rehearse ballots-embedded --url "http://127.0.0.1:$P" --voters "$VOTERS" --screens "$SCREENS" "${SUSTAIN[@]}"
+    wait "$PROF_PID"
     stop_leitai i1 ;;
   ballots-redis)
     start_redis; P=$(free_port); start_leitai i1 "$P" redis
+    profile_during ballots-redis i1 "$P" &
+    PROF_PID=$!
     rehearse ballots-redis --url "http://127.0.0.1:$P" --voters "$VOTERS" --screens "$SCREENS" "${SUSTAIN[@]}"
+    wait "$PROF_PID"
     stop_leitai i1; stop_redis ;;
   restart-embedded)
     P=$(free_port); start_leitai i1 "$P"
@@ -189,10 +219,18 @@ for sc in $SCENARIOS; do
     wait "$RPID" || true
     stop_leitai i1 ;;
   two-instances)
+    # 2×VOTERS voters: one load process holds at most ~19,500 sockets (the
+    # open-files limit), so two run side by side, each with VOTERS voters
+    # of its own event spread over both instances (each process's host
+    # drives its event through another instance). Each instance holds
+    # VOTERS voters; the summary adds the two reports up.
     start_redis; P1=$(free_port); P2=$(free_port)
     start_leitai i1 "$P1" redis; start_leitai i2 "$P2" redis
-    rehearse two-instances --url "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --voters $((2 * VOTERS)) \
-      --screens "$SCREENS" --contestants 2 --think 1s-10s --change 0.2 --present 3s --window 15s --settle 5s
+    TWO=(--voters "$VOTERS" --screens "$SCREENS" --contestants 2 --think 1s-10s --change 0.2 --present 3s --window 15s --settle 5s)
+    rehearse two-instances.1 --url "http://127.0.0.1:$P1,http://127.0.0.1:$P2" "${TWO[@]}" &
+    RPID=$!
+    rehearse two-instances.2 --url "http://127.0.0.1:$P2,http://127.0.0.1:$P1" "${TWO[@]}" || true
+    wait "$RPID" || true
     stop_leitai i1; stop_leitai i2; stop_redis ;;
   restart-two)
     start_redis; P1=$(free_port); P2=$(free_port)

@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -137,6 +139,8 @@ type Hub struct {
 	cancel context.CancelFunc
 	conns  sync.WaitGroup // open WebSocket connections
 	loops  sync.WaitGroup // background loops
+
+	pingNext atomic.Uint32 // spreads clients over the ping loop's slots
 }
 
 var errSlowClient = errors.New("client too slow")
@@ -166,8 +170,9 @@ func New(cfg Config) (*Hub, error) {
 		ctx: ctx, cancel: cancel,
 		hostKeys: &hostKeys{store: cfg.Service.Store(), seed: keyDigest(cfg.HostKey)},
 	}
-	h.loops.Add(1)
+	h.loops.Add(2)
 	go h.standingsLoop()
+	go h.pingLoop()
 	return h, nil
 }
 
@@ -559,8 +564,15 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	}
 	h.conns.Add(1)
 	h.mu.Unlock()
-	defer h.conns.Done()
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.cfg.OriginPatterns})
+	served := false
+	defer func() {
+		if !served {
+			h.conns.Done()
+		}
+	}()
+	nc := newClient(nil, internRole(role))
+	sb := &smallBuffers{ResponseWriter: w, timeout: h.cfg.WriteTimeout}
+	conn, err := websocket.Accept(sb, r, &websocket.AcceptOptions{OriginPatterns: h.cfg.OriginPatterns, OnPongReceived: nc.pong})
 	if err != nil {
 		return // Accept wrote the HTTP error
 	}
@@ -569,35 +581,84 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 		limit = h.cfg.HostReadLimit
 	}
 	conn.SetReadLimit(limit)
-	nc := newClient(conn, role)
-	nc.voter, nc.panel, nc.key = voter, panel, panelKey
+	nc.conn = conn
+	// Copies: the originals may share memory with the request line or
+	// the cookie, which the connection would otherwise keep alive.
+	nc.voter, nc.panel, nc.key = strings.Clone(voter), strings.Clone(panel), strings.Clone(panelKey)
+	nc.sock, nc.writeTimeout, nc.metrics = sb.sock, h.cfg.WriteTimeout, h.metrics
+	nc.pingSlot = h.pingNext.Add(1) % pingSlots
 
-	cctx, cancel := context.WithCancel(h.ctx)
-	defer cancel()
-	rm, err := h.join(cctx, event, nc, ballots)
-	if errors.Is(err, errTooManyConnections) {
-		_ = conn.Close(websocket.StatusPolicyViolation, voting.ErrorMessage(err))
-		return
-	}
+	rm, err := h.join(h.ctx, event, nc, ballots)
 	if err != nil {
-		_ = conn.Close(websocket.StatusTryAgainLater, voting.ErrorMessage(err))
+		status := websocket.StatusTryAgainLater
+		if errors.Is(err, errTooManyConnections) {
+			status = websocket.StatusPolicyViolation
+		}
+		_ = conn.Close(status, voting.ErrorMessage(err))
+		nc.end()
 		return
 	}
-	defer h.leave(rm, nc)
+	nc.mu.Lock()
+	nc.room = rm
+	nc.mu.Unlock()
+	// Reads run without a context (a context with a Done channel costs a
+	// registration per read): Hub.Close closes the connections of the
+	// clients it finds in the rooms. One that joined while Close was
+	// looking is closed here: Close collects the clients in the same
+	// critical section of h.mu in which it sets closing.
+	h.mu.Lock()
+	closing := h.closing
+	h.mu.Unlock()
+	if closing {
+		_ = conn.Close(websocket.StatusGoingAway, "server restarting; reconnect")
+	}
+	// The connection is served by a goroutine of its own, and this
+	// handler returns: net/http's request, response and the frames of its
+	// connection goroutine are not kept for the life of the socket.
+	served = true
+	go h.serveConn(rm, nc)
+}
 
-	writerDone := make(chan error, 1)
-	go func() {
-		err := nc.writeLoop(cctx, h.cfg.WriteTimeout, h.cfg.PingInterval)
-		if errors.Is(err, errSlowClient) {
-			_ = conn.Close(websocket.StatusPolicyViolation, "too slow; reconnect for a snapshot")
+// serveConn reads the client's messages until the connection ends, then
+// takes the client out of its room and waits for its writer.
+func (h *Hub) serveConn(rm *room, c *client) {
+	defer h.conns.Done()
+	err := h.readLoop(h.ctx, rm, c)
+	h.leave(rm, c)
+	_ = c.conn.CloseNow()
+	werr := c.end()
+	h.logClose(rm.event, c.role, err, werr)
+}
+
+// pingSlots: the ping loop ticks pingSlots times per PingInterval and
+// pings one slot of the clients at each tick, so that pings (and the
+// writer goroutines they start) are spread over the interval.
+const pingSlots = 20
+
+// pingLoop is the one ticker behind every connection's pings: each client
+// is pinged once per PingInterval, and a ping not answered within
+// WriteTimeout (seen at the first tick after) closes the connection.
+func (h *Hub) pingLoop() {
+	defer h.loops.Done()
+	t := time.NewTicker(max(h.cfg.PingInterval/pingSlots, time.Millisecond))
+	defer t.Stop()
+	var slot uint32
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case now := <-t.C:
+			slot = (slot + 1) % pingSlots
+			ns := now.UnixNano()
+			for _, r := range h.roomList() {
+				r.mu.Lock()
+				for c := range r.clients {
+					c.tick(ns, c.pingSlot == slot, h.cfg.WriteTimeout)
+				}
+				r.mu.Unlock()
+			}
 		}
-		cancel()
-		writerDone <- err
-	}()
-	err = h.readLoop(cctx, rm, nc)
-	cancel()
-	werr := <-writerDone
-	h.logClose(event, role, err, werr)
+	}
 }
 
 // readLoop reads and answers the client's messages. A connection that
@@ -605,39 +666,61 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 // with an "unavailable" ack, other messages with at most one error frame a
 // second) and,
 // after FloodClose refusals, is closed with 1008; everyone else is served
-// meanwhile, since each connection has its own reader.
+// meanwhile, since each connection has its own reader. ctx bounds the
+// handling of messages, not the reads.
 func (h *Hub) readLoop(ctx context.Context, rm *room, c *client) error {
-	limit := rate.NewLimiter(rate.Limit(h.cfg.MessageRate), h.cfg.MessageBurst)
-	var refused int
-	var lastWarning time.Time
+	// The limiter is made at the first message: an idle phone costs none.
+	var f *flood
 	for {
-		_, data, err := c.conn.Read(ctx)
+		_, data, err := c.conn.Read(context.Background())
 		if err != nil {
 			return err
 		}
-		if now := time.Now(); !limit.AllowN(now, 1) {
-			refused++
-			h.metrics.floodRefused.Inc()
-			if refused >= h.cfg.FloodClose {
-				h.metrics.floodClosed.Inc()
-				_ = c.conn.Close(websocket.StatusPolicyViolation, "too many messages")
+		if f == nil {
+			f = &flood{limit: rate.NewLimiter(rate.Limit(h.cfg.MessageRate), h.cfg.MessageBurst)}
+		}
+		if now := time.Now(); !f.limit.AllowN(now, 1) {
+			if h.refuse(c, f, now, data) {
 				return errFlood
-			}
-			// A refused ballot is acked as unavailable, so that a client
-			// waiting for it resends it (same id) later; other messages
-			// get at most one warning a second.
-			if m, err := DecodeClientMessage(data); err == nil && m.Type == "ballot" {
-				c.send(mustJSON(ackFrame{Type: "ack", ID: clip(m.ID, 64), Error: errorBody(voting.Errorf(voting.CodeUnavailable,
-					"too many messages from this connection; try again in a moment"))}), false, h.cfg.SendQueue)
-			} else if now.Sub(lastWarning) >= time.Second {
-				lastWarning = now
-				c.send(mustJSON(errorFrame{Type: "error", Error: errorBody(voting.Errorf(voting.CodeInvalid,
-					"too many messages; slow down (this one was ignored)"))}), false, h.cfg.SendQueue)
 			}
 			continue
 		}
+		c.busy.Store(true)
 		h.handle(ctx, rm, c, data)
+		c.readyAt.Store(time.Now().UnixNano())
+		c.busy.Store(false)
 	}
+}
+
+// flood is a connection's message budget.
+type flood struct {
+	limit       *rate.Limiter
+	refused     int
+	lastWarning time.Time
+}
+
+// refuse answers a message beyond the budget; it reports whether the
+// connection was closed for flooding.
+func (h *Hub) refuse(c *client, f *flood, now time.Time, data []byte) bool {
+	f.refused++
+	h.metrics.floodRefused.Inc()
+	if f.refused >= h.cfg.FloodClose {
+		h.metrics.floodClosed.Inc()
+		_ = c.conn.Close(websocket.StatusPolicyViolation, "too many messages")
+		return true
+	}
+	// A refused ballot is acked as unavailable, so that a client waiting
+	// for it resends it (same id) later; other messages get at most one
+	// warning a second.
+	if m, err := DecodeClientMessage(data); err == nil && m.Type == "ballot" {
+		c.send(mustJSON(ackFrame{Type: "ack", ID: clip(m.ID, 64), Error: errorBody(voting.Errorf(voting.CodeUnavailable,
+			"too many messages from this connection; try again in a moment"))}), false, h.cfg.SendQueue)
+	} else if now.Sub(f.lastWarning) >= time.Second {
+		f.lastWarning = now
+		c.send(mustJSON(errorFrame{Type: "error", Error: errorBody(voting.Errorf(voting.CodeInvalid,
+			"too many messages; slow down (this one was ignored)"))}), false, h.cfg.SendQueue)
+	}
+	return false
 }
 
 var errFlood = errors.New("client flooded the connection")

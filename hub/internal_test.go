@@ -1,7 +1,9 @@
 package hub
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
@@ -65,11 +67,6 @@ func TestClientQueue(t *testing.T) {
 	}
 	if _, slow := c.take(); !slow {
 		t.Error("take did not report the client slow")
-	}
-	select {
-	case <-c.notify:
-	default:
-		t.Error("the writer was not notified")
 	}
 }
 
@@ -269,5 +266,103 @@ func TestWriteErrorRetryAfter(t *testing.T) {
 	writeError(w, fmt.Errorf("dial tcp 10.0.0.1:6379: secret detail"))
 	if w.Code != 500 || strings.Contains(w.Body.String(), "secret") || !strings.Contains(w.Body.String(), `"code":"internal"`) {
 		t.Errorf("internal error answered %d %s", w.Code, w.Body.String())
+	}
+}
+
+// TestClientEnded: once a client has ended (its connection closed or its
+// writer failed), frames are no longer queued, standings included.
+func TestClientEnded(t *testing.T) {
+	c := newClient(nil, RoleScreen)
+	c.send([]byte("stage1"), false, 4)
+	c.send([]byte("board1"), true, 4)
+	if err := c.end(); err != nil {
+		t.Fatal(err)
+	}
+	for _, standings := range []bool{true, false} {
+		if dropped, slow := c.send([]byte("late"), standings, 4); dropped || slow {
+			t.Errorf("send after end: dropped %v, slow %v", dropped, slow)
+		}
+	}
+	if q := queued(c); len(q) != 0 {
+		t.Errorf("queued after end: %q", q)
+	}
+}
+
+// TestAppendText: text frames are framed as RFC 6455 says, at every
+// length encoding, and pings between them stay whole.
+func TestAppendText(t *testing.T) {
+	s := &sockWriter{}
+	s.hold()
+	defer func() { s.buf = nil }()
+	lens := []int{0, 1, 125, 126, 127, 0xFFFF, 0x10000, 70000}
+	for _, n := range lens {
+		s.appendText(bytes.Repeat([]byte{'x'}, n))
+		s.appendPing()
+	}
+	b := *s.buf
+	for _, n := range lens {
+		if b[0] != 0x81 {
+			t.Fatalf("len %d: first byte %#x, want 0x81 (final text frame)", n, b[0])
+		}
+		got, hdr := int(b[1]), 2
+		switch got {
+		case 126:
+			got, hdr = int(binary.BigEndian.Uint16(b[2:])), 4
+		case 127:
+			got, hdr = int(binary.BigEndian.Uint64(b[2:])), 10
+		}
+		if got != n || (n > 125 && hdr == 2) || (n > 0xFFFF && hdr != 10) {
+			t.Fatalf("len %d: header says %d (header %d bytes)", n, got, hdr)
+		}
+		b = b[hdr+n:]
+		if !bytes.Equal(b[:2], pingFrame) {
+			t.Fatalf("len %d: no ping after the frame: % x", n, b[:2])
+		}
+		b = b[2:]
+	}
+	if len(b) != 0 {
+		t.Errorf("%d bytes left over", len(b))
+	}
+}
+
+// TestPingDeadline: a ping unanswered for the timeout marks the client
+// dead, but not while its reader is busy with a message (a ballot waiting
+// for a slow store reads no pong), and the clock restarts when the reader
+// reads again; a pong answers it.
+func TestPingDeadline(t *testing.T) {
+	const timeout = 5 * time.Second
+	sec := int64(time.Second)
+	c := newClient(nil, RoleVoter)
+	c.sock = &sockWriter{}
+	c.writing = true // as if a writer ran: tick starts none here
+	dead := func() bool { c.mu.Lock(); defer c.mu.Unlock(); return c.dead }
+
+	c.tick(100*sec, true, timeout)
+	if !c.pingDue || c.pingAt != 100*sec {
+		t.Fatalf("no ping asked for: due %v at %d", c.pingDue, c.pingAt)
+	}
+	c.busy.Store(true)
+	if c.tick(106*sec, true, timeout); dead() {
+		t.Fatal("dead while the reader was busy")
+	}
+	c.readyAt.Store(107 * sec)
+	c.busy.Store(false)
+	if c.tick(111*sec, true, timeout); dead() {
+		t.Fatal("dead 4 s after the reader read again")
+	}
+	if c.pingAt != 100*sec {
+		t.Fatal("a new ping was asked for while one waited for its pong")
+	}
+	if c.tick(112*sec, false, timeout); !dead() {
+		t.Fatal("not dead 5 s after the reader read again without a pong")
+	}
+
+	c = newClient(nil, RoleVoter)
+	c.sock = &sockWriter{}
+	c.writing = true
+	c.tick(100*sec, true, timeout)
+	c.pongAt.Store(100*sec + 1)
+	if c.tick(200*sec, true, timeout); dead() || c.pingAt != 200*sec {
+		t.Fatalf("answered ping: dead %v, next ping at %d", dead(), c.pingAt)
 	}
 }

@@ -25,6 +25,9 @@ type Metrics struct {
 	floodRefused prometheus.Counter
 	floodClosed  prometheus.Counter
 	pubsubLost   prometheus.Counter
+	framesOut    prometheus.Counter // data frames written to sockets
+	socketWrites prometheus.Counter // socket writes of batches of frames
+	writers      prometheus.Counter // writer goroutines started
 }
 
 // NewMetrics returns the metrics of one hub, in a registry of their own.
@@ -65,7 +68,16 @@ func NewMetrics() *Metrics {
 	m.pubsubLost = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "leitai_pubsub_reconnects_total", Help: "Times the broker lost its pub/sub connection and had to reconnect and resync.",
 	})
-	m.Registry.MustRegister(m.floodRefused, m.floodClosed, m.pubsubLost)
+	m.framesOut = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "leitai_frames_written_total", Help: "Data frames (and pings) written to WebSocket connections.",
+	})
+	m.socketWrites = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "leitai_socket_writes_total", Help: "Socket writes of batched frames: frames_written / socket_writes is the frames per system call.",
+	})
+	m.writers = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "leitai_writers_started_total", Help: "Writer goroutines started (one runs while a connection has frames queued or a ping due).",
+	})
+	m.Registry.MustRegister(m.floodRefused, m.floodClosed, m.pubsubLost, m.framesOut, m.socketWrites, m.writers)
 	m.Registry.MustRegister(m.connections, m.ballots, m.ballotTime, m.fanoutTime, m.replaced, m.slowClosed, m.resyncs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.accepted = m.ballots.WithLabelValues("accepted")

@@ -2,6 +2,7 @@ package hub_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"sync/atomic"
 	"testing"
@@ -193,4 +194,71 @@ func TestPing(t *testing.T) {
 func (e *env) waitConnections(n int) {
 	e.t.Helper()
 	waitMetric(e.t, e.Hub, "leitai_connections", func(v float64) bool { return v >= float64(n) })
+}
+
+// TestPingsAmidFrames: pings are written into the same batches as data
+// frames, and pongs and the client's ballots flow the other way meanwhile;
+// with a ping due at every tick, every client still reads every stage
+// message in order, with no protocol error, and answers many pings.
+func TestPingsAmidFrames(t *testing.T) {
+	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{PingInterval: time.Millisecond, WriteTimeout: 5 * time.Second}})
+	votingOn(e, "pings")
+	var pings atomic.Int32
+	var clients []*wsClient
+	for i := range 4 {
+		q := "role=screen"
+		if i > 0 {
+			q = voterQuery(fmt.Sprintf("pinged-%d", i))
+		}
+		c := e.dialWith("pings", dialOptions{query: q, onPing: func() { pings.Add(1) }})
+		c.waitSnapshot()
+		clients = append(clients, c)
+	}
+	first := viewOf(clients[0].all()).seq
+	ctx := testContext(t)
+	// Waves of 20 (a queue holds 64), each read by everyone before the
+	// next, with ballots (and their acks) in between.
+	const waves, perWave = 15, 20
+	var lastSeq int64
+	for w := range waves {
+		for i := range perWave {
+			st := voting.Stage{Phase: voting.PhaseVoting, Current: "c1", Version: int64(1000 + w*perWave + i)}
+			seq, err := e.Broker.Publish(ctx, "pings", hub.Envelope{Kind: hub.KindStage, Stage: &st})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lastSeq = seq
+		}
+		for _, c := range clients[1:] {
+			c.send(map[string]any{"type": "ballot", "id": newID(), "contestant": "c1", "score": 80})
+		}
+		for _, c := range clients {
+			c.waitFor("the wave", func(f []msg) bool { return viewOf(f).seq == lastSeq })
+		}
+	}
+	for _, c := range clients {
+		frames := c.waitFor("every stage message", func(f []msg) bool { return viewOf(f).seq == lastSeq })
+		next := first + 1
+		for _, m := range frames {
+			if m.Type == "stage" {
+				if m.Seq != next {
+					t.Fatalf("%s: stage seq %d, want %d", c.name, m.Seq, next)
+				}
+				next++
+			}
+		}
+	}
+	for deadline := time.Now().Add(wait); pings.Load() < 40; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d pings answered, want 40", pings.Load())
+		}
+	}
+	for _, c := range clients {
+		if err := c.err(); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+	}
+	if v := metricValue(t, e.Hub, "leitai_connections"); v != 4 {
+		t.Errorf("%v connections, want 4 (a client that answers pings must stay)", v)
+	}
 }

@@ -79,6 +79,45 @@ func run(files []string, w io.Writer) error {
 			ms(r.StageFanout, false), back, verdict)
 	}
 
+	// Scenarios driven by several load processes (reports NAME.1, NAME.2,
+	// …, run side by side): their totals.
+	groups := map[string][]rehearse.Report{}
+	var order []string
+	for _, n := range reps {
+		base, _, ok := strings.Cut(n.name, ".")
+		if !ok {
+			continue
+		}
+		if _, seen := groups[base]; !seen {
+			order = append(order, base)
+		}
+		groups[base] = append(groups[base], n.rep)
+	}
+	for _, base := range order {
+		g := groups[base]
+		if len(g) < 2 {
+			continue
+		}
+		var voters, opened, failed int
+		var acked int64
+		var rate float64
+		ok := true
+		for _, r := range g {
+			voters += r.Voters
+			opened += r.Connections.Opened
+			failed += r.Connections.Failed
+			acked += r.Ballots.Acknowledged
+			rate += r.Ballots.PerSecond
+			ok = ok && r.OK
+		}
+		verdict := "OK"
+		if !ok {
+			verdict = "**FAILED**"
+		}
+		fmt.Fprintf(w, "| %s (%d load processes, total) | %d | %d / %d | %d | %.0f / – | | | | | %s |\n",
+			base, len(g), voters, opened, failed, acked, rate, verdict)
+	}
+
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| scenario | server | RSS before / idle / peak MiB | KiB per idle connection | CPU s (% of one core) | goroutines max |")
 	fmt.Fprintln(w, "| --- | --- | --- | ---: | --- | ---: |")
