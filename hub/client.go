@@ -27,7 +27,7 @@ type client struct {
 	role  Role
 	voter string // voter id; voters only
 	panel string // the panel this voter votes in
-	key   string // the panel key the voter presented
+	key   string // the panel key the voter presented; for hosts, the host key digest
 
 	writeTimeout time.Duration
 	metrics      *Metrics
