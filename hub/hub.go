@@ -43,6 +43,14 @@ type Config struct {
 	// VoterStandingsInterval is the shortest time between two standings
 	// frames to a phone (default 1 s); hosts and screens get every one.
 	VoterStandingsInterval time.Duration
+	// VoterStandingsBudget bounds the periodic standings frames to one
+	// event's phones on this instance, per second (default 4,000): with
+	// more phones than that, each gets them less often than every
+	// VoterStandingsInterval (19,000 phones: every 4.75 s), so that the
+	// turnout counter does not take the CPU that acks and stage changes
+	// need. Changes of what the audience may see (ranking shown or
+	// hidden, a place revealed) still reach every phone at once.
+	VoterStandingsBudget int
 	// SendQueue bounds each connection's queue of frames (default 64).
 	SendQueue int
 	// WriteTimeout bounds every write to a connection (default 5 s).
@@ -84,6 +92,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.VoterStandingsInterval <= 0 {
 		c.VoterStandingsInterval = time.Second
+	}
+	if c.VoterStandingsBudget <= 0 {
+		c.VoterStandingsBudget = 4000
 	}
 	if c.SendQueue <= 0 {
 		c.SendQueue = 64

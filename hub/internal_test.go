@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"sync"
 	"time"
 
 	"leitai/voting"
@@ -364,5 +365,80 @@ func TestPingDeadline(t *testing.T) {
 	c.pongAt.Store(100*sec + 1)
 	if c.tick(200*sec, true, timeout); dead() || c.pingAt != 200*sec {
 		t.Fatalf("answered ping: dead %v, next ping at %d", dead(), c.pingAt)
+	}
+}
+
+// TestVoterStandingsPacing: phones get periodic standings at most every
+// VoterStandingsInterval, less often when there are more phones than the
+// budget allows, and at once when what the audience may see changes.
+func TestVoterStandingsPacing(t *testing.T) {
+	var mu sync.Mutex
+	clock := time.Unix(1_800_000_000, 0)
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	advance := func(d time.Duration) { mu.Lock(); clock = clock.Add(d); mu.Unlock() }
+	h, svc, br := testHub(t, Config{StandingsInterval: time.Hour, VoterStandingsInterval: time.Second, VoterStandingsBudget: 100, Now: now})
+	ctx := context.Background()
+	if _, err := svc.CreateEvent(ctx, testEvent("pace", 2)); err != nil {
+		t.Fatal(err)
+	}
+	v := newClient(nil, RoleVoter)
+	v.voter = "v1"
+	r, err := h.join(ctx, "pace", v, &[]voting.CountedBallot{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.leave(r, v)
+	heads(t, v) // the snapshot
+
+	for _, tc := range []struct {
+		voters int
+		want   time.Duration
+	}{{1, time.Second}, {100, time.Second}, {250, 2500 * time.Millisecond}, {19000, 190 * time.Second}} {
+		r.mu.Lock()
+		r.voters = tc.voters
+		got := r.voterInterval()
+		r.mu.Unlock()
+		if got != tc.want {
+			t.Errorf("voterInterval with %d phones = %v, want %v", tc.voters, got, tc.want)
+		}
+	}
+	r.mu.Lock()
+	r.voters = 250 // every 2.5 s
+	r.mu.Unlock()
+
+	standings := func() int {
+		r.mu.Lock()
+		seq := r.seq
+		r.mu.Unlock()
+		r.deliver(Delivery{Event: "pace", Seq: seq, Envelope: Envelope{Kind: KindStandings, Standings: &voting.Standings{}}})
+		n := 0
+		for _, f := range heads(t, v) {
+			if f.Type == "standings" {
+				n++
+			}
+		}
+		return n
+	}
+	advance(10 * time.Second)
+	if n := standings(); n != 1 {
+		t.Fatalf("first standings: %d frames to the phone, want 1", n)
+	}
+	advance(time.Second)
+	if n := standings(); n != 0 {
+		t.Fatalf("standings 1 s later with 250 phones: %d frames, want 0 (held back)", n)
+	}
+	// Hiding the ranking changes what phones may see: at once.
+	if _, err := br.Publish(ctx, "pace", Envelope{Kind: KindStage, Stage: &voting.Stage{Phase: voting.PhaseLobby, Version: 2, RankingVisible: false}}); err != nil {
+		t.Fatal(err)
+	}
+	hs := heads(t, v)
+	if len(hs) != 2 || hs[0].Type != "stage" || hs[1].Type != "standings" {
+		t.Fatalf("after hiding the ranking the phone got %+v, want the stage and the standings at once", hs)
+	}
+	// The held-back frame goes out once the interval has passed.
+	advance(3 * time.Second)
+	h.flushVoters()
+	if n := standings(); n != 1 {
+		t.Fatalf("standings after the interval: %d frames, want 1", n)
 	}
 }

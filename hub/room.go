@@ -99,7 +99,7 @@ func (r *room) deliver(d Delivery) {
 		if prev.RankingVisible != r.stage.RankingVisible || prev.Phase != r.stage.Phase ||
 			prev.Current != r.stage.Current || prev.Revealed != r.stage.Revealed {
 			r.rebuildStandingsFrames()
-			r.broadcastStandings()
+			r.broadcastStandings(true)
 		}
 	case KindEvent:
 		r.ev = d.Envelope.Event.Public()
@@ -109,7 +109,7 @@ func (r *room) deliver(d Delivery) {
 		r.standings = *d.Standings
 		r.allVoters = d.Voters
 		r.rebuildStandingsFrames()
-		r.broadcastStandings()
+		r.broadcastStandings(false)
 	case KindReset:
 		r.broadcast(mustJSON(resetFrame{Type: "reset", Seq: r.seq, Contestant: d.Contestant}), nil, false)
 	case KindDeleted:
@@ -212,14 +212,15 @@ func (r *room) rebuildStandingsFrames() {
 }
 
 // broadcastStandings sends the standings frames: to hosts and screens at
-// once, to voters at most once per VoterStandingsInterval (phones need the
-// turnout about once a second, and at 19,000 phones ten frames a second
-// each would be most of the server's work). A held-back voter frame is sent
-// by flushVoters, rebuilt from the state of that moment.
-func (r *room) broadcastStandings() {
+// once, to voters at most once per voterInterval (phones need the turnout
+// about once a second, and at 19,000 phones ten frames a second each would
+// be most of the server's work) unless force says that what the audience
+// may see changed. A held-back voter frame is sent by flushVoters, rebuilt
+// from the state of that moment.
+func (r *room) broadcastStandings(force bool) {
 	frames := r.frames
 	now := r.hub.now()
-	if now.Sub(r.voterSentAt) >= r.hub.cfg.VoterStandingsInterval {
+	if force || now.Sub(r.voterSentAt) >= r.voterInterval() {
 		r.voterSentAt, r.voterPending = now, false
 	} else {
 		frames.voter, r.voterPending = nil, true
@@ -227,12 +228,24 @@ func (r *room) broadcastStandings() {
 	r.broadcast(r.frames.host, &frames, true)
 }
 
+// voterInterval is the time between two periodic standings frames to the
+// room's phones: VoterStandingsInterval, or longer when this instance has
+// more phones than VoterStandingsBudget frames a second allow.
+func (r *room) voterInterval() time.Duration {
+	cfg := &r.hub.cfg
+	iv := cfg.VoterStandingsInterval
+	if byBudget := time.Duration(r.voters) * time.Second / time.Duration(cfg.VoterStandingsBudget); byBudget > iv {
+		iv = byBudget
+	}
+	return iv
+}
+
 // flushVoters sends voters the standings held back by broadcastStandings
 // once their interval has passed.
 func (r *room) flushVoters(now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.loaded || r.gone || !r.voterPending || now.Sub(r.voterSentAt) < r.hub.cfg.VoterStandingsInterval {
+	if !r.loaded || r.gone || !r.voterPending || now.Sub(r.voterSentAt) < r.voterInterval() {
 		return
 	}
 	r.rebuildStandingsFrames()
