@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"strings"
-	"testing"
 	"sync"
+	"testing"
 	"time"
 
 	"leitai/voting"
