@@ -79,21 +79,29 @@ func (s *Store) Tickets(_ context.Context, event string) ([]voting.Ticket, error
 	return out, nil
 }
 
+// ticketLocked finds a ticket to change, for a caller holding mu.
+func (s *Store) ticketLocked(ctx context.Context, event, code string) (*eventState, *voting.Ticket, error) {
+	es, err := s.writableEventLocked(ctx, event)
+	if err != nil {
+		return nil, nil, err
+	}
+	t := es.tickets[code]
+	if t == nil {
+		return nil, nil, voting.ErrNoSuchTicket
+	}
+	return es, t, nil
+}
+
 // ClaimTicket implements voting.Store.
 func (s *Store) ClaimTicket(ctx context.Context, event, code, voter string, at int64) (voting.Ticket, error) {
 	if !voting.ValidVoter(voter) {
 		return voting.Ticket{}, voting.Errorf(voting.CodeInvalid, "voter id is malformed")
 	}
 	s.mu.Lock()
-	es, err := s.writableEventLocked(ctx, event)
+	es, t, err := s.ticketLocked(ctx, event, code)
 	if err != nil {
 		s.mu.Unlock()
 		return voting.Ticket{}, err
-	}
-	t := es.tickets[code]
-	if t == nil {
-		s.mu.Unlock()
-		return voting.Ticket{}, voting.ErrNoSuchTicket
 	}
 	if err := voting.CheckClaim(*t, voter, es.holders[voter+"|"+t.Panel]); err != nil || t.Voter == voter {
 		// Held already by this voter: wait until the claim is durable.
@@ -116,15 +124,10 @@ func (s *Store) ClaimTicket(ctx context.Context, event, code, voter string, at i
 // RevokeTicket implements voting.Store.
 func (s *Store) RevokeTicket(ctx context.Context, event, code string) (voting.Ticket, error) {
 	s.mu.Lock()
-	es, err := s.writableEventLocked(ctx, event)
+	_, t, err := s.ticketLocked(ctx, event, code)
 	if err != nil {
 		s.mu.Unlock()
 		return voting.Ticket{}, err
-	}
-	t := es.tickets[code]
-	if t == nil {
-		s.mu.Unlock()
-		return voting.Ticket{}, voting.ErrNoSuchTicket
 	}
 	if t.Revoked {
 		barrier := s.barrierLocked()

@@ -92,28 +92,42 @@ func (s *Store) Tickets(ctx context.Context, event string) ([]voting.Ticket, err
 	return out, nil
 }
 
+// runTicket runs a ticket script (claim, revoke) on the event's event,
+// tickets and holders keys with the code and args, and turns its common
+// answers (no such event, no such ticket) into errors.
+func (s *Store) runTicket(ctx context.Context, script *redis.Script, event, code string, args ...any) ([]string, error) {
+	if !voting.ValidID(event) {
+		return nil, notFound(event)
+	}
+	if voting.NormalizeTicketCode(code) != code {
+		return nil, voting.ErrNoSuchTicket
+	}
+	k := keysOf(event)
+	reply, err := script.Run(ctx, s.client, []string{k.event(), k.tickets(), k.holders()}, append([]any{code}, args...)...).StringSlice()
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	switch {
+	case len(reply) == 0:
+		return nil, unexpected("ticket script", reply)
+	case reply[0] == "noevent":
+		return nil, notFound(event)
+	case reply[0] == "none":
+		return nil, voting.ErrNoSuchTicket
+	}
+	return reply, nil
+}
+
 // ClaimTicket implements voting.Store.
 func (s *Store) ClaimTicket(ctx context.Context, event, code, voter string, at int64) (voting.Ticket, error) {
-	if !voting.ValidID(event) {
-		return voting.Ticket{}, notFound(event)
-	}
 	if !voting.ValidVoter(voter) {
 		return voting.Ticket{}, voting.Errorf(voting.CodeInvalid, "voter id is malformed")
 	}
-	if voting.NormalizeTicketCode(code) != code {
-		return voting.Ticket{}, voting.ErrNoSuchTicket
-	}
-	k := keysOf(event)
-	reply, err := s.ticketsClaim.Run(ctx, s.client, []string{k.event(), k.tickets(), k.holders()},
-		code, voter, strconv.FormatInt(at, 10)).StringSlice()
+	reply, err := s.runTicket(ctx, s.ticketsClaim, event, code, voter, strconv.FormatInt(at, 10))
 	if err != nil {
-		return voting.Ticket{}, s.fail(err)
+		return voting.Ticket{}, err
 	}
 	switch reply[0] {
-	case "noevent":
-		return voting.Ticket{}, notFound(event)
-	case "none":
-		return voting.Ticket{}, voting.ErrNoSuchTicket
 	case "held":
 		return voting.Ticket{}, voting.CheckClaim(voting.Ticket{}, voter, reply[1])
 	case "ok", "mine", "revoked", "taken":
@@ -131,23 +145,11 @@ func (s *Store) ClaimTicket(ctx context.Context, event, code, voter string, at i
 
 // RevokeTicket implements voting.Store.
 func (s *Store) RevokeTicket(ctx context.Context, event, code string) (voting.Ticket, error) {
-	if !voting.ValidID(event) {
-		return voting.Ticket{}, notFound(event)
-	}
-	if voting.NormalizeTicketCode(code) != code {
-		return voting.Ticket{}, voting.ErrNoSuchTicket
-	}
-	k := keysOf(event)
-	reply, err := s.ticketsRevoke.Run(ctx, s.client, []string{k.event(), k.tickets(), k.holders()}, code).StringSlice()
+	reply, err := s.runTicket(ctx, s.ticketsRevoke, event, code)
 	if err != nil {
-		return voting.Ticket{}, s.fail(err)
+		return voting.Ticket{}, err
 	}
-	switch reply[0] {
-	case "noevent":
-		return voting.Ticket{}, notFound(event)
-	case "none":
-		return voting.Ticket{}, voting.ErrNoSuchTicket
-	case "ok":
+	if reply[0] == "ok" {
 		return decodeTicket(code, reply[1])
 	}
 	return voting.Ticket{}, unexpected("tickets_revoke.lua", reply)
