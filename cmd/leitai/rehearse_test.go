@@ -164,6 +164,10 @@ func TestRehearseServerRestart(t *testing.T) {
 	if rep.Connections.Reconnects < int64(cfg.Voters) {
 		t.Errorf("%d reconnections after a restart; want at least one per voter (%d)", rep.Connections.Reconnects, cfg.Voters)
 	}
+	// Main.Close tells every client to reconnect (1001, going away).
+	if n := rep.Connections.DropCauses["close 1001"]; n < int64(cfg.Voters) {
+		t.Errorf("drops by cause %v; want every voter's drop as close 1001", rep.Connections.DropCauses)
+	}
 }
 
 // acceptedBallots reads the server's count of accepted ballots.

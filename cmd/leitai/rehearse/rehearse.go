@@ -25,7 +25,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"leitai/voting"
 )
@@ -215,6 +218,7 @@ type runner struct {
 	outages     int
 	longest     time.Duration
 	drops       int64
+	dropCauses  map[string]int64 // why voter connections dropped: close code or error kind
 
 	cmdMu sync.Mutex
 	cmds  []Command
@@ -324,7 +328,7 @@ func (r *runner) peerUp(isVoter, reconnected bool, down time.Duration) {
 	r.connMu.Unlock()
 }
 
-func (r *runner) peerDown(isVoter, stopped bool) {
+func (r *runner) peerDown(isVoter, stopped bool, cause error) {
 	r.c.connected.Add(-1)
 	if !isVoter {
 		return
@@ -333,11 +337,36 @@ func (r *runner) peerDown(isVoter, stopped bool) {
 	r.votersUp--
 	if !stopped {
 		r.drops++
+		if r.dropCauses == nil {
+			r.dropCauses = make(map[string]int64)
+		}
+		r.dropCauses[dropCause(cause)]++
 		if r.rampDone && r.outageStart.IsZero() {
 			r.outageStart = time.Now()
 		}
 	}
 	r.connMu.Unlock()
+}
+
+// dropCause names why a connection ended: the server's close code, or the
+// kind of network error, so that a run's drops can be told apart (slow
+// client 1008, restart 1001, read limit 1009, a reset, a timeout).
+func dropCause(err error) string {
+	if code := websocket.CloseStatus(err); code != -1 {
+		return fmt.Sprintf("close %d", int(code))
+	}
+	var ne net.Error
+	switch {
+	case err == nil:
+		return "unknown"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "EOF without close"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	}
+	return "other error"
 }
 
 func (r *runner) voterFailed() {

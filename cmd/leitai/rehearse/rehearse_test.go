@@ -3,10 +3,17 @@ package rehearse
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"net"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"leitai/voting"
 )
@@ -200,5 +207,26 @@ func TestMainUnreachable(t *testing.T) {
 	code := Main(context.Background(), []string{"--url", "http://" + addr, "--host-key", "some-key", "--quiet"}, &out, &errOut)
 	if code != 1 || !strings.Contains(errOut.String(), "create the rehearsal event") {
 		t.Errorf("exit %d, stderr %q", code, errOut.String())
+	}
+}
+
+func TestDropCause(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{websocket.CloseError{Code: websocket.StatusPolicyViolation, Reason: "too slow"}, "close 1008"},
+		{fmt.Errorf("read: %w", websocket.CloseError{Code: websocket.StatusGoingAway}), "close 1001"},
+		{io.EOF, "EOF without close"},
+		{fmt.Errorf("failed to read frame header: %w", io.ErrUnexpectedEOF), "EOF without close"},
+		{&net.OpError{Op: "read", Err: syscall.ECONNRESET}, "connection reset"},
+		{&net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}, "timeout"},
+		{errors.New("something else"), "other error"},
+		{nil, "unknown"},
+	}
+	for _, tc := range tests {
+		if got := dropCause(tc.err); got != tc.want {
+			t.Errorf("dropCause(%v) = %q, want %q", tc.err, got, tc.want)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -73,8 +74,11 @@ type Connections struct {
 	LastError     string `json:"lastError,omitempty"`
 	// Drops are voter connections that ended without the tool closing
 	// them; Reconnects connections opened again (voters and screens).
-	Drops      int64 `json:"drops"`
-	Reconnects int64 `json:"reconnects"`
+	Drops int64 `json:"drops"`
+	// DropCauses counts the drops by cause: "close 1008" (the server's
+	// close code), "EOF without close", "connection reset", "timeout".
+	DropCauses map[string]int64 `json:"dropCauses,omitempty"`
+	Reconnects int64            `json:"reconnects"`
 	// Reconnect: connection lost → snapshot on the new connection.
 	Reconnect Latency `json:"reconnect"`
 	// Outages: times some voters were disconnected after the ramp;
@@ -261,6 +265,7 @@ func (r *runner) fill(rep *Report, voters []*voter, screens []*screen, s *sample
 	c.Reconnect = r.reconnectHist.Summary()
 	r.connMu.Lock()
 	c.Drops, c.Outages, c.LongestOutageMs = r.drops, r.outages, ms(r.longest)
+	c.DropCauses = maps.Clone(r.dropCauses)
 	if !r.outageStart.IsZero() {
 		r.problemf("some voters were still disconnected at the end")
 		c.LongestOutageMs = max(c.LongestOutageMs, ms(time.Since(r.outageStart)))
@@ -415,6 +420,13 @@ func (rep *Report) WriteText(w io.Writer) error {
 	row("opened / failed", "%d / %d", c.Opened, c.Failed)
 	row("connect errors", "%d%s", c.ConnectErrors, ifStr(c.LastError != "", "  (last: "+c.LastError+")"))
 	row("dropped / reconnected", "%d / %d", c.Drops, c.Reconnects)
+	if len(c.DropCauses) > 0 {
+		var causes []string
+		for _, k := range slices.Sorted(maps.Keys(c.DropCauses)) {
+			causes = append(causes, fmt.Sprintf("%s ×%d", k, c.DropCauses[k]))
+		}
+		row("drops by cause", "%s", strings.Join(causes, ", "))
+	}
 	if c.Reconnects > 0 {
 		row("lost → resynchronised", "%s", lat(c.Reconnect, false))
 		row("longest until all back", "%s  (%d outages)", fmtMs(c.LongestOutageMs), c.Outages)

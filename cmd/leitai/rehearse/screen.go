@@ -43,7 +43,7 @@ func (s *screen) serve(conn *websocket.Conn) bool {
 	for {
 		buf, err := readFrame(conn)
 		if err != nil {
-			return s.dropped(conn)
+			return s.dropped(conn, err)
 		}
 		s.handle(conn, buf.Bytes())
 		bufPool.Put(buf)
@@ -113,13 +113,13 @@ func (s *screen) standingsLocked(sd *voting.Standings, now time.Time) {
 	s.latest = sd
 }
 
-func (s *screen) dropped(conn *websocket.Conn) bool {
+func (s *screen) dropped(conn *websocket.Conn, cause error) bool {
 	s.mu.Lock()
 	was := s.detach(conn)
 	stopped := s.stopped
 	s.mu.Unlock()
 	if was {
-		s.r.peerDown(false, stopped)
+		s.r.peerDown(false, stopped, cause)
 	}
 	return was
 }

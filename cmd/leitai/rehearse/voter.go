@@ -171,7 +171,7 @@ func (v *voter) serve(conn *websocket.Conn) bool {
 	for {
 		buf, err := readFrame(conn)
 		if err != nil {
-			return v.dropped(conn)
+			return v.dropped(conn, err)
 		}
 		v.handle(conn, buf.Bytes())
 		bufPool.Put(buf)
@@ -413,7 +413,7 @@ func (v *voter) onAck(f *inFrame, now time.Time) {
 
 // dropped notes that conn ended and reports whether it had been connected
 // (had its snapshot).
-func (v *voter) dropped(conn *websocket.Conn) bool {
+func (v *voter) dropped(conn *websocket.Conn, cause error) bool {
 	v.mu.Lock()
 	was := v.detach(conn)
 	if was {
@@ -425,7 +425,7 @@ func (v *voter) dropped(conn *websocket.Conn) bool {
 	stopped := v.stopped
 	v.mu.Unlock()
 	if was {
-		v.r.peerDown(true, stopped)
+		v.r.peerDown(true, stopped, cause)
 	}
 	return was
 }
