@@ -234,6 +234,9 @@ func (c *client) fail(err error) {
 	c.werr, c.ended = err, true
 	c.queue, c.spare, c.board = nil, nil, -1
 	c.mu.Unlock()
+	if c.metrics != nil {
+		c.metrics.dropped(err)
+	}
 	if errors.Is(err, errSlowClient) {
 		_ = c.conn.Close(websocket.StatusPolicyViolation, "too slow; reconnect for a snapshot")
 		return

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"strings"
@@ -440,5 +441,30 @@ func TestVoterStandingsPacing(t *testing.T) {
 	h.flushVoters()
 	if n := standings(); n != 1 {
 		t.Fatalf("standings after the interval: %d frames, want 1", n)
+	}
+}
+
+// TestDroppedByCause: a writer's failure is counted under its cause.
+func TestDroppedByCause(t *testing.T) {
+	m := NewMetrics()
+	m.dropped(errPingTimeout)
+	m.dropped(fmt.Errorf("write: %w", errSlowClient))
+	m.dropped(errors.New("i/o timeout"))
+	m.dropped(errPingTimeout)
+	mfs, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "leitai_connections_dropped_total" {
+			continue
+		}
+		for _, mt := range mf.GetMetric() {
+			got[mt.GetLabel()[0].GetValue()] = mt.GetCounter().GetValue()
+		}
+	}
+	if got["ping_timeout"] != 2 || got["slow"] != 1 || got["write_error"] != 1 {
+		t.Fatalf("dropped by cause = %v", got)
 	}
 }

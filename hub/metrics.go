@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"errors"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +29,7 @@ type Metrics struct {
 	framesOut    prometheus.Counter // data frames written to sockets
 	socketWrites prometheus.Counter // socket writes of batches of frames
 	writers      prometheus.Counter // writer goroutines started
+	writerFailed *prometheus.CounterVec
 }
 
 // NewMetrics returns the metrics of one hub, in a registry of their own.
@@ -77,7 +79,11 @@ func NewMetrics() *Metrics {
 	m.writers = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "leitai_writers_started_total", Help: "Writer goroutines started (one runs while a connection has frames queued or a ping due).",
 	})
-	m.Registry.MustRegister(m.floodRefused, m.floodClosed, m.pubsubLost, m.framesOut, m.socketWrites, m.writers)
+	m.writerFailed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "leitai_connections_dropped_total",
+		Help: "Connections the server ended because writing to them failed, by cause: ping_timeout (no pong in time: closed without a close frame), write_error (a write failed or missed its deadline), slow (send queue overflowed: 1008).",
+	}, []string{"cause"})
+	m.Registry.MustRegister(m.floodRefused, m.floodClosed, m.pubsubLost, m.framesOut, m.socketWrites, m.writers, m.writerFailed)
 	m.Registry.MustRegister(m.connections, m.ballots, m.ballotTime, m.fanoutTime, m.replaced, m.slowClosed, m.resyncs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.accepted = m.ballots.WithLabelValues("accepted")
@@ -104,6 +110,18 @@ func (m *Metrics) observeFanout(d time.Duration, clients int) {
 	if clients > 0 {
 		m.fanoutTime.Observe(d.Seconds())
 	}
+}
+
+// dropped counts a connection the server ended because its writer failed.
+func (m *Metrics) dropped(err error) {
+	cause := "write_error"
+	switch {
+	case errors.Is(err, errPingTimeout):
+		cause = "ping_timeout"
+	case errors.Is(err, errSlowClient):
+		cause = "slow"
+	}
+	m.writerFailed.WithLabelValues(cause).Inc()
 }
 
 // PubSubReconnected counts a lost pub/sub connection (the broker calls it).
