@@ -212,11 +212,14 @@ type record struct {
 	K  string             `json:"k,omitempty"`  // ticket code; receipt code (recID)
 	Tk []voting.Ticket    `json:"tk,omitempty"` // recTicket
 	Au *voting.AuditEntry `json:"au,omitempty"` // recAudit
+
+	// sealed is the audit entry seal made for this record (not journaled).
+	sealed *voting.AuditEntry
 }
 
-func ballotRecord(b *voting.CountedBallot, replaced bool, hash string) *record {
+func ballotRecord(b *voting.CountedBallot, replaced bool) *record {
 	return &record{T: recBallot, E: b.Event, I: b.ID, V: b.Voter, C: b.Contestant, P: b.Panel,
-		S: b.Score, SS: b.Scores, U: b.Units, A: b.At, X: replaced, H: hash}
+		S: b.Score, SS: b.Scores, U: b.Units, A: b.At, X: replaced}
 }
 
 func (r *record) ballot() *voting.CountedBallot {

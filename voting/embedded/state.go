@@ -157,9 +157,7 @@ func (st *state) apply(r *record) error {
 		b := r.ballot()
 		code := r.K
 		if r.H != "" {
-			e := es.nextAudit(voting.AuditBallot, r.A, r.C)
-			e.Ballot, e.Voter, e.Panel, e.Units = r.I, voting.VoterDigest(r.V), r.P, r.U
-			if err := st.appendAudit(r.E, es, e, r.H); err != nil {
+			if err := st.appendRecordAudit(es, r); err != nil {
 				return err
 			}
 			code = voting.ReceiptCode(r.H)
@@ -172,7 +170,7 @@ func (st *state) apply(r *record) error {
 			return fmt.Errorf("reset of unknown contestant %q", r.C)
 		}
 		if r.H != "" {
-			if err := st.appendAudit(r.E, es, es.nextAudit(voting.AuditReset, r.A, r.C), r.H); err != nil {
+			if err := st.appendRecordAudit(es, r); err != nil {
 				return err
 			}
 		}
@@ -220,13 +218,38 @@ func (st *state) apply(r *record) error {
 	return nil
 }
 
-// nextAudit starts the audit entry that follows the log's last one.
-func (es *eventState) nextAudit(kind voting.AuditKind, at int64, contestant string) voting.AuditEntry {
-	e := voting.AuditEntry{Seq: int64(len(es.audit)) + 1, At: at, Kind: kind, Contestant: contestant}
+// auditFor builds the audit entry that a ballot or reset record appends
+// to the log as it stands, without its hash.
+func (es *eventState) auditFor(r *record) voting.AuditEntry {
+	e := voting.AuditEntry{Seq: int64(len(es.audit)) + 1, At: r.A, Kind: voting.AuditReset, Contestant: r.C}
+	if r.T == recBallot {
+		e.Kind, e.Ballot, e.Voter, e.Panel, e.Units = voting.AuditBallot, r.I, voting.VoterDigest(r.V), r.P, r.U
+	}
 	if n := len(es.audit); n > 0 {
 		e.Prev = es.audit[n-1].Hash
 	}
 	return e
+}
+
+// seal gives a ballot or reset record made by a call its audit entry and
+// hash (r.H, which goes to the journal). The entry rides along with the
+// record so that applying it does not hash it again under the lock.
+func (es *eventState) seal(event string, r *record) {
+	e := es.auditFor(r)
+	e.Hash = voting.AuditHash(event, &e)
+	r.H, r.sealed = e.Hash, &e
+}
+
+// appendRecordAudit appends the audit entry of a ballot or reset record:
+// the one seal made, or, replaying the journal, one rebuilt from the
+// record and checked against its hash.
+func (st *state) appendRecordAudit(es *eventState, r *record) error {
+	if r.sealed != nil {
+		es.audit = append(es.audit, *r.sealed)
+		st.size++
+		return nil
+	}
+	return st.appendAudit(r.E, es, es.auditFor(r), r.H)
 }
 
 // appendAudit seals e and appends it if its hash is want and it follows
@@ -392,7 +415,7 @@ func (se *snapshotEvent) records(fn func(*record) error) error {
 	live := make(map[string]bool, len(se.live))
 	for _, b := range se.live {
 		live[b.ID] = true
-		r := ballotRecord(b, se.ids[b.ID].replaced, "")
+		r := ballotRecord(b, se.ids[b.ID].replaced)
 		r.K = se.ids[b.ID].code
 		if err := fn(r); err != nil {
 			return err

@@ -531,10 +531,9 @@ func (s *Store) CastBallot(ctx context.Context, b voting.CountedBallot, revision
 		return voting.Receipt{}, err
 	}
 	replaced := es.has(b.Voter, b.Contestant, b.Panel)
-	e := es.nextAudit(voting.AuditBallot, b.At, b.Contestant)
-	e.Ballot, e.Voter, e.Panel, e.Units = b.ID, voting.VoterDigest(b.Voter), b.Panel, b.Units
-	hash := voting.AuditHash(b.Event, &e)
-	batch, err := s.commitLocked(ballotRecord(&b, replaced, hash))
+	rec := ballotRecord(&b, replaced)
+	es.seal(b.Event, rec)
+	batch, err := s.commitLocked(rec)
 	s.mu.Unlock()
 	if err == nil {
 		err = s.wait(ctx, batch)
@@ -543,7 +542,7 @@ func (s *Store) CastBallot(ctx context.Context, b voting.CountedBallot, revision
 		return voting.Receipt{}, err
 	}
 	return voting.Receipt{BallotID: b.ID, Contestant: b.Contestant, Panel: b.Panel,
-		Score: b.Points(), Replaced: replaced, At: b.At, Code: voting.ReceiptCode(hash)}, nil
+		Score: b.Points(), Replaced: replaced, At: b.At, Code: voting.ReceiptCode(rec.H)}, nil
 }
 
 func (s *Store) checkBallotLocked(es *eventState, b *voting.CountedBallot, revision int64) error {
@@ -646,9 +645,9 @@ func (s *Store) ResetContestant(ctx context.Context, event, contestant string) (
 		s.mu.Unlock()
 		return 0, nil
 	}
-	e := es.nextAudit(voting.AuditReset, time.Now().UnixMilli(), contestant)
-	e.Hash = voting.AuditHash(event, &e)
-	b, err := s.commitLocked(&record{T: recReset, E: event, C: contestant, A: e.At, H: e.Hash})
+	rec := &record{T: recReset, E: event, C: contestant, A: time.Now().UnixMilli()}
+	es.seal(event, rec)
+	b, err := s.commitLocked(rec)
 	s.mu.Unlock()
 	if err == nil {
 		err = s.wait(ctx, b)
