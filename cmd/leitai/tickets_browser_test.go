@@ -86,8 +86,8 @@ func TestBrowserTickets(t *testing.T) {
 	mallory := chrome.tab(t, "mallory", 390, 844, true)
 	mallory.allow = regexp.MustCompile(`status of 403`) // the refusal it is meant to get
 	mallory.open(srv.base + "/e/door?ticket=" + codes[0])
-	mallory.wait("the refusal", `!document.querySelector('[data-ticket]').hidden && !document.querySelector('[data-ticket-error]').hidden &&
-		document.querySelector('[data-ticket-error]').textContent.length > 0`)
+	mallory.wait("the refusal, in the page's language", `!document.querySelector('[data-ticket]').hidden && !document.querySelector('[data-ticket-error]').hidden &&
+		document.querySelector('[data-ticket-error]').textContent.includes("另一部手机")`)
 
 	// The plain phone types ticket 1 by hand (lower case, with a dash).
 	plain.do(chromedp.SendKeys(chromedp.CSS(`[data-ticket-input]`), strings.ToLower(voting.FormatTicketCode(codes[1]))),

@@ -21,6 +21,12 @@ export function fmtPoints(x) {
   return String(Math.round(x * 10000) / 10000);
 }
 
+// fmtTicket prints a ticket code in two groups, as on the paper
+// (voting.FormatTicketCode).
+export function fmtTicket(code) {
+  return code && code.length === 10 ? code.slice(0, 5) + "-" + code.slice(5) : code || "";
+}
+
 // fmtClock formats milliseconds as m:ss (or h:mm:ss), rounding up so that
 // the display reaches 0:00 exactly when the time is up.
 export function fmtClock(ms) {

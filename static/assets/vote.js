@@ -6,7 +6,7 @@ import { t, initI18n, onLangChange } from "./i18n.js";
 import { Connection, bannerFor } from "./conn.js";
 import {
   $, $$, h, setText, load, save, uuid, fmtPoints, fmtScore, fmtClock, decimalsOf, scaleValues, snap,
-  contestantIndex,
+  contestantIndex, fmtTicket,
 } from "./format.js";
 
 const body = document.body;
@@ -81,12 +81,24 @@ function claimTicket() {
       T.error = "";
       adoptTicketPanel(res.b.panel);
     } else {
+      const code = (res.b && res.b.error && res.b.error.code) || "";
       T.held = null;
-      T.error = (res.b && res.b.error && res.b.error.message) || t("vote.ticketNeeded");
-      if (res.b && res.b.error && res.b.error.code === "unavailable") setTimeout(claimTicket, 2000);
+      T.error = ticketErrorText(code);
+      if (code === "unavailable") setTimeout(claimTicket, 2000);
     }
     renderTicket();
   }, () => { T.busy = false; renderTicket(); });
+}
+
+// ticketErrorText says in the page's language why a claim was refused.
+function ticketErrorText(code) {
+  switch (code) {
+    case "forbidden": return t("vote.ticketTaken");
+    case "not_found": return t("vote.ticketUnknown");
+    case "conflict": return t("vote.ticketHeldOther");
+    case "unavailable": return t("vote.ticketRetry");
+  }
+  return t("vote.ticketNeeded");
 }
 
 // mineTickets asks which tickets this phone already holds (a phone that
@@ -113,8 +125,7 @@ function mineTickets() {
 
 function adoptTicketPanel(panel) {
   const first = S.ev && S.ev.panels && S.ev.panels[0] ? S.ev.panels[0].id : "";
-  const cur = panelSel ? panelSel.panel : first;
-  if (panel === cur && (panelSel || !first || panel === first)) return;
+  if (panel === (panelSel ? panelSel.panel : first)) return;
   panelSel = { panel: panel, key: panelSel && panelSel.panel === panel ? panelSel.key : "" };
   save(panelStore, panelSel);
   S.mine = load(ballotStoreKey(), {}) || {};
@@ -324,8 +335,8 @@ function onAck(m) {
     if (err.code === "forbidden" && ticketNeeded()) {
       // No ticket, or it was revoked: ask for one.
       S.notes[c] = t("vote.ticketNeeded");
+      T.error = T.held ? t("vote.ticketTaken") : t("vote.ticketNeeded"); // revoked, or never held one
       T.held = null;
-      T.error = err.message || t("vote.ticketNeeded");
       renderTicket();
     }
     if (e.prev) S.mine[c] = e.prev;
@@ -754,7 +765,7 @@ function renderFoot() {
   if (tu && tu.voters) parts.push(t("vote.online", { n: tu.voters }));
   if (tu && tu.contestant && S.stage && S.stage.current === tu.contestant && S.stage.phase !== "lobby") parts.push(t("vote.votedForCurrent", { n: tu.voted }));
   parts.push(t("vote.device", { id: voter.slice(0, 4) }));
-  if (T.held && !T.held.revoked) parts.push(t("vote.ticketHeld", { code: T.held.code.slice(0, 5) + "-" + T.held.code.slice(5) }));
+  if (T.held && !T.held.revoked) parts.push(t("vote.ticketHeld", { code: fmtTicket(T.held.code) }));
   setText($("[data-foot]"), parts.join(" · "));
 }
 
