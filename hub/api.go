@@ -27,7 +27,7 @@ func (h *Hub) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/events/{event}/contestants/{contestant}/reset", h.host(h.resetContestant))
 	mux.HandleFunc("POST /api/voter", h.cfg.Credentials.Issue)
 	mux.HandleFunc("POST /api/events/{event}/ballots", h.postBallot)
-	mux.HandleFunc("GET /api/events/{event}/ballots", h.getVoterBallots)
+	mux.HandleFunc("GET /api/events/{event}/ballots", h.voter(h.getVoterBallots))
 	h.resultsRoutes(mux)   // results, exports, clone, publish: results.go
 	h.integrityRoutes(mux) // tickets, audit log, host key: tickets.go
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
@@ -237,12 +237,20 @@ func (h *Hub) postBallot(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, rec)
 }
 
-func (h *Hub) getVoterBallots(w http.ResponseWriter, r *http.Request) {
-	voter, ok := h.cfg.Credentials.FromRequest(r)
-	if !ok {
-		writeError(w, errNoCredential)
-		return
+// voter wraps a handler that needs a voter credential (cookie, header or
+// query) and passes it the voter.
+func (h *Hub) voter(next func(w http.ResponseWriter, r *http.Request, voter string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		voter, ok := h.cfg.Credentials.FromRequest(r)
+		if !ok {
+			writeError(w, errNoCredential)
+			return
+		}
+		next(w, r, voter)
 	}
+}
+
+func (h *Hub) getVoterBallots(w http.ResponseWriter, r *http.Request, voter string) {
 	bs, err := h.service.VoterBallots(r.Context(), r.PathValue("event"), voter)
 	if err != nil {
 		writeError(w, err)

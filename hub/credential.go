@@ -145,9 +145,7 @@ func (c *Credentials) Issue(w http.ResponseWriter, r *http.Request) {
 	}
 	if cred == "" {
 		if !c.issue.allow(c.clientAddress(r)) {
-			w.Header().Set("Retry-After", "2")
-			writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": &ErrorBody{
-				Code: voting.CodeUnavailable, Message: "too many new voters from this address; try again in a moment"}})
+			writeTooMany(w, "too many new voters from this address; try again in a moment")
 			return
 		}
 		cred, _ = c.New()
@@ -158,6 +156,13 @@ func (c *Credentials) Issue(w http.ResponseWriter, r *http.Request) {
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.secure,
 	})
 	writeJSON(w, http.StatusOK, map[string]string{"voter": voter, "credential": cred})
+}
+
+// writeTooMany answers a request over a per-address limit: 429, with the
+// unavailable code so that pages retry.
+func writeTooMany(w http.ResponseWriter, message string) {
+	w.Header().Set("Retry-After", "2")
+	writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": &ErrorBody{Code: voting.CodeUnavailable, Message: message}})
 }
 
 // clientAddress is the request's remote IP (without port), or, from a

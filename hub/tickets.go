@@ -11,8 +11,8 @@ func (h *Hub) integrityRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/events/{event}/tickets", h.host(h.listTickets))
 	mux.HandleFunc("POST /api/events/{event}/tickets", h.host(h.issueTickets))
 	mux.HandleFunc("POST /api/events/{event}/tickets/{code}/revoke", h.host(h.revokeTicket))
-	mux.HandleFunc("POST /api/events/{event}/tickets/{code}/claim", h.claimTicket)
-	mux.HandleFunc("GET /api/events/{event}/tickets/mine", h.voterTickets)
+	mux.HandleFunc("POST /api/events/{event}/tickets/{code}/claim", h.voter(h.claimTicket))
+	mux.HandleFunc("GET /api/events/{event}/tickets/mine", h.voter(h.voterTickets))
 	mux.HandleFunc("GET /api/events/{event}/audit", h.host(h.getAudit))
 	mux.HandleFunc("POST /api/host-key", h.rotateHostKey)
 }
@@ -86,16 +86,9 @@ func (h *Hub) revokeTicket(w http.ResponseWriter, r *http.Request) {
 // claimTicket binds a ticket to the phone's voter credential. Claims are
 // rate-limited per address like credentials, so codes cannot be guessed
 // at speed.
-func (h *Hub) claimTicket(w http.ResponseWriter, r *http.Request) {
-	voter, ok := h.cfg.Credentials.FromRequest(r)
-	if !ok {
-		writeError(w, errNoCredential)
-		return
-	}
+func (h *Hub) claimTicket(w http.ResponseWriter, r *http.Request, voter string) {
 	if !h.cfg.Credentials.AllowClaim(r) {
-		w.Header().Set("Retry-After", "2")
-		writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": &ErrorBody{
-			Code: voting.CodeUnavailable, Message: "too many tickets tried from this address; try again in a moment"}})
+		writeTooMany(w, "too many tickets tried from this address; try again in a moment")
 		return
 	}
 	t, err := h.service.ClaimTicket(r.Context(), r.PathValue("event"), r.PathValue("code"), voter)
@@ -106,12 +99,7 @@ func (h *Hub) claimTicket(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ticketView(t))
 }
 
-func (h *Hub) voterTickets(w http.ResponseWriter, r *http.Request) {
-	voter, ok := h.cfg.Credentials.FromRequest(r)
-	if !ok {
-		writeError(w, errNoCredential)
-		return
-	}
+func (h *Hub) voterTickets(w http.ResponseWriter, r *http.Request, voter string) {
 	ts, err := h.service.VoterTickets(r.Context(), r.PathValue("event"), voter)
 	if err != nil {
 		writeError(w, err)

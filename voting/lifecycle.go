@@ -17,7 +17,7 @@ func errEnded() *Error { return Errorf(CodeClosed, EndedMessage) }
 // still allows changes, and a closed error once the event has ended.
 func (s *Service) writable(ctx context.Context, id string) (Event, error) {
 	if !ValidID(id) {
-		return Event{}, Errorf(CodeNotFound, "no event %q", truncate(id, 40))
+		return Event{}, errNoEvent(id)
 	}
 	st, err := s.store.Stage(ctx, id)
 	if err != nil {
@@ -47,7 +47,7 @@ func (s *Service) explainClosed(ctx context.Context, id string, err error) error
 // the event has ended: publishing is what a host does then.
 func (s *Service) SetPublished(ctx context.Context, id string, published bool) (Event, error) {
 	if !ValidID(id) {
-		return Event{}, Errorf(CodeNotFound, "no event %q", truncate(id, 40))
+		return Event{}, errNoEvent(id)
 	}
 	for attempt := 0; ; attempt++ {
 		ev, err := s.store.Event(ctx, id)
@@ -77,7 +77,7 @@ func (s *Service) SetPublished(ctx context.Context, id string, published bool) (
 // fresh stage, not published. An empty title keeps the old one.
 func (s *Service) CloneEvent(ctx context.Context, from, id, title string) (Event, error) {
 	if !ValidID(from) {
-		return Event{}, Errorf(CodeNotFound, "no event %q", truncate(from, 40))
+		return Event{}, errNoEvent(from)
 	}
 	src, err := s.store.Event(ctx, from)
 	if err != nil {

@@ -88,7 +88,7 @@ func (s *Service) Forget(id string) {
 
 func (s *Service) reload(ctx context.Context, id string) (Event, error) {
 	if !ValidID(id) {
-		return Event{}, Errorf(CodeNotFound, "no event %q", truncate(id, 40))
+		return Event{}, errNoEvent(id)
 	}
 	ev, err := s.store.Event(ctx, id)
 	if err != nil {
@@ -205,3 +205,6 @@ func (s *Service) ResetContestant(ctx context.Context, id, contestant, confirm s
 	}
 	return s.store.ResetContestant(ctx, id, contestant)
 }
+
+// errNoEvent is the answer about an event id that names no event.
+func errNoEvent(id string) *Error { return Errorf(CodeNotFound, "no event %q", truncate(id, 40)) }

@@ -40,17 +40,11 @@ func (s *Service) IssueTickets(ctx context.Context, event, panel string, n int) 
 
 // Tickets returns the event's tickets.
 func (s *Service) Tickets(ctx context.Context, event string) ([]Ticket, error) {
-	if !ValidID(event) {
-		return nil, Errorf(CodeNotFound, "no event %q", truncate(event, 40))
-	}
 	return s.store.Tickets(ctx, event)
 }
 
 // ClaimTicket binds a ticket, typed or scanned, to the voter.
 func (s *Service) ClaimTicket(ctx context.Context, event, code, voter string) (Ticket, error) {
-	if !ValidID(event) {
-		return Ticket{}, Errorf(CodeNotFound, "no event %q", truncate(event, 40))
-	}
 	c := NormalizeTicketCode(code)
 	if c == "" {
 		return Ticket{}, ErrNoSuchTicket
@@ -60,9 +54,6 @@ func (s *Service) ClaimTicket(ctx context.Context, event, code, voter string) (T
 
 // RevokeTicket revokes a ticket: its holder can vote no more.
 func (s *Service) RevokeTicket(ctx context.Context, event, code string) (Ticket, error) {
-	if !ValidID(event) {
-		return Ticket{}, Errorf(CodeNotFound, "no event %q", truncate(event, 40))
-	}
 	c := NormalizeTicketCode(code)
 	if c == "" {
 		return Ticket{}, ErrNoSuchTicket
@@ -72,9 +63,6 @@ func (s *Service) RevokeTicket(ctx context.Context, event, code string) (Ticket,
 
 // VoterTickets returns the tickets a voter holds.
 func (s *Service) VoterTickets(ctx context.Context, event, voter string) ([]Ticket, error) {
-	if !ValidID(event) {
-		return nil, Errorf(CodeNotFound, "no event %q", truncate(event, 40))
-	}
 	return s.store.VoterTickets(ctx, event, voter)
 }
 
@@ -84,9 +72,6 @@ const MaxAuditPage = 5000
 // Audit returns a page of the event's audit log: entries after the given
 // number, at most limit (capped at MaxAuditPage).
 func (s *Service) Audit(ctx context.Context, event string, after int64, limit int) ([]AuditEntry, error) {
-	if !ValidID(event) {
-		return nil, Errorf(CodeNotFound, "no event %q", truncate(event, 40))
-	}
 	if limit <= 0 || limit > MaxAuditPage {
 		limit = MaxAuditPage
 	}
