@@ -8,7 +8,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -16,7 +15,6 @@ import (
 	"io"
 	"math/rand"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -60,33 +58,7 @@ func btStartServer(t *testing.T, publicURL string) *btServer {
 // into; a status of 300 or more fails the test.
 func (s *btServer) api(t *testing.T, method, path string, body, into any) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, s.base+"/api"+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+btHostKey)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	if res.StatusCode >= 300 {
-		t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, data)
-	}
-	if into != nil {
-		if err := json.Unmarshal(data, into); err != nil {
-			t.Fatalf("%s %s: %v", method, path, err)
-		}
-	}
+	resultsAPI(t, s.base, method, "/api"+path, btHostKey, body, into)
 }
 
 func (s *btServer) stage(t *testing.T, event string, cmd map[string]any) voting.Stage {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/http"
 	"net/url"
 	"testing"
 	"time"
@@ -40,28 +39,8 @@ func startMain(t *testing.T, edit func(*Config)) *Main {
 
 func apiCall(t *testing.T, m *Main, method, path string, body, into any) int {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		r = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, "http://"+m.Addr+path, r)
-	req.Header.Set("Authorization", "Bearer "+m.Config.HostKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	if into != nil && resp.StatusCode/100 == 2 {
-		if err := json.Unmarshal(out, into); err != nil {
-			t.Fatalf("%s %s: %v: %s", method, path, err, out)
-		}
-	}
-	if resp.StatusCode/100 != 2 && into != nil {
-		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, out)
-	}
-	return resp.StatusCode
+	status, _ := faultAPI(t, "http://"+m.Addr, method, path, m.Config.HostKey, body, into)
+	return status
 }
 
 // wsFrame is the part of a server frame these tests look at.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,36 +68,16 @@ func resultsBrowser(t *testing.T, chrome string) context.Context {
 // resultsAPI calls the server's API; key "" sends none.
 func resultsAPI(t *testing.T, base, method, path, key string, body, into any) int {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, base+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 300 {
-		t.Fatalf("%s %s = %d %s", method, path, resp.StatusCode, data)
+	status, data := faultAPI(t, base, method, path, key, body, nil)
+	if status >= 300 {
+		t.Fatalf("%s %s = %d %s", method, path, status, data)
 	}
 	if into != nil {
 		if err := json.Unmarshal(data, into); err != nil {
 			t.Fatalf("%s %s: %v", method, path, err)
 		}
 	}
-	return resp.StatusCode
+	return status
 }
 
 var (
