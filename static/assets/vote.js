@@ -87,7 +87,13 @@ function claimTicket() {
       if (code === "unavailable") setTimeout(claimTicket, 2000);
     }
     renderTicket();
-  }, () => { T.busy = false; renderTicket(); });
+  }, () => {
+    // No answer (hall Wi-Fi): say so and try again with the same code.
+    T.busy = false;
+    T.error = t("vote.ticketRetry");
+    renderTicket();
+    setTimeout(() => { if (!T.held && !T.busy) claimTicket(); }, 3000);
+  });
 }
 
 // ticketErrorText says in the page's language why a claim was refused.
