@@ -281,3 +281,15 @@ func restartLogLine(log, msg string) string {
 	}
 	return ""
 }
+
+func TestEventFileLoads(t *testing.T) {
+	c, err := ParseFlags("leitai", []string{"--event", "a.yaml", "--event", "b.yaml", "--apply-event", "b.yaml", "--apply-event", "c.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := eventFileLoads(&c)
+	want := []eventFileLoad{{path: "a.yaml"}, {path: "b.yaml", force: true}, {path: "c.yaml", force: true}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("eventFileLoads = %+v, want %+v", got, want)
+	}
+}
