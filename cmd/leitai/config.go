@@ -112,7 +112,7 @@ Every flag has an environment variable; the flag wins.
 	if err != nil {
 		return c, fmt.Errorf("LEITAI_VOTER_RATE: %w", err)
 	}
-	fs.Float64Var(&c.VoterRate, "voter-rate", voterRate, "new voter credentials issued per second per client `address` (bursts of 20×); halls behind one NAT address share it (LEITAI_VOTER_RATE)")
+	fs.Float64Var(&c.VoterRate, "voter-rate", voterRate, "new voter credentials issued per second per client `address` (bursts of 20×); halls behind one NAT address share it; each instance counts on its own (LEITAI_VOTER_RATE)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", envOr("LEITAI_TRUSTED_PROXIES", ""), "reverse proxies in front of leitai (comma-separated `IPs or CIDRs`, e.g. 127.0.0.1,10.0.0.0/8): their X-Forwarded-For names the phone for per-address limits (LEITAI_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
