@@ -56,7 +56,7 @@ type (
 		Event     voting.Event            `json:"event"`
 		Stage     voting.Stage            `json:"stage"`
 		Standings *voting.Standings       `json:"standings,omitempty"`
-		Ranking   []RankingRow            `json:"ranking,omitempty"`
+		Ranking   []RankingRow            `json:"ranking,omitzero"` // nil: not for the audience now; empty: nobody ranked yet
 		Turnout   Turnout                 `json:"turnout"`
 		Ballots   *[]voting.CountedBallot `json:"ballots,omitempty"`
 		Voter     string                  `json:"voter,omitempty"`
@@ -78,7 +78,7 @@ type (
 		Seq       int64             `json:"seq"`
 		Turnout   Turnout           `json:"turnout"`
 		Standings *voting.Standings `json:"standings,omitempty"`
-		Ranking   []RankingRow      `json:"ranking,omitempty"`
+		Ranking   []RankingRow      `json:"ranking,omitzero"` // as in snapshotFrame
 	}
 	resetFrame struct {
 		Type       string `json:"type"` // "reset"

@@ -24,6 +24,11 @@ type Event struct {
 	// GET /api/events/{event}/results) readable without the host key. Only
 	// Service.SetPublished changes it; UpdateEvent keeps the stored value.
 	Published bool `json:"published,omitempty"`
+	// Source is the event file the event was last set from (digest and the
+	// revision that produced), for the host's eyes only: Public drops it.
+	// Only Service.ApplyEventFile sets it; UpdateEvent keeps the stored
+	// value and CreateEvent (and so CloneEvent) leaves it empty.
+	Source EventSource `json:"source,omitzero"`
 	// Revision is set by the store and goes up with every change, so that a
 	// server instance can tell that its cached copy is stale.
 	Revision int64 `json:"revision"`
@@ -282,9 +287,11 @@ func (e *Event) Groups() []string {
 	return groups
 }
 
-// Public returns a copy of the event without secrets (panel keys), fit to
-// send to any client. HasKey tells a page that a panel needs one.
+// Public returns a copy of the event without secrets (panel keys) and
+// without its Source, fit to send to any client. HasKey tells a page that a
+// panel needs one.
 func (e Event) Public() Event {
+	e.Source = EventSource{}
 	e.Contestants = append([]Contestant(nil), e.Contestants...)
 	e.Rules.Criteria = append([]Criterion(nil), e.Rules.Criteria...)
 	panels := make([]Panel, len(e.Panels))

@@ -33,12 +33,19 @@ func (s *Service) Store() Store { return s.store }
 // Now returns the service's clock.
 func (s *Service) Now() time.Time { return s.now() }
 
-// CreateEvent normalizes, validates and stores a new event.
+// CreateEvent normalizes, validates and stores a new event. An event made
+// this way is not from an event file: ev.Source is dropped (only
+// ApplyEventFile records one).
 func (s *Service) CreateEvent(ctx context.Context, ev Event) (Event, error) {
+	ev.Source = EventSource{}
 	ev.Normalize()
 	if err := ev.Validate(); err != nil {
 		return Event{}, err
 	}
+	return s.createEvent(ctx, ev)
+}
+
+func (s *Service) createEvent(ctx context.Context, ev Event) (Event, error) {
 	created, err := s.store.CreateEvent(ctx, ev)
 	if err != nil {
 		return Event{}, err
@@ -48,17 +55,29 @@ func (s *Service) CreateEvent(ctx context.Context, ev Event) (Event, error) {
 }
 
 // UpdateEvent normalizes, validates and stores a changed event; ev.Revision
-// must be the revision the caller read.
+// must be the revision the caller read. It keeps the stored Published and
+// Source, which only SetPublished and ApplyEventFile change.
 func (s *Service) UpdateEvent(ctx context.Context, ev Event) (Event, error) {
+	ev.Source = EventSource{} // whatever the caller sent: the stored one stays
 	ev.Normalize()
 	if err := ev.Validate(); err != nil {
 		return Event{}, err
 	}
+	return s.updateEvent(ctx, ev)
+}
+
+// updateEvent stores a normalized, valid event over the stored one, which
+// must still be writable; ev.Source is the caller's to set (ApplyEventFile)
+// or the stored one is kept.
+func (s *Service) updateEvent(ctx context.Context, ev Event) (Event, error) {
 	cur, err := s.writable(ctx, ev.ID)
 	if err != nil {
 		return Event{}, err
 	}
 	ev.Published = cur.Published // only SetPublished changes it
+	if ev.Source.Digest == "" {
+		ev.Source = cur.Source // only ApplyEventFile changes it
+	}
 	updated, err := s.store.UpdateEvent(ctx, ev)
 	if err != nil {
 		s.Forget(ev.ID)

@@ -25,6 +25,7 @@ type Config struct {
 	PublicURL         string        // --public-url, LEITAI_PUBLIC_URL
 	HostKey           string        // --host-key, LEITAI_HOST_KEY
 	EventFiles        []string      // --event (repeatable)
+	ApplyEventFiles   []string      // --apply-event (repeatable): applied even over the host's changes
 	LogFormat         string        // --log-format, LEITAI_LOG_FORMAT: text or json
 	LogLevel          string        // --log-level, LEITAI_LOG_LEVEL
 	StandingsInterval time.Duration // --standings-interval, LEITAI_STANDINGS_INTERVAL
@@ -96,7 +97,8 @@ Every flag has an environment variable; the flag wins.
 		"`URL` that phones open (the QR code's target), e.g. https://vote.example.com.\nDefault: this machine's LAN address and port (LEITAI_PUBLIC_URL)")
 	fs.StringVar(&c.HostKey, "host-key", envOr("LEITAI_HOST_KEY", ""),
 		"the `key` that guards the control page and every host action.\nDefault: generated once and kept in the data directory (LEITAI_HOST_KEY)")
-	fs.Var((*stringList)(&c.EventFiles), "event", "event `file` (YAML) to load at start: created, or updated while it has no ballots; repeatable")
+	fs.Var((*stringList)(&c.EventFiles), "event", "event `file` (YAML) to load at start: creates the event; an existing event is updated only when\nthe file changed since it was applied and the event has no ballots and no changes from the control page; repeatable")
+	fs.Var((*stringList)(&c.ApplyEventFiles), "apply-event", "event `file` (YAML) to apply at start even over changes made on the control page (not once the event has ended,\nnor changes to the scoring once it has ballots); use once, then go back to --event; repeatable")
 	fs.StringVar(&c.LogFormat, "log-format", envOr("LEITAI_LOG_FORMAT", "text"), "log `format`: text or json (LEITAI_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", envOr("LEITAI_LOG_LEVEL", "info"), "log `level`: debug, info, warn, error (LEITAI_LOG_LEVEL)")
 	interval := envOr("LEITAI_STANDINGS_INTERVAL", "100ms")
@@ -110,7 +112,7 @@ Every flag has an environment variable; the flag wins.
 	if err != nil {
 		return c, fmt.Errorf("LEITAI_VOTER_RATE: %w", err)
 	}
-	fs.Float64Var(&c.VoterRate, "voter-rate", voterRate, "new voter credentials issued per second per client `address` (bursts of 20×); halls behind one NAT address share it (LEITAI_VOTER_RATE)")
+	fs.Float64Var(&c.VoterRate, "voter-rate", voterRate, "new voter credentials issued per second per client `address` (bursts of 20×); halls behind one NAT address share it; each instance counts on its own (LEITAI_VOTER_RATE)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", envOr("LEITAI_TRUSTED_PROXIES", ""), "reverse proxies in front of leitai (comma-separated `IPs or CIDRs`, e.g. 127.0.0.1,10.0.0.0/8): their X-Forwarded-For names the phone for per-address limits (LEITAI_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return c, err

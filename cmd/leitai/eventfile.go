@@ -2,12 +2,8 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
-	"os"
 
 	"go.yaml.in/yaml/v3"
 
@@ -88,38 +84,4 @@ func ParseEventFile(data []byte) (voting.Event, error) {
 		return voting.Event{}, fmt.Errorf("event file: %w", err)
 	}
 	return ev, nil
-}
-
-// loadEventFile creates the event of a file, or updates it to the file's
-// content while its scoring is unchanged or it has no ballots.
-func loadEventFile(ctx context.Context, svc *voting.Service, path string, log *slog.Logger) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("read event file: %w", err)
-	}
-	ev, err := ParseEventFile(data)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	old, err := svc.Event(ctx, ev.ID)
-	switch {
-	case errors.Is(err, voting.ErrNotFound):
-		if _, err := svc.CreateEvent(ctx, ev); err != nil {
-			return fmt.Errorf("%s: create event: %w", path, err)
-		}
-		log.Info("created event from file", "event", ev.ID, "file", path)
-		return nil
-	case err != nil:
-		return err
-	}
-	ev.Revision = old.Revision
-	if _, err := svc.UpdateEvent(ctx, ev); err != nil {
-		if errors.Is(err, voting.ErrConflict) || errors.Is(err, voting.ErrClosed) {
-			log.Warn("event file differs from the stored event, which has ballots or has ended; keeping the stored event", "event", ev.ID, "file", path, "reason", voting.ErrorMessage(err))
-			return nil
-		}
-		return fmt.Errorf("%s: update event: %w", path, err)
-	}
-	log.Info("loaded event file", "event", ev.ID, "file", path)
-	return nil
 }

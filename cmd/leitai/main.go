@@ -137,8 +137,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Service = voting.NewService(m.store, nil)
-	for _, file := range m.Config.EventFiles {
-		if err := loadEventFile(ctx, m.Service, file, m.Logger); err != nil {
+	for _, load := range eventFileLoads(&m.Config) {
+		if err := loadEventFile(ctx, m.Service, load, m.Logger); err != nil {
 			return err
 		}
 	}

@@ -4,7 +4,7 @@
 import { t, initI18n, onLangChange } from "./i18n.js";
 import { Connection, bannerFor } from "./conn.js";
 import { $, $$, h, setText, load, save, fmtScore, fmtClock, fmtPoints, contestantIndex, groupsOf } from "./format.js";
-import { parseContestants, toLines, toCSV } from "./csv.js";
+import { parseContestants, toLines } from "./csv.js";
 
 const body = document.body;
 const eventId = body.dataset.event;
@@ -462,33 +462,6 @@ function resetContestant(id) {
   });
 }
 
-function exportCSV() {
-  const ev = S.ev;
-  if (!ev) return;
-  const idx = contestantIndex(ev);
-  const header = [t("control.colRank"), t("control.colGroupRank"), t("control.colName"), t("control.colGroup")];
-  ev.panels.forEach((p) => header.push(p.name, p.name + " " + t("control.colBallots")));
-  header.push(t("control.colBallots"), t("control.colFinal"));
-  const rows = [header];
-  ((S.standings && S.standings.rows) || []).forEach((r) => {
-    const c = idx[r.contestant];
-    if (!c) return;
-    const line = [r.rank || "", r.groupRank || "", c.c.name, c.c.group || ""];
-    ev.panels.forEach((p, i) => {
-      const ps = (r.panels && r.panels[i]) || {};
-      line.push(ps.count ? fmtScore(ps.average, 4) : "", ps.count || 0);
-    });
-    line.push(r.ballots, r.ballots ? fmtScore(r.final, ev.rules.decimals) : "");
-    rows.push(line);
-  });
-  // A byte order mark lets Excel read the UTF-8 Chinese names.
-  const blob = new Blob(["\uFEFF" + toCSV(rows)], { type: "text/csv;charset=utf-8" });
-  const a = h("a", { href: URL.createObjectURL(blob), download: eventId + "-standings.csv" });
-  document.body.appendChild(a);
-  a.click();
-  setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
-}
-
 // ---- setup view -------------------------------------------------------------
 
 // ---- results and exports ---------------------------------------------------
@@ -747,7 +720,9 @@ document.addEventListener("click", (e) => {
         save(KEY_STORE, null);
         showKeyForm(false);
         break;
-      case "export": exportCSV(); break;
+      // The server's ranking CSV: one CSV implementation (defused cells,
+      // the rounding of docs/scoring.md), fetched with the key in a header.
+      case "export": download("/export.csv?table=ranking", eventId + "-ranking.csv"); break;
       case "export-xlsx": download("/export.xlsx", eventId + ".xlsx"); break;
       case "export-csv": download("/export.csv?table=" + act.dataset.table, eventId + "-" + act.dataset.table + ".csv"); break;
       case "publish": togglePublished(); break;

@@ -1,5 +1,7 @@
 // Reading contestant lists: CSV with quotes ("a ""b""", line breaks inside
 // quotes), tab-separated text pasted from a spreadsheet, or plain lines.
+// Writing CSV is the server's (GET /api/events/{event}/export.csv): one
+// implementation, which defuses formulas and rounds as docs/scoring.md says.
 
 // parseCSV splits text into rows of fields. The separator is a comma unless
 // the first line has a tab and no comma.
@@ -85,13 +87,4 @@ export function parseContestants(text) {
 export function toLines(contestants) {
   const q = (s) => (/[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s);
   return contestants.map((c) => (c.group ? q(c.name) + "," + q(c.group) : q(c.name))).join("\n");
-}
-
-// toCSV writes rows of fields as CSV.
-export function toCSV(rows) {
-  const q = (v) => {
-    const s = v == null ? "" : String(v);
-    return /[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
-  };
-  return rows.map((r) => r.map(q).join(",")).join("\r\n") + "\r\n";
 }

@@ -9,10 +9,14 @@ export function decimalsOf(step) {
   return i < 0 ? 0 : Math.min(4, s.length - i - 1);
 }
 
-// fmtScore formats a score with a fixed number of decimals.
+// fmtScore formats a score with a fixed number of decimals, rounded half
+// up as the server rounds (voting.RoundScore: floor(x·10^d + 0.5 + 1e-9));
+// toFixed alone would turn 91.14065 (stored as 91.140649…) into 91.1406.
 export function fmtScore(x, decimals) {
   if (typeof x !== "number" || !isFinite(x)) return "—";
-  return x.toFixed(Math.max(0, Math.min(4, decimals || 0)));
+  const d = Math.max(0, Math.min(4, decimals || 0));
+  const p = Math.pow(10, d);
+  return (Math.floor(x * p + 0.5 + 1e-9) / p).toFixed(d);
 }
 
 // fmtPoints formats a score as short as it goes (88.5, 90, 87.25).

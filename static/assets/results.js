@@ -219,7 +219,9 @@ function rankText(n) { return n > 0 ? String(n) : "—"; }
 
 function overallTable(r) {
   const grouped = (r.groups || []).length > 0;
-  const avgDecimals = Math.min(4, Math.max(2, r.decimals + 2));
+  // The report's averages are rounded already (docs/scoring.md); older
+  // servers sent no averageDecimals.
+  const avgDecimals = r.averageDecimals != null ? r.averageDecimals : Math.min(4, Math.max(2, r.decimals + 2));
   const head = h("tr", null, h("th", { text: tr("rank") }), h("th", { text: tr("name") }));
   if (grouped) head.appendChild(h("th", { text: tr("group") }));
   const multi = r.panels.length > 1;

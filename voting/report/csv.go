@@ -15,7 +15,9 @@ const BOM = "\ufeff"
 
 // WriteCSV writes the table as CSV: a byte-order mark, a header line, then
 // one line per row (CRLF line ends, as Excel writes them). Numbers are
-// written with the decimals of their column, times as 2006-01-02 15:04:05.
+// written with the decimals of their column (the values are rounded as
+// docs/scoring.md says before they get here), times as 2006-01-02 15:04:05.
+// Every text cell, the header's included, is defused.
 func (t Table) WriteCSV(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	if _, err := bw.WriteString(BOM); err != nil {
@@ -25,7 +27,7 @@ func (t Table) WriteCSV(w io.Writer) error {
 	cw.UseCRLF = true
 	line := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
-		line[i] = c.Title
+		line[i] = defuse(c.Title) // titles carry panel and criterion names
 	}
 	if err := cw.Write(line); err != nil {
 		return fmt.Errorf("report: write %s: %w", t.Slug, err)

@@ -28,15 +28,19 @@ type Report struct {
 	GeneratedAt int64        `json:"generatedAt"`
 	Published   bool         `json:"published"`
 
-	Decimals    int         `json:"decimals"`      // of the final score
-	Scale       int         `json:"scaleDecimals"` // of a ballot's score (step 0.5 → 1)
-	Trim        int         `json:"trim"`          // ballots dropped at each end per panel
-	Panels      []Panel     `json:"panels"`        // in the event's order
-	Criteria    []Criterion `json:"criteria,omitempty"`
-	Groups      []string    `json:"groups,omitempty"`
-	Contestants int         `json:"contestants"` // how many take part
-	Ballots     int         `json:"ballots"`     // live ballots
-	Voters      int         `json:"voters"`      // distinct voters with a live ballot
+	Decimals int `json:"decimals"` // of the final score
+	// AverageDecimals is the precision of the panel averages in the
+	// report: each is rounded half up to it (docs/scoring.md, "Rounding in
+	// results and exports").
+	AverageDecimals int         `json:"averageDecimals"`
+	Scale           int         `json:"scaleDecimals"` // of a ballot's score (step 0.5 → 1)
+	Trim            int         `json:"trim"`          // ballots dropped at each end per panel
+	Panels          []Panel     `json:"panels"`        // in the event's order
+	Criteria        []Criterion `json:"criteria,omitempty"`
+	Groups          []string    `json:"groups,omitempty"`
+	Contestants     int         `json:"contestants"` // how many take part
+	Ballots         int         `json:"ballots"`     // live ballots
+	Voters          int         `json:"voters"`      // distinct voters with a live ballot
 
 	// Rows are the standings, ordered by rank (contestants without
 	// ballots last, in stage order).
@@ -81,12 +85,15 @@ type Row struct {
 
 // PanelRow is one panel's part of a contestant's result.
 type PanelRow struct {
-	Panel   string  `json:"panel"`
-	Count   int     `json:"count"`
-	Dropped int     `json:"dropped"`
+	Panel   string `json:"panel"`
+	Count   int    `json:"count"`
+	Dropped int    `json:"dropped"`
+	// Average is the trimmed average rounded half up to AverageDecimals
+	// (the standings carry it unrounded); 0 without ballots.
 	Average float64 `json:"average"`
 	// Highest and Lowest are the scores trimming dropped (去掉的最高分和最低
-	// 分), highest first and lowest first; empty when nothing was dropped.
+	// 分), exactly as the ballots have them, highest first and lowest
+	// first; empty when nothing was dropped.
 	Highest []float64 `json:"highest,omitempty"`
 	Lowest  []float64 `json:"lowest,omitempty"`
 }
@@ -130,7 +137,8 @@ func Build(ev *voting.Event, st voting.Stage, ballots []voting.CountedBallot, no
 	r := &Report{
 		Event: ev.ID, Title: ev.Title, Phase: st.Phase, Final: st.Phase == voting.PhaseEnded,
 		GeneratedAt: now.UnixMilli(), Published: ev.Published,
-		Decimals: ev.Rules.Decimals, Scale: scoreDecimals(ev.Rules), Trim: ev.Rules.Trim, Groups: ev.Groups(),
+		Decimals: ev.Rules.Decimals, AverageDecimals: averageDecimals(ev.Rules.Decimals), Scale: scoreDecimals(ev.Rules),
+		Trim: ev.Rules.Trim, Groups: ev.Groups(),
 		Contestants: len(ev.Contestants), loc: loc,
 	}
 	if r.Final {
@@ -165,7 +173,7 @@ func Build(ev *voting.Event, st voting.Stage, ballots []voting.CountedBallot, no
 		for i, ps := range s.Panels {
 			us := units[[2]string{c.ID, ev.Panels[i].ID}]
 			slices.Sort(us)
-			pr := PanelRow{Panel: ps.Panel, Count: ps.Count, Dropped: ps.Dropped, Average: ps.Average}
+			pr := PanelRow{Panel: ps.Panel, Count: ps.Count, Dropped: ps.Dropped, Average: voting.RoundScore(ps.Average, r.AverageDecimals)}
 			pr.Highest, pr.Lowest = Trimmed(us, ev.Rules.Trim)
 			row.Panels = append(row.Panels, pr)
 		}

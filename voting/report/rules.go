@@ -89,6 +89,9 @@ func rules(ev *voting.Event, r *Report, l lang) []Rule {
 			"a panel's average is the mean of all its ballots; none are dropped"))
 	}
 	add(l.pick("最终得分", "Final score"), finalFormula(r, l))
+	add(l.pick("小数位数", "Rounding"), l.pick(
+		fmt.Sprintf("最终得分四舍五入保留 %d 位小数；表中各评审组平均分四舍五入保留 %d 位小数，最终得分由未舍入的平均分算出；去掉的最高分、最低分和每张选票的得分都是原始分数，不舍入", r.Decimals, r.AverageDecimals),
+		fmt.Sprintf("final scores are rounded half up to %d decimals; the panel averages shown are rounded half up to %d decimals, and the final score is computed from the unrounded averages; dropped scores and ballot scores are shown exactly as cast", r.Decimals, r.AverageDecimals)))
 	add(l.pick("名次", "Ranking"), l.pick(
 		fmt.Sprintf("按最终得分从高到低排名；保留 %d 位小数后得分相同的名次相同（如 1、2、2、4）；没有选票的参赛单位不排名", ru.Decimals),
 		fmt.Sprintf("by final score, highest first; equal scores at %d decimals share a place (1, 2, 2, 4); contestants without ballots are not ranked", ru.Decimals)))

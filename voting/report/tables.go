@@ -52,12 +52,14 @@ func (r *Report) Table(slug string) (Table, bool) {
 	return Table{}, false
 }
 
-// averageDecimals is how many decimals a panel average shows: two more
-// than the final score, at most four (the precision of a ballot).
-func (r *Report) averageDecimals() int { return min(4, max(2, r.Decimals+2)) }
+// averageDecimals is how many decimals a panel average has in the report
+// and its exports: two more than the final score, so that a reader sees why
+// two finals differ or tie, between 2 and 4 (the precision of a ballot).
+func averageDecimals(final int) int { return min(4, max(2, final+2)) }
 
-// ballotDecimals is how many decimals a ballot's score shows: with
-// criteria, a weighted mean may need all four.
+// ballotDecimals is how many decimals a ballot's score shows, which is
+// exact: the scale's without criteria; with criteria, a weighted mean may
+// need all four.
 func (r *Report) ballotDecimals() int {
 	if len(r.Criteria) > 0 {
 		return 4
@@ -82,7 +84,7 @@ func (r *Report) RankingTable() Table {
 		Column{Title: "最终得分", Width: 11, Decimals: r.Decimals},
 		Column{Title: "有效票数", Width: 9},
 	)
-	avg := r.averageDecimals()
+	avg := r.AverageDecimals
 	for _, p := range r.Panels {
 		cols = append(cols,
 			Column{Title: p.Name + "平均分", Width: float64(max(12, 2*len([]rune(p.Name))+6)), Decimals: avg},
@@ -90,8 +92,9 @@ func (r *Report) RankingTable() Table {
 		)
 		if r.Trim > 0 {
 			cols = append(cols,
-				Column{Title: p.Name + "去掉的最高分", Width: float64(max(12, 2*len([]rune(p.Name))+10)), Decimals: r.Scale},
-				Column{Title: p.Name + "去掉的最低分", Width: float64(max(12, 2*len([]rune(p.Name))+10)), Decimals: r.Scale},
+				// The dropped ballots' exact scores, as JSON highest/lowest.
+				Column{Title: p.Name + "去掉的最高分", Width: float64(max(12, 2*len([]rune(p.Name))+10)), Decimals: r.ballotDecimals()},
+				Column{Title: p.Name + "去掉的最低分", Width: float64(max(12, 2*len([]rune(p.Name))+10)), Decimals: r.ballotDecimals()},
 			)
 		}
 	}
@@ -146,7 +149,9 @@ func (r *Report) BallotsTable() Table {
 		for _, s := range b.Scores {
 			cells = append(cells, s)
 		}
-		cells = append(cells, b.Score, time.UnixMilli(b.At).In(loc))
+		// To the second, cut (not rounded): the workbook would otherwise
+		// show 14:00:01.6 as 14:00:02 and the CSV as 14:00:01.
+		cells = append(cells, b.Score, time.UnixMilli(b.At).In(loc).Truncate(time.Second))
 		t.Rows = append(t.Rows, cells)
 	}
 	return t

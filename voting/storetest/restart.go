@@ -20,6 +20,7 @@ func testRestart(t *testing.T, f Factory) {
 	next := cloneEvent(ev)
 	next.Title = "决赛"
 	next.Contestants = append(next.Contestants, voting.Contestant{ID: "c5", Name: "五号单位"})
+	next.Source = voting.EventSource{Digest: "sha256:5e1f", Revision: 2} // kept like every other field
 	ev, err := s.UpdateEvent(ctx(t), next)
 	if err != nil {
 		t.Fatalf("UpdateEvent: %v", err)

@@ -47,6 +47,7 @@ func Run(t *testing.T, f Factory) {
 		{"MissingEvent", withStore(testMissingEvent)},
 		{"UpdateEvent", withStore(testUpdateEvent)},
 		{"UpdateAfterBallots", withStore(testUpdateAfterBallots)},
+		{"EventSource", withStore(testEventSource)},
 		{"EventsSorted", withStore(testEventsSorted)},
 		{"DeleteEvent", withStore(testDeleteEvent)},
 		{"EventsIsolated", withStore(testEventsIsolated)},
