@@ -288,7 +288,7 @@ func HTTPStatus(code voting.Code) int {
 		return http.StatusBadRequest
 	case voting.CodeNotFound:
 		return http.StatusNotFound
-	case voting.CodeConflict, voting.CodeClosed:
+	case voting.CodeConflict, voting.CodeClosed, voting.CodeConfirm:
 		return http.StatusConflict
 	case voting.CodeForbidden:
 		return http.StatusForbidden

@@ -214,11 +214,14 @@ func (h *Hub) cloneEvent(w http.ResponseWriter, r *http.Request) {
 // PublishRequest is the body of POST /api/events/{event}/publish.
 type PublishRequest struct {
 	Published *bool `json:"published"`
+	// Confirm publishes even while the reveal is under way (otherwise
+	// refused with the code confirm).
+	Confirm bool `json:"confirm,omitempty"`
 }
 
 // publishResults answers POST /api/events/{event}/publish: whether the
 // results page and GET .../results are open to everyone. It works after
-// the event has ended.
+// the event has ended; during the reveal it needs confirm.
 func (h *Hub) publishResults(w http.ResponseWriter, r *http.Request) {
 	var req PublishRequest
 	if err := decodeBody(w, r, maxHostBody, &req); err != nil {
@@ -230,7 +233,7 @@ func (h *Hub) publishResults(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("event")
-	updated, err := h.service.SetPublished(r.Context(), id, *req.Published)
+	updated, err := h.service.SetPublished(r.Context(), id, *req.Published, req.Confirm)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -160,15 +160,15 @@ func (r *room) turnout() Turnout {
 }
 
 // screenStandings is what the screen may see: everything while the ranking
-// is visible or during the reveal, nothing otherwise.
+// is visible or after the end; during the reveal only the places revealed
+// so far (voting.RevealedRows: never a place before its step, nobody
+// without ballots); nothing otherwise.
 func (r *room) screenStandings() *voting.Standings {
 	switch {
 	case r.stage.Phase == voting.PhaseReveal:
-		// Anyone may open the screen page: during the reveal it gets only
-		// the places revealed so far (the last ones), never the top early.
-		rows := r.standings.Rows
-		from := max(len(rows)-r.stage.Revealed, 0)
-		return &voting.Standings{Rows: append([]voting.Standing(nil), rows[from:]...), Ballots: r.standings.Ballots}
+		// Anyone may open the screen page: it must not be able to read the
+		// top of the ranking early.
+		return &voting.Standings{Rows: voting.RevealedRows(&r.standings, r.stage.Revealed), Ballots: r.standings.Ballots}
 	case r.stage.RankingVisible || r.stage.Phase == voting.PhaseEnded:
 		sd := r.standings
 		return &sd
@@ -176,26 +176,18 @@ func (r *room) screenStandings() *voting.Standings {
 	return nil
 }
 
-// voterRanking is what a phone may see: the ranking while it is visible,
-// only the revealed places during the reveal.
+// voterRanking is what a phone may see: the ranked contestants while the
+// ranking is visible or after the end, only the revealed places during the
+// reveal. Contestants without ballots have no place and are left out.
 func (r *room) voterRanking() []RankingRow {
+	rows := r.standings.Rows
 	if r.stage.Phase == voting.PhaseReveal {
-		rows := r.standings.Rows
-		from := len(rows) - r.stage.Revealed
-		if from < 0 {
-			from = 0
-		}
-		out := make([]RankingRow, 0, len(rows)-from)
-		for _, row := range rows[from:] {
-			out = append(out, RankingRow{Contestant: row.Contestant, Final: row.Final, Rank: row.Rank})
-		}
-		return out
-	}
-	if !r.stage.RankingVisible && r.stage.Phase != voting.PhaseEnded {
+		rows = voting.RevealedRows(&r.standings, r.stage.Revealed)
+	} else if !r.stage.RankingVisible && r.stage.Phase != voting.PhaseEnded {
 		return nil
 	}
-	out := make([]RankingRow, 0, len(r.standings.Rows))
-	for _, row := range r.standings.Rows {
+	out := make([]RankingRow, 0, len(rows))
+	for _, row := range rows {
 		if row.Rank > 0 {
 			out = append(out, RankingRow{Contestant: row.Contestant, Final: row.Final, Rank: row.Rank})
 		}

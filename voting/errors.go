@@ -16,6 +16,7 @@ const (
 	CodeConflict    Code = "conflict"    // a concurrent change won, or the change clashes with what exists
 	CodeClosed      Code = "closed"      // voting is not open for that contestant
 	CodeForbidden   Code = "forbidden"   // the caller lacks the key or credential
+	CodeConfirm     Code = "confirm"     // the action needs the host's confirmation: repeat it with confirm
 	CodeUnavailable Code = "unavailable" // the store cannot be reached right now; try again
 	CodeInternal    Code = "internal"    // a bug or an unexpected failure
 )
@@ -61,6 +62,7 @@ var (
 	ErrConflict    = &Error{Code: CodeConflict}
 	ErrClosed      = &Error{Code: CodeClosed}
 	ErrForbidden   = &Error{Code: CodeForbidden}
+	ErrConfirm     = &Error{Code: CodeConfirm}
 	ErrUnavailable = &Error{Code: CodeUnavailable}
 	ErrInternal    = &Error{Code: CodeInternal}
 )

@@ -44,10 +44,17 @@ func (s *Service) explainClosed(ctx context.Context, id string, err error) error
 
 // SetPublished makes the event's final results readable without the host
 // key (true) or hides them again (false). Unlike UpdateEvent it works after
-// the event has ended: publishing is what a host does then.
-func (s *Service) SetPublished(ctx context.Context, id string, published bool) (Event, error) {
+// the event has ended: publishing is what a host does then. While the
+// reveal is under way, publishing would show the order before the screen
+// does: it is refused (confirm) unless confirm says the host means it.
+func (s *Service) SetPublished(ctx context.Context, id string, published, confirm bool) (Event, error) {
 	if !ValidID(id) {
 		return Event{}, errNoEvent(id)
+	}
+	if published && !confirm {
+		if err := s.checkRevealDone(ctx, id); err != nil {
+			return Event{}, err
+		}
 	}
 	for attempt := 0; ; attempt++ {
 		ev, err := s.store.Event(ctx, id)
@@ -70,6 +77,23 @@ func (s *Service) SetPublished(ctx context.Context, id string, published bool) (
 		s.remember(updated)
 		return updated, nil
 	}
+}
+
+// checkRevealDone refuses (confirm) while the reveal has places to show.
+func (s *Service) checkRevealDone(ctx context.Context, id string) error {
+	st, err := s.store.Stage(ctx, id)
+	if err != nil || st.Phase != PhaseReveal {
+		return err
+	}
+	sd, err := s.store.Standings(ctx, id)
+	if err != nil {
+		return err
+	}
+	if RevealUnderWay(&st, &sd) {
+		return Errorf(CodeConfirm, "the reveal is under way (%d of %d places shown): publishing the results now shows the order before the screen does; confirm to publish anyway",
+			st.Revealed, RevealSteps(&sd))
+	}
+	return nil
 }
 
 // CloneEvent makes a new event with the contestants, groups, panels (with

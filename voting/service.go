@@ -153,7 +153,11 @@ func (s *Service) Command(ctx context.Context, id string, cmd Command) (Stage, e
 		if cmd.IfVersion != 0 && cur.Version != cmd.IfVersion {
 			return cur, Errorf(CodeConflict, "the stage changed meanwhile (now version %d); look again", cur.Version)
 		}
-		next, err := cur.Apply(&ev, cmd, s.now())
+		steps, err := s.revealSteps(ctx, id, cmd.Action)
+		if err != nil {
+			return Stage{}, err
+		}
+		next, err := cur.Apply(&ev, cmd, s.now(), steps)
 		if err != nil {
 			return cur, err
 		}
@@ -166,6 +170,19 @@ func (s *Service) Command(ctx context.Context, id string, cmd Command) (Stage, e
 		}
 		s.Forget(id) // the event may have changed too
 	}
+}
+
+// revealSteps reads the number of reveal steps from the standings when the
+// action needs it (reveal), and answers 0 without a store read otherwise.
+func (s *Service) revealSteps(ctx context.Context, id string, a Action) (int, error) {
+	if a != ActionReveal {
+		return 0, nil
+	}
+	sd, err := s.store.Standings(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	return RevealSteps(&sd), nil
 }
 
 // Cast validates a ballot and records it. panelKey is what the voter

@@ -28,8 +28,9 @@ type Stage struct {
 	// RankingVisible says whether the live ranking is shown on the screen
 	// and to voters. The host always sees it.
 	RankingVisible bool `json:"rankingVisible"`
-	// Revealed counts the places of the final ranking revealed so far,
-	// from the last place upwards.
+	// Revealed counts the steps of the final reveal taken so far, from the
+	// last place upwards. A step is a place (a tie group of ranked
+	// contestants, see RevealedRows), not a contestant.
 	Revealed int `json:"revealed"`
 	// ChangedAt is when this version was made (Unix milliseconds).
 	ChangedAt int64 `json:"changedAt"`
@@ -73,7 +74,7 @@ const (
 	ActionJump      Action = "jump"      // a named contestant, presenting
 	ActionCountdown Action = "countdown" // start (Seconds > 0) or stop (0) a countdown
 	ActionRanking   Action = "ranking"   // show or hide the live ranking
-	ActionReveal    Action = "reveal"    // reveal one more place of the final ranking
+	ActionReveal    Action = "reveal"    // reveal one more place (tie group) of the final ranking
 	ActionUnreveal  Action = "unreveal"  // take back the last reveal step
 	ActionEnd       Action = "end"       // end the event
 	ActionLobby     Action = "lobby"     // back to the lobby (before the first contestant)
@@ -84,7 +85,9 @@ const MaxCountdown = 24 * 60 * 60
 
 // Apply returns the stage after cmd, with the version raised by one, or an
 // error (invalid, not found, conflict) that leaves the stage as it was.
-func (s Stage) Apply(ev *Event, cmd Command, now time.Time) (Stage, error) {
+// revealSteps is RevealSteps of the event's standings; only reveal reads it
+// (the caller may pass 0 for other actions).
+func (s Stage) Apply(ev *Event, cmd Command, now time.Time, revealSteps int) (Stage, error) {
 	if s.Phase == PhaseEnded {
 		return s, errEnded()
 	}
@@ -158,7 +161,10 @@ func (s Stage) Apply(ev *Event, cmd Command, now time.Time) (Stage, error) {
 		if next.Phase != PhaseReveal {
 			next.Phase, next.Current, next.EndsAt, next.Revealed = PhaseReveal, "", 0, 0
 		}
-		if next.Revealed >= len(ev.Contestants) {
+		if revealSteps == 0 {
+			return s, Errorf(CodeInvalid, "no contestant has ballots: there is no ranking to reveal")
+		}
+		if next.Revealed >= revealSteps {
 			return s, Errorf(CodeInvalid, "every place has been revealed")
 		}
 		next.Revealed++

@@ -120,7 +120,8 @@ func TestApply(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := tc.from.Apply(tc.ev, tc.cmd, now)
+			// Every contestant ranked, no ties: a step per contestant.
+			got, err := tc.from.Apply(tc.ev, tc.cmd, now, len(tc.ev.Contestants))
 			if tc.code != "" {
 				if ErrorCode(err) != tc.code {
 					t.Fatalf("Apply = %+v, %v; want code %q", got, err, tc.code)
@@ -159,7 +160,7 @@ func TestApplyWalk(t *testing.T) {
 		{Action: ActionEnd},
 	}
 	for i, cmd := range steps {
-		next, err := s.Apply(&ev, cmd, now.Add(time.Duration(i)*time.Second))
+		next, err := s.Apply(&ev, cmd, now.Add(time.Duration(i)*time.Second), 3)
 		if err != nil {
 			t.Fatalf("step %d %+v from %+v: %v", i, cmd, s, err)
 		}
@@ -170,6 +171,46 @@ func TestApplyWalk(t *testing.T) {
 	}
 	if s.Phase != PhaseEnded || s.Revealed != 3 || s.Version != int64(len(steps))+1 {
 		t.Fatalf("final stage %+v", s)
+	}
+}
+
+// TestApplyReveal: the reveal counts steps (places, see RevealSteps), not
+// contestants: it refuses once every place is shown and when nobody has a
+// place at all.
+func TestApplyReveal(t *testing.T) {
+	ev := validEvent() // c1, c2, c3
+	now := time.UnixMilli(1_732_540_000_000)
+	reveal := func(n int) Stage { return Stage{Phase: PhaseReveal, Version: 7, Revealed: n} }
+	cases := []struct {
+		name  string
+		from  Stage
+		steps int
+		want  int  // Revealed after the reveal
+		code  Code // the error, if any
+	}{
+		{"first step", Stage{Phase: PhaseClosed, Current: "c3", Version: 7}, 3, 1, ""},
+		{"a tie: two places for three contestants", reveal(1), 2, 2, ""},
+		{"a tie: every place shown", reveal(2), 2, 0, CodeInvalid},
+		{"all tied: one step", Stage{Phase: PhaseClosed, Current: "c3", Version: 7}, 1, 1, ""},
+		{"all tied: shown", reveal(1), 1, 0, CodeInvalid},
+		{"no ballots: nothing to reveal", Stage{Phase: PhaseClosed, Current: "c3", Version: 7}, 0, 0, CodeInvalid},
+		{"no ballots during the reveal", reveal(0), 0, 0, CodeInvalid},
+		{"fewer places after a reset", reveal(3), 2, 0, CodeInvalid},
+		{"a new reveal starts at the last place", Stage{Phase: PhaseClosed, Current: "c1", Version: 7, Revealed: 2}, 2, 1, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.from.Apply(&ev, Command{Action: ActionReveal}, now, tc.steps)
+			if tc.code != "" {
+				if ErrorCode(err) != tc.code || got != tc.from {
+					t.Fatalf("Apply = %+v, %v; want code %q and the stage unchanged", got, err, tc.code)
+				}
+				return
+			}
+			if err != nil || got.Phase != PhaseReveal || got.Revealed != tc.want || got.Version != tc.from.Version+1 {
+				t.Fatalf("Apply = %+v, %v; want the reveal at step %d", got, err, tc.want)
+			}
+		})
 	}
 }
 

@@ -180,6 +180,7 @@ function receive(m) {
       if (m.standings) S.standings = m.standings;
       renderStandings();
       renderTurnout();
+      renderRevealControls();
       break;
     case "deleted":
       toast(t("vote.deleted"), "error");
@@ -328,15 +329,80 @@ function renderRun() {
   setText(rk, (st.rankingVisible ? t("control.hideRanking") : t("control.showRanking")) + "（H）");
   rk.disabled = ended;
   setText($("[data-ranking-state]"), st.rankingVisible ? t("control.rankingShown") : t("control.rankingHiddenNow"));
-  $("[data-cmd='reveal']").disabled = ended || (reveal && st.revealed >= n) || !n;
-  $("[data-cmd='unreveal']").disabled = !reveal || !st.revealed;
-  setText($("[data-revealed]"), reveal || ended ? t("control.revealed", { n: ended ? n : st.revealed, total: n }) : "");
+  renderRevealControls();
   $("[data-cmd='end']").disabled = ended;
   $("[data-cmd='lobby']").disabled = ended || st.phase === "lobby";
   renderTurnout();
   tick();
   // The current row of the standings follows the stage.
   $$("[data-standings-body] tr").forEach((tr) => tr.classList.toggle("current", tr.dataset.id === st.current && onStage));
+}
+
+// ---- reveal --------------------------------------------------------------------
+
+// revealPlaces are the steps of the reveal, best place first: one per place
+// held by ranked contestants (a tie is one step), as voting.RevealSteps
+// counts them. Contestants without ballots have no place.
+function revealPlaces() {
+  const places = [];
+  ((S.standings && S.standings.rows) || []).forEach((r) => {
+    if (!(r.rank > 0)) return;
+    const last = places[places.length - 1];
+    if (last && last.rank === r.rank) last.n++;
+    else places.push({ rank: r.rank, n: 1 });
+  });
+  return places;
+}
+
+// unscored counts the contestants without ballots.
+function unscored() {
+  const has = {};
+  ((S.standings && S.standings.rows) || []).forEach((r) => { if (r.ballots > 0) has[r.contestant] = true; });
+  return S.ev.contestants.filter((c) => !has[c.id]).length;
+}
+
+// votingOver: voting is closed and every contestant has ballots. Until
+// then the reveal is not the host's next step: its button stays plain and
+// starting it asks first.
+function votingOver() {
+  const st = S.stage || {};
+  return st.phase === "closed" && unscored() === 0;
+}
+
+function renderRevealControls() {
+  if (!S.ev || !S.stage) return;
+  const st = S.stage;
+  const reveal = st.phase === "reveal";
+  const ended = st.phase === "ended";
+  const places = revealPlaces();
+  const steps = places.length;
+  const btn = $("[data-cmd='reveal']");
+  setText(btn, t(reveal ? "control.revealStep" : "control.revealStart"));
+  btn.classList.toggle("gold", reveal || votingOver());
+  btn.disabled = ended || !steps || (reveal && st.revealed >= steps);
+  $("[data-cmd='unreveal']").disabled = !reveal || !st.revealed;
+  let note = "";
+  if (reveal || ended) {
+    note = t("control.revealed", { n: ended ? steps : Math.min(st.revealed, steps), total: steps });
+    const next = reveal && st.revealed < steps ? places[steps - st.revealed - 1] : null;
+    if (next) note += " · " + t(next.n > 1 ? "control.revealNextTie" : "control.revealNext", { place: next.rank, n: next.n });
+  } else if (!steps) {
+    note = t("control.revealNothing");
+  } else if (unscored()) {
+    note = t("control.revealUnscored", { n: unscored() });
+  }
+  setText($("[data-revealed]"), note);
+}
+
+// revealCommand takes the next reveal step. Starting the reveal before
+// voting is over asks first, saying how many contestants have no ballots.
+function revealCommand() {
+  const st = S.stage || {};
+  if (st.phase === "reveal" || votingOver()) return command({ action: "reveal" }, true);
+  const n = unscored();
+  const detail = (open() ? t("control.revealConfirmOpen") : "") +
+    (n ? t("control.revealConfirmUnscored", { n: n }) : t("control.revealConfirmAllScored"));
+  return confirmBox(t("control.revealConfirm", { detail: detail })).then((ok) => ok && command({ action: "reveal" }, true));
 }
 
 function renderTurnout() {
@@ -440,7 +506,7 @@ function runCmd(name, el) {
     case "previous": return command({ action: "previous" }, true);
     case "jump": return command({ action: "jump", contestant: $("[data-jump]").value }, true);
     case "countdown": return command({ action: "countdown", seconds: Number(el.dataset.seconds) });
-    case "reveal": return command({ action: "reveal" }, true);
+    case "reveal": return revealCommand();
     case "unreveal": return command({ action: "unreveal" }, true);
     case "lobby":
       return confirmBox(t("control.lobbyConfirm")).then((ok) => ok && command({ action: "lobby" }, true));
@@ -500,10 +566,24 @@ function renderPublished() {
   setText($("[data-published-btn]"), t(on ? "control.unpublish" : "control.publish"));
 }
 
-function togglePublished() {
+// togglePublished publishes or hides the results. While the reveal is
+// under way publishing would show the order before the screen does: the
+// page says so and asks (and the server refuses, code confirm, a publish
+// that does not say the host confirmed).
+function togglePublished(confirm) {
   const ev = S.full || S.ev;
-  api("POST", evPath() + "/publish", { published: !(ev && ev.published) })
-    .then((updated) => { S.full = updated; renderPublished(); }).catch(showError);
+  const body = { published: !(ev && ev.published) };
+  const st = S.stage || {};
+  if (body.published && !confirm && st.phase === "reveal" && st.revealed < revealPlaces().length) {
+    return confirmBox(t("control.publishDuringReveal")).then((ok) => ok && togglePublished(true));
+  }
+  if (confirm) body.confirm = true;
+  return api("POST", evPath() + "/publish", body)
+    .then((updated) => { S.full = updated; renderPublished(); })
+    .catch((e) => {
+      if (e.code !== "confirm" || confirm) return showError(e);
+      return confirmBox(t("control.publishDuringReveal")).then((ok) => ok && togglePublished(true));
+    });
 }
 
 function cloneEvent() {
@@ -725,7 +805,7 @@ document.addEventListener("click", (e) => {
       case "export": download("/export.csv?table=ranking", eventId + "-ranking.csv"); break;
       case "export-xlsx": download("/export.xlsx", eventId + ".xlsx"); break;
       case "export-csv": download("/export.csv?table=" + act.dataset.table, eventId + "-" + act.dataset.table + ".csv"); break;
-      case "publish": togglePublished(); break;
+      case "publish": togglePublished(false); break;
       case "clone": cloneEvent(); break;
       case "export-audit": download("/audit?limit=5000", eventId + "-audit.json"); break;
       case "rotate-key": rotateKey(); break;

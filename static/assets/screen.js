@@ -11,7 +11,10 @@ const eventId = body.dataset.event;
 const ROTATE_MS = 12000; // each ranking tab stays this long
 const MOVE_MS = 800;
 
-const S = { ev: null, stage: null, standings: null, turnout: null, mode: "loading" };
+// sdSeq is the seq of the standings in hand; revealSeq that of the last
+// stage message that changed what the reveal shows (its standings follow
+// it at once, with the same seq).
+const S = { ev: null, stage: null, standings: null, turnout: null, mode: "loading", sdSeq: 0, revealSeq: 0 };
 
 const conn = new Connection({
   event: eventId,
@@ -31,10 +34,12 @@ function receive(m) {
       S.ev = m.event;
       S.stage = m.stage;
       S.turnout = m.turnout || null;
-      if (m.standings) S.standings = m.standings;
+      S.standings = m.standings || S.standings;
+      S.sdSeq = S.revealSeq = m.seq;
       render(false);
       break;
     case "stage":
+      if (!S.stage || S.stage.phase !== m.stage.phase || S.stage.revealed !== m.stage.revealed) S.revealSeq = m.seq;
       S.stage = m.stage;
       render(true);
       break;
@@ -44,7 +49,10 @@ function receive(m) {
       break;
     case "standings":
       S.turnout = m.turnout || S.turnout;
-      if (m.standings) S.standings = m.standings;
+      if (m.standings) {
+        S.standings = m.standings;
+        S.sdSeq = m.seq;
+      }
       render(true);
       break;
     case "deleted":
@@ -257,17 +265,21 @@ class Board {
       li.__rose = setTimeout(() => li.classList.remove("rose"), 2200);
     }
     this.prevRank.set(r.contestant, ranked ? rank : 0);
-    setText(li.querySelector(".rank"), ranked ? String(rank) : "–");
+    // Without ballots there is no place (没有选票的参赛单位不排名): no
+    // number, no score, "未评分" instead.
+    setText(li.querySelector(".rank"), ranked ? String(rank) : "");
     setText(li.querySelector(".name"), c.name);
     const sub = [];
     if (!this.group && c.group) sub.push(c.group);
-    sub.push(t("screen.ballots", { n: r.ballots }));
+    if (ranked) sub.push(t("screen.ballots", { n: r.ballots }));
     setText(li.querySelector(".sub"), sub.join(" · "));
     const score = li.querySelector(".score");
     if (ranked) tween(score, r.final, S.ev.rules.decimals, 900);
     else {
+      if (score.__raf) cancelAnimationFrame(score.__raf);
+      score.__raf = 0;
       score.__value = null;
-      setText(score, "—");
+      setText(score, t("screen.notScored"));
     }
     const span = rules.max - rules.min;
     const pct = ranked && span > 0 ? Math.max(2, Math.min(100, ((r.final - rules.min) / span) * 100)) : 0;
@@ -329,103 +341,182 @@ function showTab(i) {
 
 // ---- reveal ------------------------------------------------------------------
 
+// The server decides what the screen may see during the reveal
+// (voting.RevealedRows): the places revealed so far, a tie as one place,
+// never a contestant without ballots. The screen only lays them out: the
+// podium by place (ties side by side, a place nobody holds left out), the
+// rest in a list, and "?" slots for what is still hidden. With competition
+// ranking (1, 2, 2, 4) the best place shown is one more than the number of
+// ranked contestants still hidden.
+
+const PLACE_TITLES = ["screen.champion", "screen.second", "screen.third"];
 let revealKey = "";
-let revealItems = []; // position → {li, podium}
-let podiumSteps = [];
-let lastRevealed = -1;
+let revealShown = new Set(); // contestants shown by the last render
+const revealNodes = new Map(); // contestant → its list row or podium card
+
+function revealView() {
+  const idx = contestantIndex(S.ev);
+  const rows = ((S.standings && S.standings.rows) || []).filter((r) => idx[r.contestant] && r.rank > 0);
+  // null: nothing shown yet (after the end: nobody to show).
+  let hidden = rows.length ? Math.max(0, rows[0].rank - 1) : null;
+  if (hidden == null && S.stage && S.stage.phase === "ended") hidden = 0;
+  return { idx: idx, rows: rows, hidden: hidden, ranked: hidden == null ? null : hidden + rows.length };
+}
 
 function renderReveal(animate) {
   const st = S.stage || {};
-  const ev = S.ev;
-  const idx = contestantIndex(ev);
   const ended = st.phase === "ended";
   setText($("[data-reveal-title]"), ended ? t("screen.endedTitle") : t("screen.revealTitle"));
   setText($("[data-reveal-sub]"), ended ? t("screen.thanks") : "");
-  // Every contestant has a place. The standings may hold every row (the
-  // screen hides the unrevealed ones) or only the revealed bottom rows.
-  const rows = ((S.standings && S.standings.rows) || []).filter((r) => idx[r.contestant]);
-  const n = Math.max(rows.length, ev.contestants.length);
-  const offset = n - rows.length;
-  const revealed = ended ? n : Math.min(n, st.revealed || 0);
-  const key = String(n);
-  const list = $("[data-reveal-list]");
-  const podium = $("[data-podium]");
+  // Standings older than the last reveal step are not what this step
+  // shows: keep the picture until the step's own standings arrive.
+  if (S.sdSeq < S.revealSeq) return;
+  const v = revealView();
+  const unscored = v.ranked == null ? 0 : S.ev.contestants.length - v.ranked;
+  const note = $("[data-reveal-note]");
+  note.hidden = unscored <= 0;
+  setText(note, unscored > 0 ? t("screen.unscored", { n: unscored }) : "");
+  const key = String(v.ranked) + "|" + S.ev.contestants.length;
   if (key !== revealKey) {
     revealKey = key;
-    list.textContent = "";
-    podium.textContent = "";
-    revealItems = [];
-    podiumSteps = [];
-    const rest = Math.max(0, n - 3);
-    const cols = rest > 7 ? 2 : 1;
-    const per = Math.max(1, Math.ceil(rest / cols));
-    const slots = Math.max(7, per);
-    list.style.gridTemplateRows = "repeat(" + per + ", calc((100% - " + (slots - 1) + " * var(--gap)) / " + slots + "))";
-    list.style.gridTemplateColumns = "repeat(" + cols + ", minmax(0, 1fr))";
-    for (let pos = 3; pos < n; pos++) {
-      const li = h("li", { class: "rrow" });
-      li.innerHTML = '<span class="rank num"></span><span class="who"><span class="name"></span><span class="sub"></span></span><span class="score num"></span>';
-      list.appendChild(li);
-      revealItems[pos] = li;
+    sizeRevealList(v.ranked == null ? S.ev.contestants.length : v.ranked);
+  }
+  const fresh = (id) => animate && !revealShown.has(id);
+  renderRevealList(v, fresh);
+  renderPodium(v, fresh);
+  revealShown = new Set(v.rows.map((r) => r.contestant));
+  body.classList.toggle("champion", v.hidden === 0 && v.rows.length > 0);
+}
+
+// sizeRevealList sets the list's grid for the places below the podium, so
+// that rows keep their size from the first step to the last.
+function sizeRevealList(ranked) {
+  const list = $("[data-reveal-list]");
+  const rest = Math.max(0, ranked - 3);
+  const cols = rest > 7 ? 2 : 1;
+  // A short list leaves the podium the room for shared places.
+  const box = $("[data-reveal-body]");
+  box.classList.toggle("no-list", rest === 0);
+  box.classList.toggle("two-cols", cols === 2);
+  const per = Math.max(1, Math.ceil(rest / cols));
+  const slots = Math.max(7, per);
+  list.style.gridTemplateRows = "repeat(" + per + ", calc((100% - " + (slots - 1) + " * var(--gap)) / " + slots + "))";
+  list.style.gridTemplateColumns = "repeat(" + cols + ", minmax(0, 1fr))";
+}
+
+// revealNode returns the kept node of a contestant (so that its entry
+// animation and count-up run once), made by make when there is none.
+function revealNode(id, cls, make) {
+  let el = revealNodes.get(id);
+  if (!el || !el.classList.contains(cls)) {
+    el = make();
+    revealNodes.set(id, el);
+  }
+  return el;
+}
+
+function fillRevealed(el, r, c, isFresh, ms) {
+  el.dataset.id = r.contestant;
+  setText(el.querySelector(".name"), c.name);
+  setText(el.querySelector(".sub"), c.group || "");
+  setText(el.querySelector(".grank"), c.group && r.groupRank ? t("screen.groupRank", { n: r.groupRank }) : "");
+  const score = el.querySelector(".score");
+  const rules = S.ev.rules;
+  if (isFresh) {
+    el.classList.remove("fresh");
+    void el.offsetWidth;
+    el.classList.add("fresh");
+    score.__value = score.__shown = rules.min;
+  } else if (score.__value == null) {
+    score.__value = r.final; // shown at once, no count-up
+  }
+  tween(score, r.final, rules.decimals, ms);
+}
+
+function renderRevealList(v, fresh) {
+  const list = $("[data-reveal-list]");
+  const want = [];
+  const slots = v.hidden == null ? 0 : Math.max(0, v.hidden - 3);
+  for (let i = 0; i < slots; i++) {
+    let el = list.querySelectorAll(".rrow.slot")[i];
+    if (!el) {
+      el = h("li", { class: "rrow slot" });
+      el.innerHTML = '<span class="rank num">?</span><span class="who"><span class="name">？？？</span></span>';
     }
-    [1, 0, 2].forEach((pos) => {
-      if (pos >= n) return;
-      const step = h("div", { class: "step p" + (pos + 1) });
-      step.innerHTML = '<div class="step-who"><div class="medal num"></div><div class="step-title"></div>' +
-        '<div class="name"></div><div class="sub"></div><div class="score num"></div></div><div class="block num"></div>';
-      podium.appendChild(step);
-      podiumSteps[pos] = step;
+    want.push(el);
+  }
+  v.rows.filter((r) => r.rank > 3).forEach((r) => {
+    const el = revealNode(r.contestant, "rrow", () => {
+      const li = h("li", { class: "rrow revealed" });
+      li.innerHTML = '<span class="rank num"></span><span class="who"><span class="name"></span><span class="sub"></span></span>' +
+        '<span class="tail"><span class="score num"></span><span class="grank"></span></span>';
+      return li;
     });
-    lastRevealed = -1;
-    animate = false;
-  }
-  podium.hidden = n === 0;
-  const rules = ev.rules;
-  for (let pos = 0; pos < n; pos++) {
-    const r = pos >= offset ? rows[pos - offset] : { contestant: "", rank: 0, groupRank: 0, ballots: 0, final: 0 };
-    const c = r.contestant ? idx[r.contestant].c : { name: "", group: "" };
-    const isRevealed = !!r.contestant && pos >= n - revealed;
-    const fresh = animate && isRevealed && lastRevealed >= 0 && pos < n - lastRevealed;
-    const el = pos < 3 ? podiumSteps[pos] : revealItems[pos];
-    if (!el) continue;
-    el.classList.toggle("revealed", isRevealed);
-    if (fresh) {
-      el.classList.remove("fresh");
-      void el.offsetWidth;
-      el.classList.add("fresh");
+    setText(el.querySelector(".rank"), String(r.rank));
+    fillRevealed(el, r, v.idx[r.contestant].c, fresh(r.contestant), 1200);
+    want.push(el);
+  });
+  placeChildren(list, want);
+}
+
+// placeChildren makes parent's children exactly want, in order, moving
+// (not re-creating) the ones it has.
+function placeChildren(parent, want) {
+  want.forEach((el, i) => {
+    if (parent.children[i] !== el) parent.insertBefore(el, parent.children[i] || null);
+  });
+  while (parent.children.length > want.length) parent.lastChild.remove();
+}
+
+function renderPodium(v, fresh) {
+  const podium = $("[data-podium]");
+  const steps = [];
+  [2, 1, 3].forEach((place) => {
+    const at = v.rows.filter((r) => r.rank === place);
+    const open = v.hidden == null ? true : place <= v.hidden;
+    if (!at.length && !open) return; // nobody holds this place
+    let step = podium.querySelector('.step[data-place="' + place + '"]');
+    if (!step) {
+      step = h("div", { class: "step p" + place, "data-place": String(place) });
+      step.innerHTML = '<div class="step-who"><div class="medal num"></div><div class="step-title"></div><div class="step-names"></div></div><div class="block num"></div>';
     }
-    const rankText = r.rank > 0 ? String(r.rank) : String(pos + 1);
-    if (pos < 3) {
-      setText(el.querySelector(".medal"), isRevealed ? rankText : "?");
-      setText(el.querySelector(".block"), String(pos + 1));
-      setText(el.querySelector(".step-title"), isRevealed ? [t("screen.champion"), t("screen.second"), t("screen.third")][pos] : "");
-    } else {
-      setText(el.querySelector(".rank"), rankText);
-    }
-    setText(el.querySelector(".name"), isRevealed ? c.name : "？？？");
-    const sub = [];
-    if (isRevealed && c.group) {
-      sub.push(c.group);
-      if (r.groupRank) sub.push(t("screen.groupRank", { n: r.groupRank }));
-    }
-    setText(el.querySelector(".sub"), sub.join(" · "));
-    const score = el.querySelector(".score");
-    if (isRevealed && r.ballots > 0) {
-      if (fresh) {
-        if (score.__raf) cancelAnimationFrame(score.__raf);
-        score.__raf = 0;
-        score.__value = score.__shown = rules.min;
-        tween(score, r.final, rules.decimals, pos < 3 ? 2200 : 1200);
-      } else {
-        tween(score, r.final, rules.decimals, 600);
+    const revealed = at.length > 0;
+    step.classList.toggle("revealed", revealed);
+    step.classList.toggle("tie", at.length > 1);
+    step.style.setProperty("--n", String(Math.max(1, at.length)));
+    setText(step.querySelector(".medal"), revealed ? String(place) : "?");
+    setText(step.querySelector(".step-title"), revealed ? t(PLACE_TITLES[place - 1]) : "");
+    // A hidden place carries no number: it may turn out to be shared.
+    setText(step.querySelector(".block"), revealed ? String(place) : "");
+    const names = step.querySelector(".step-names");
+    if (!revealed) {
+      let slot = names.querySelector(".podium-who.slot");
+      if (!slot) {
+        slot = h("div", { class: "podium-who slot" });
+        slot.innerHTML = '<div class="name">？？？</div>';
       }
+      placeChildren(names, [slot]);
     } else {
-      score.__value = null;
-      setText(score, isRevealed ? "—" : "");
+      placeChildren(names, at.map((r) => {
+        const el = revealNode(r.contestant, "podium-who", () => {
+          const d = h("div", { class: "podium-who" });
+          d.innerHTML = '<div class="name"></div><div class="sub"></div><div class="grank"></div><div class="score num"></div>';
+          return d;
+        });
+        fillRevealed(el, r, v.idx[r.contestant].c, fresh(r.contestant), 2200);
+        return el;
+      }));
     }
-  }
-  body.classList.toggle("champion", revealed >= n && n > 0);
-  lastRevealed = revealed;
+    steps.push(step);
+  });
+  placeChildren(podium, steps);
+  podium.hidden = steps.length === 0;
+  // Each place is as wide as the contestants it holds; the winner's a
+  // little wider.
+  podium.style.gridTemplateColumns = steps.map((st) => {
+    const n = Number(st.style.getPropertyValue("--n")) || 1;
+    return "minmax(0, " + (n * (st.dataset.place === "1" ? 1.18 : 1)) + "fr)";
+  }).join(" ");
 }
 
 // ---- keys and start ---------------------------------------------------------
@@ -459,14 +550,16 @@ document.addEventListener("keydown", (e) => {
 // The hint fades after a few seconds and never shows in full screen.
 setTimeout(() => { const hint = $("[data-fs-hint]"); if (hint) hint.classList.add("gone"); }, 6000);
 
-// The short link without the scheme reads better from afar.
-// A break may come only after a slash.
+// The short link without the scheme reads better from afar. A break may
+// come only after a slash: each part between slashes never breaks (not at
+// a hyphen either), with a <wbr> after each slash.
 $$("[data-short-link]").forEach((el) => {
   const parts = (body.dataset.voteUrl || "").replace(/^https?:\/\//, "").split("/");
   el.textContent = "";
   parts.forEach((p, i) => {
-    el.appendChild(document.createTextNode(p + (i < parts.length - 1 ? "/" : "")));
-    if (i < parts.length - 1) el.appendChild(document.createElement("wbr"));
+    const last = i === parts.length - 1;
+    el.appendChild(h("span", { class: "seg" }, p + (last ? "" : "/")));
+    if (!last) el.appendChild(document.createElement("wbr"));
   });
 });
 

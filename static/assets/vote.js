@@ -747,7 +747,9 @@ function quickPicks(rules) {
 function renderRanking() {
   const box = $("[data-ranking]");
   if (!S.ev) return;
-  const rows = S.ranking || [];
+  // Only ranked contestants have a place (the server sends no others);
+  // never show a place 0.
+  const rows = (S.ranking || []).filter((r) => r.rank > 0);
   const st = S.stage || {};
   if (!rows.length) { box.hidden = true; return; }
   box.hidden = false;

@@ -82,7 +82,7 @@ func command(t testing.TB, s *embedded.Store, event string, cmd voting.Command) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	next, err := st.Apply(&ev, cmd, time.Now())
+	next, err := st.Apply(&ev, cmd, time.Now(), 0)
 	if err != nil {
 		t.Fatalf("%s: %v", cmd.Action, err)
 	}

@@ -86,7 +86,7 @@ func TestStageCAS(t *testing.T) {
 	s := open(t, t.TempDir())
 	ev := create(t, s, testEvent("e"))
 	st, _ := s.Stage(ctx, ev.ID)
-	next, err := st.Apply(&ev, voting.Command{Action: voting.ActionNext}, time.Now())
+	next, err := st.Apply(&ev, voting.Command{Action: voting.ActionNext}, time.Now(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestStageCAS(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A second host moving from the same version loses.
-	other, _ := st.Apply(&ev, voting.Command{Action: voting.ActionEnd}, time.Now())
+	other, _ := st.Apply(&ev, voting.Command{Action: voting.ActionEnd}, time.Now(), 0)
 	wantCode(t, s.SetStage(ctx, ev.ID, other), voting.CodeConflict)
 	skip := next
 	skip.Version += 2

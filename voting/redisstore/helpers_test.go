@@ -83,7 +83,7 @@ func command(t testing.TB, s voting.Store, ev *voting.Event, cmds ...voting.Comm
 		t.Fatalf("Stage: %v", err)
 	}
 	for _, cmd := range cmds {
-		next, err := st.Apply(ev, cmd, time.Now())
+		next, err := st.Apply(ev, cmd, time.Now(), 0)
 		if err != nil {
 			t.Fatalf("Apply(%s): %v", cmd.Action, err)
 		}

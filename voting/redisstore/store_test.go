@@ -97,7 +97,7 @@ func TestEvents(t *testing.T) {
 	wantCode(t, err, voting.CodeInvalid)
 
 	// Stage: compare-and-set on the version.
-	next, err := st.Apply(&updated, cmdNext, time.Now())
+	next, err := st.Apply(&updated, cmdNext, time.Now(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

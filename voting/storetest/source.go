@@ -57,7 +57,7 @@ func testEventSource(t *testing.T, s voting.Store) {
 	if stored.Source != want || stored.FromSourceUnchanged() {
 		t.Fatalf("stored after a host change: revision %d, source %+v", stored.Revision, stored.Source)
 	}
-	published, err := svc.SetPublished(ctx(t), "filed", true)
+	published, err := svc.SetPublished(ctx(t), "filed", true, false)
 	if err != nil || published.Source != want || published.Revision != 4 {
 		t.Fatalf("SetPublished = revision %d, source %+v, %v", published.Revision, published.Source, err)
 	}
