@@ -13,12 +13,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/google/uuid"
 
 	"leitai/voting"
@@ -256,5 +258,218 @@ func TestBrowserResultsOnPhone(t *testing.T) {
 		}
 		ctlShot(t, phone, "results-"+lang+"-print-a4.png", true)
 		phone.check()
+	}
+}
+
+// ctlStage waits until the server's stage has the contestant on stage in
+// the phase, and returns it.
+func ctlStage(t *testing.T, srv *btServer, event, current string, phase voting.Phase) voting.Stage {
+	t.Helper()
+	var st voting.Stage
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		srv.api(t, "GET", "/events/"+event+"/stage", nil, &st)
+		if st.Current == current && st.Phase == phase {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the stage is %s/%s; want %s/%s", st.Current, st.Phase, current, phase)
+		}
+		time.Sleep(40 * time.Millisecond)
+	}
+}
+
+// TestBrowserControlNextAsks: → (or the button, or 上台 in a row) while
+// voting is open asks before it closes voting and moves on, and a second
+// → confirms; with voting closed it moves at once. The dropdown follows
+// the stage: after 跳转 to unit 6 and →, it names unit 7.
+func TestBrowserControlNextAsks(t *testing.T) {
+	chrome := btStartChrome(t)
+	srv := ctlStartServer(t, "http://192.168.1.20:8080")
+	const ev = "gongshu-2020"
+	srv.stage(t, ev, map[string]any{"action": "next"})
+	srv.stage(t, ev, map[string]any{"action": "open"})
+	host := chrome.tab(t, "control", 1366, 768, false)
+	host.open(srv.base + "/e/" + ev + "/control#key=" + btHostKey)
+	ctlWaitRun(host)
+	host.wait("voting open", `document.querySelector('[data-phase]').classList.contains("phase-voting")`)
+	asking := `document.querySelector('[data-confirm]').open`
+
+	// → asks; the stage stays; a second → confirms.
+	host.do(chromedp.KeyEvent(kb.ArrowRight))
+	host.wait("the question", asking+` && document.querySelector('[data-confirm-text]').textContent.includes("区发改经信局") && document.querySelector('[data-confirm-text]').textContent.includes("再按一次 →")`)
+	ctlStage(t, srv, ev, "u01", voting.PhaseVoting)
+	host.do(chromedp.KeyEvent(kb.ArrowRight))
+	host.wait("the answer", `!`+asking)
+	ctlStage(t, srv, ev, "u02", voting.PhasePresenting)
+	host.wait("unit 2 on the control page", `document.querySelector('[data-stage-name]').textContent === "区商务局"`)
+
+	// Voting closed: → moves at once.
+	host.do(chromedp.KeyEvent(kb.ArrowRight))
+	ctlStage(t, srv, ev, "u03", voting.PhasePresenting)
+	if btEval[bool](host, asking) {
+		t.Error("→ asked with voting closed")
+	}
+
+	// The button asks too; 取消 keeps voting open on the same unit.
+	srv.stage(t, ev, map[string]any{"action": "open"})
+	host.wait("voting open", `document.querySelector('[data-phase]').classList.contains("phase-voting")`)
+	host.do(chromedp.Click(chromedp.CSS(`[data-cmd="next"]`)))
+	host.wait("the question", asking)
+	host.do(chromedp.Click(chromedp.CSS(`[data-confirm] button[value="cancel"]`)))
+	host.wait("the question gone", `!`+asking)
+	ctlStage(t, srv, ev, "u03", voting.PhaseVoting)
+	// ← asks as well, and a second ← confirms.
+	host.do(chromedp.KeyEvent(kb.ArrowLeft))
+	host.wait("the question", asking+` && document.querySelector('[data-confirm-text]').textContent.includes("再按一次 ←")`)
+	host.do(chromedp.KeyEvent(kb.ArrowLeft))
+	ctlStage(t, srv, ev, "u02", voting.PhasePresenting)
+	// 上台 in a row, while voting is open, asks and names where it goes.
+	srv.stage(t, ev, map[string]any{"action": "open"})
+	host.wait("voting open", `document.querySelector('[data-phase]').classList.contains("phase-voting")`)
+	host.do(chromedp.Click(chromedp.CSS(`[data-row-jump="u09"]`)))
+	host.wait("the question", asking+` && document.querySelector('[data-confirm-text]').textContent.includes("半山街道")`)
+	host.do(chromedp.Click(chromedp.CSS(`[data-confirm-ok]`)))
+	ctlStage(t, srv, ev, "u09", voting.PhasePresenting)
+
+	// The dropdown follows the stage: it names unit 9 now; 跳转 to unit 6,
+	// then →: it names unit 7.
+	selected := `(() => { const s = document.querySelector("[data-jump]"); return s.value + " " + s.options[s.selectedIndex].textContent; })()`
+	host.wait("the dropdown on unit 9", selected+` === "u09 9. 半山街道（街道和园区）"`)
+	host.do(chromedp.SetValue(chromedp.CSS(`[data-jump]`), "u06"), chromedp.Click(chromedp.CSS(`[data-cmd="jump"]`)))
+	ctlStage(t, srv, ev, "u06", voting.PhasePresenting)
+	host.wait("unit 6 on the control page", `document.querySelector('[data-stage-name]').textContent === "上塘街道"`)
+	host.do(chromedp.KeyEvent(kb.ArrowRight))
+	ctlStage(t, srv, ev, "u07", voting.PhasePresenting)
+	host.wait("the dropdown on unit 7", selected+` === "u07 7. 祥符街道（街道和园区）"`)
+	// A pick in progress stays while the stage does not move.
+	host.do(chromedp.SetValue(chromedp.CSS(`[data-jump]`), "u12"))
+	srv.stage(t, ev, map[string]any{"action": "open"})
+	host.wait("voting open", `document.querySelector('[data-phase]').classList.contains("phase-voting")`)
+	if got := btEval[string](host, `document.querySelector("[data-jump]").value`); got != "u12" {
+		t.Errorf("the host's pick in the dropdown became %s when voting opened", got)
+	}
+	host.check()
+}
+
+// TestBrowserControlDisabledByPhase: controls that cannot act in the
+// current phase are disabled: before any contestant, ← and 开始投票; after
+// the end, every stage control, 清空评分, 上台, saving the settings and
+// issuing tickets (with a note in the settings).
+func TestBrowserControlDisabledByPhase(t *testing.T) {
+	chrome := btStartChrome(t)
+	srv := ctlStartServer(t, "http://192.168.1.20:8080")
+	const ev = "gongshu-2020"
+	host := chrome.tab(t, "control", 1366, 768, false)
+	host.open(srv.base + "/e/" + ev + "/control#key=" + btHostKey)
+	ctlWaitRun(host)
+	disabled := func(sel string) string {
+		return fmt.Sprintf(`[...document.querySelectorAll(%s)].filter((b) => !b.disabled).map((b) => b.outerHTML.slice(0, 90)).join(" | ")`, jsq(sel))
+	}
+	host.wait("the lobby", `document.querySelector('[data-phase]').classList.contains("phase-lobby")`)
+	if open := btEval[string](host, disabled(`[data-cmd="previous"], [data-cmd="toggle-voting"], [data-cmd="unreveal"], [data-cmd="lobby"], [data-cmd="countdown"][data-seconds="0"]`)); open != "" {
+		t.Errorf("in the lobby these can be pressed: %s", open)
+	}
+	if btEval[bool](host, `document.querySelector('[data-cmd="next"]').disabled`) {
+		t.Error("in the lobby → is disabled")
+	}
+
+	ctlBallots(t, srv, ev, 2)
+	srv.stage(t, ev, map[string]any{"action": "end"})
+	host.wait("the end", `document.querySelector('[data-phase]').classList.contains("phase-ended")`)
+	host.wait("the standings", `document.querySelector('[data-row-reset="u01"]') && document.querySelector('tr[data-id="u01"] .final').textContent !== "—"`)
+	if open := btEval[string](host, disabled(`[data-cmd], [data-jump], [data-row-reset], [data-row-jump], [data-issue-form] button`)); open != "" {
+		t.Errorf("after the end these can be pressed: %s", open)
+	}
+	for _, sel := range []string{`[data-action="publish"]`, `[data-action="export-xlsx"]`, `[data-action="clone"]`, `[data-revoke-form] button`} {
+		if btEval[bool](host, `document.querySelector(`+jsq(sel)+`).disabled`) {
+			t.Errorf("after the end %s is disabled; it still works", sel)
+		}
+	}
+	host.do(chromedp.Click(chromedp.CSS(`[data-tab="setup"]`)))
+	host.wait("the settings, read-only", `!document.querySelector('[data-view="setup"]').hidden && document.querySelector('[data-save]').disabled &&
+		!document.querySelector('[data-setup-notice]').hidden && document.querySelector('[data-setup-notice]').textContent.includes("活动已结束")`)
+	ctlShot(t, host, "control-setup-ended-1366x768.png", false)
+	host.check()
+}
+
+// ctlOverflow says what sticks out of the window of a page that must fit
+// it whole (the screen): "" when nothing does.
+const ctlOverflow = `(() => {
+	const d = document.documentElement, out = [];
+	if (d.scrollWidth > innerWidth) out.push("scrollWidth " + d.scrollWidth);
+	if (d.scrollHeight > innerHeight) out.push("scrollHeight " + d.scrollHeight);
+	document.querySelectorAll(".panel, .qr-frame, .reach-warning, .lobby-text").forEach((el) => {
+		const r = el.getBoundingClientRect();
+		if (r.width && (r.bottom > innerHeight + 0.5 || r.right > innerWidth + 0.5)) out.push(el.className + " ends at " + Math.round(r.right) + "," + Math.round(r.bottom));
+	});
+	return out.join("; ");
+})()`
+
+// TestBrowserPublicURLWarning: a server whose public URL is this machine's
+// own address shows, on the control page's vote link card and by the
+// screen's QR code, that phones cannot open it and how to fix it; one with
+// a LAN address shows no warning. The card holds the link, its QR code and
+// a copy button.
+func TestBrowserPublicURLWarning(t *testing.T) {
+	chrome := btStartChrome(t)
+	const ev = "gongshu-2020"
+	for _, c := range []struct {
+		name, public string
+		warn         bool
+	}{
+		{"loopback", "http://127.0.0.1:8080", true},
+		{"lan", "http://192.168.1.20:8080", false},
+	} {
+		srv := ctlStartServer(t, c.public)
+		link := c.public + "/e/" + ev
+		host := chrome.tab(t, "control "+c.name, 1366, 768, false)
+		host.open(srv.base + "/e/" + ev + "/control#key=" + btHostKey)
+		ctlWaitRun(host)
+		host.wait("the vote link card", `document.querySelector("[data-vote-link]").textContent === `+jsq(link)+
+			` && document.querySelector("[data-vote-link]").href === `+jsq(link)+
+			` && document.querySelector(".link-qr").complete && document.querySelector(".link-qr").naturalWidth > 0`)
+		warning := btEval[string](host, `(() => { const w = document.querySelector("[data-reach-warning]"); return w.hidden ? "" : w.textContent; })()`)
+		if c.warn != (warning != "") {
+			t.Errorf("%s: the control page warns %q", c.name, warning)
+		}
+		if c.warn && !(strings.Contains(warning, "手机打不开这个链接") && strings.Contains(warning, "127.0.0.1") && strings.Contains(warning, "--public-url")) {
+			t.Errorf("%s: the control page's warning says %q; want why and the fix", c.name, warning)
+		}
+		ctlShot(t, host, "control-link-"+c.name+"-1366x768.png", false)
+		host.do(chromedp.Click(chromedp.CSS(`[data-action="copy-link"]`)))
+		host.wait("the copy", `document.querySelector('[data-toasts] .toast')`)
+		if got := strings.TrimSuffix(host.text(`[data-toasts] .toast`), "×"); got != "已复制投票链接" {
+			t.Errorf("%s: copying the link says %q", c.name, got)
+		}
+
+		screen := chrome.tab(t, "screen "+c.name, 1920, 1080, false)
+		screen.open(srv.base + "/e/" + ev + "/screen")
+		screen.wait("the lobby", `!document.querySelector('[data-mode="lobby"]').hidden && document.querySelector('[data-lobby-title]').textContent !== ""`)
+		shown := func(mode string) string {
+			return btEval[string](screen, `(() => { const w = document.querySelector('[data-mode="`+mode+`"] [data-reach-warning]'); return w && w.getClientRects().length ? w.textContent : ""; })()`)
+		}
+		for _, step := range []string{"lobby", "live"} {
+			if step == "live" {
+				srv.stage(t, ev, map[string]any{"action": "next"})
+				screen.wait("the live view", `!document.querySelector('[data-mode="live"]').hidden`)
+			}
+			w := shown(step)
+			if c.warn != (w != "") || c.warn && !(strings.Contains(w, "127.0.0.1") && strings.Contains(w, "--public-url")) {
+				t.Errorf("%s: the screen's %s warns %q", c.name, step, w)
+			}
+			for _, size := range [][2]int64{{1920, 1080}, {1024, 768}} {
+				screen.viewport(size[0], size[1], false)
+				screen.wait("the layout", fmt.Sprintf(`innerWidth === %d`, size[0]))
+				screen.wait("animations to settle", btSettled)
+				if p := btEval[string](screen, ctlOverflow); p != "" {
+					t.Errorf("%s: the screen's %s at %d×%d overflows: %s", c.name, step, size[0], size[1], p)
+				}
+				ctlShot(t, screen, fmt.Sprintf("screen-%s-%s-%dx%d.png", step, c.name, size[0], size[1]), false)
+			}
+			screen.viewport(1920, 1080, false)
+		}
+		host.check()
+		screen.check()
 	}
 }

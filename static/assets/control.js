@@ -86,6 +86,7 @@ function confirmBox(text, again) {
     const onKey = (e) => {
       if (!again || e.key !== again || e.repeat) return;
       e.preventDefault();
+      e.stopPropagation(); // not a new command once the dialog has closed
       d.close("ok");
     };
     d.addEventListener("keydown", onKey);
