@@ -33,7 +33,9 @@ func ctlRefusals(t *testing.T, srv *btServer, ev string) []ctlRefusal {
 	refuse := func(what, who, method, path, key string, body any, want string) {
 		t.Helper()
 		status, raw := faultAPI(t, srv.base, method, path, key, body, nil)
-		var b struct{ Error struct{ Code, Message string } }
+		var b struct {
+			Error struct{ Code, Message string }
+		}
 		if status < 400 || json.Unmarshal(raw, &b) != nil || b.Error.Message == "" {
 			t.Fatalf("%s: %s %s answered %d %s; want a refusal", what, method, path, status, raw)
 		}
