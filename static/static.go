@@ -32,6 +32,12 @@ type Config struct {
 	// PublicURL is where phones reach the server; the QR code and the
 	// short link on the screen point to PublicURL/e/{event}.
 	PublicURL string
+	// PublicURLProblem, when set, says why phones cannot open PublicURL
+	// ("loopback", "link-local", "unspecified"), and PublicURLFix is a
+	// public URL they probably can open ("" if none is known). The control
+	// page and the screen's QR card warn the host with them.
+	PublicURLProblem string
+	PublicURLFix     string
 	// EventExists, when set, lets pages of unknown events answer 404
 	// instead of a page that can only say so after loading.
 	EventExists func(ctx context.Context, event string) (bool, error)
@@ -170,9 +176,11 @@ func (p *Pages) serveAsset(w http.ResponseWriter, r *http.Request) {
 
 // PageData is what every page template gets.
 type PageData struct {
-	Event     string // event id from the URL ("" on the index)
-	VoteURL   string // the public link phones open
-	PublicURL string
+	Event         string // event id from the URL ("" on the index)
+	VoteURL       string // the public link phones open
+	PublicURL     string
+	PublicProblem string // why phones cannot open VoteURL ("" when they can): Config.PublicURLProblem
+	PublicFix     string // Config.PublicURLFix
 }
 
 // VoteURL is the link for an event that the QR code encodes.
@@ -196,7 +204,7 @@ func (p *Pages) page(name string, mustExist bool) http.HandlerFunc {
 			}
 		}
 		var buf bytes.Buffer
-		data := PageData{Event: event, PublicURL: p.cfg.PublicURL}
+		data := PageData{Event: event, PublicURL: p.cfg.PublicURL, PublicProblem: p.cfg.PublicURLProblem, PublicFix: p.cfg.PublicURLFix}
 		if event != "" {
 			data.VoteURL = p.VoteURL(event)
 		}

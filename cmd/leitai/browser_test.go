@@ -343,7 +343,10 @@ func TestBrowserWholeEvent(t *testing.T) {
 		}
 	}
 
-	// → on the keyboard moves on; the phones follow. Space opens voting.
+	// → on the keyboard moves on (voting is open: it asks, and a second →
+	// confirms); the phones follow. Space opens voting.
+	host.do(chromedp.KeyEvent(kb.ArrowRight))
+	host.wait("the question", `document.querySelector('[data-confirm]').open`)
 	host.do(chromedp.KeyEvent(kb.ArrowRight))
 	onStage("c2")
 	for _, p := range phones {
@@ -355,6 +358,8 @@ func TestBrowserWholeEvent(t *testing.T) {
 	vote("c2", 5, 6, 7)
 
 	host.do(chromedp.Click(chromedp.CSS(`[data-cmd="next"]`)))
+	host.wait("the question", `document.querySelector('[data-confirm]').open`)
+	host.do(chromedp.Click(chromedp.CSS(`[data-confirm-ok]`)))
 	onStage("c3")
 	hostSees("c3")
 	host.do(chromedp.Click(chromedp.CSS(`[data-cmd="toggle-voting"]`)))

@@ -201,23 +201,3 @@ func loadOrCreateHostKey(dir string) (string, error) {
 	}
 	return key, nil
 }
-
-// lanURL guesses the address phones on the same Wi-Fi can reach: the first
-// private IPv4 address of an interface that is up, with the listening port.
-func lanURL(port string) string {
-	ifaces, _ := net.Interfaces()
-	for _, ifc := range ifaces {
-		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
-			continue
-		}
-		addrs, _ := ifc.Addrs()
-		for _, a := range addrs {
-			ipn, ok := a.(*net.IPNet)
-			if !ok || ipn.IP.To4() == nil || !ipn.IP.IsPrivate() {
-				continue
-			}
-			return "http://" + net.JoinHostPort(ipn.IP.String(), port)
-		}
-	}
-	return "http://" + net.JoinHostPort("127.0.0.1", port)
-}

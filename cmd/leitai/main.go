@@ -94,6 +94,7 @@ type Main struct {
 	// Credentials sign voter credentials (tests mint named voters with it).
 	Credentials *hub.Credentials
 
+	reach   publicReach // the public URL, and whether phones can open it
 	store   voting.Store
 	broker  hub.Broker
 	metrics *hub.Metrics
@@ -149,11 +150,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.ln = ln
 	m.Addr = ln.Addr().String()
-	_, port, _ := net.SplitHostPort(m.Addr)
-	m.PublicURL = m.Config.PublicURL
-	if m.PublicURL == "" {
-		m.PublicURL = lanURL(port)
-	}
+	m.reach = choosePublicURL(m.Config.PublicURL, m.Addr, interfaceAddrs())
+	m.PublicURL = m.reach.URL
 
 	secret, err := m.store.Secret(ctx, "voter-credentials")
 	if err != nil {
@@ -175,7 +173,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	mux := http.NewServeMux()
 	h.Routes(mux)
-	pages, err := static.New(static.Config{PublicURL: m.PublicURL, EventExists: func(ctx context.Context, id string) (bool, error) {
+	pages, err := static.New(static.Config{PublicURL: m.PublicURL, PublicURLProblem: m.reach.Problem, PublicURLFix: m.reach.Fix, EventExists: func(ctx context.Context, id string) (bool, error) {
 		_, err := m.Service.Event(ctx, id)
 		if errors.Is(err, voting.ErrNotFound) {
 			return false, nil
@@ -325,6 +323,12 @@ func (m *Main) printBanner(ctx context.Context) {
 	}
 	base := strings.TrimRight(m.PublicURL, "/")
 	fmt.Fprintf(m.Out, "\nleitai is listening on %s (public URL %s)\n", m.Addr, base)
+	if m.reach.Problem != "" {
+		// Said where the person starting the server looks, and logged.
+		why, fix := reachText(m.reach, m.Addr)
+		fmt.Fprintf(m.Out, "\nWARN  phones cannot open %s: %s.\n      To fix: %s.\n", base, why, fix)
+		m.Logger.Warn("phones cannot open the public URL", "url", base, "why", why, "fix", fix)
+	}
 	if len(evs) == 0 {
 		fmt.Fprintf(m.Out, "No events yet: start with --event examples/gongshu-2020.yaml, or create one through the API (see README).\n")
 	}

@@ -5,6 +5,8 @@ import { t, initI18n, onLangChange } from "./i18n.js";
 import { Connection, bannerFor } from "./conn.js";
 import { $, $$, h, setText, load, save, fmtScore, fmtClock, fmtPoints, contestantIndex, groupsOf } from "./format.js";
 import { parseContestants, toLines } from "./csv.js";
+import { errorText } from "./errors.js";
+import { showReachWarning } from "./reach.js";
 
 const body = document.body;
 const eventId = body.dataset.event;
@@ -68,16 +70,30 @@ function toast(msg, kind) {
   setTimeout(() => el.remove(), kind === "error" ? 9000 : 3000);
 }
 
-function showError(e) { toast(t("control.error", { msg: e.message || String(e) }), "error"); }
+// showError says why the server refused, in the page's language (never
+// the server's English message on a Chinese page).
+function showError(e) { toast(t("control.error", { msg: errorText(e, "host") }), "error"); }
 
-function confirmBox(text) {
+// confirmBox asks; again names a key (e.g. "ArrowRight") that, pressed
+// once more while it asks, confirms.
+function confirmBox(text, again) {
   const d = $("[data-confirm]");
   if (typeof d.showModal !== "function") return Promise.resolve(window.confirm(text));
   setText($("[data-confirm-text]"), text);
   d.returnValue = "";
   d.showModal();
   return new Promise((resolve) => {
-    d.addEventListener("close", () => resolve(d.returnValue === "ok"), { once: true });
+    const onKey = (e) => {
+      if (!again || e.key !== again || e.repeat) return;
+      e.preventDefault();
+      e.stopPropagation(); // not a new command once the dialog has closed
+      d.close("ok");
+    };
+    d.addEventListener("keydown", onKey);
+    d.addEventListener("close", () => {
+      d.removeEventListener("keydown", onKey);
+      resolve(d.returnValue === "ok");
+    }, { once: true });
   });
 }
 
@@ -320,6 +336,16 @@ function renderRun() {
   $("[data-cmd='previous']").disabled = ended || !onStage || (cur && cur.i === 0);
   $("[data-cmd='next']").disabled = ended || !n || (onStage && cur.i >= n - 1);
   $("[data-cmd='jump']").disabled = ended || !n;
+  const sel = $("[data-jump]");
+  sel.disabled = ended || !n;
+  // The dropdown follows the stage (the host picks from there on); a pick
+  // in progress stays until the stage moves.
+  if (sel.__follows !== st.current) {
+    sel.__follows = st.current;
+    if (st.current && idx[st.current]) sel.value = st.current;
+  }
+  $$("[data-issue-form] button").forEach((b) => { b.disabled = ended; });
+  lockSetup();
   $$("[data-cmd='countdown']").forEach((b) => {
     const s = Number(b.dataset.seconds);
     if (s) setText(b, t("control.seconds", { n: s }));
@@ -469,7 +495,7 @@ function renderStandings() {
     tr.appendChild(h("td", { class: "num final" }, r.ballots ? fmtScore(r.final, dec) : "—"));
     const acts = h("td", { class: "acts" });
     acts.appendChild(h("button", { type: "button", class: "btn tiny", "data-row-jump": r.contestant, disabled: st.phase === "ended" }, t("control.toStage")));
-    acts.appendChild(h("button", { type: "button", class: "btn tiny danger-text", "data-row-reset": r.contestant, disabled: !r.ballots }, t("control.reset")));
+    acts.appendChild(h("button", { type: "button", class: "btn tiny danger-text", "data-row-reset": r.contestant, disabled: !r.ballots || st.phase === "ended" }, t("control.reset")));
     tr.appendChild(acts);
     tbody.appendChild(tr);
   });
@@ -498,13 +524,27 @@ function toggleRanking() {
   command({ action: "ranking", visible: !st.rankingVisible }, true);
 }
 
-function runCmd(name, el) {
+// move puts another contestant on stage (next, previous, jump). That
+// closes voting, so while voting is open it asks first, as the other
+// destructive actions do; key, pressed again, confirms.
+function move(cmd, key) {
+  if (!open()) return command(cmd, true);
+  const idx = contestantIndex(S.ev);
+  const cur = idx[S.stage.current];
+  const to = cmd.action === "jump" ? idx[cmd.contestant] : null;
+  const text = t("control.moveConfirm", { name: cur ? cur.c.name : "" }) +
+    (cmd.action === "jump" ? t("control.moveConfirmJump", { name: to ? to.c.name : "" }) : t("control.moveConfirm." + cmd.action)) +
+    (key ? t("control.moveConfirmKey." + cmd.action) : "");
+  return confirmBox(text, key).then((ok) => ok && command(cmd, true));
+}
+
+function runCmd(name, el, key) {
   switch (name) {
     case "toggle-voting": return toggleVoting();
     case "toggle-ranking": return toggleRanking();
-    case "next": return command({ action: "next" }, true);
-    case "previous": return command({ action: "previous" }, true);
-    case "jump": return command({ action: "jump", contestant: $("[data-jump]").value }, true);
+    case "next": return move({ action: "next" }, key);
+    case "previous": return move({ action: "previous" }, key);
+    case "jump": return move({ action: "jump", contestant: $("[data-jump]").value });
     case "countdown": return command({ action: "countdown", seconds: Number(el.dataset.seconds) });
     case "reveal": return revealCommand();
     case "unreveal": return command({ action: "unreveal" }, true);
@@ -551,13 +591,47 @@ function download(path, fallback) {
   const url = "/api" + evPath() + path + (q ? (path.indexOf("?") < 0 ? "?" : "&") + q : "");
   return fetch(url, { headers: { Authorization: "Bearer " + hostKey }, cache: "no-store" })
     .then((res) => {
-      if (!res.ok) return res.json().catch(() => null).then((b) => { throw new Error((b && b.error && b.error.message) || res.status + " " + res.statusText); });
+      if (!res.ok) {
+        return res.json().catch(() => null).then((b) => {
+          const eb = (b && b.error) || {};
+          const err = new Error(eb.message || res.status + " " + res.statusText);
+          err.code = eb.code || "";
+          err.status = res.status;
+          throw err;
+        });
+      }
       return res.blob().then((blob) => {
         const a = h("a", { href: URL.createObjectURL(blob), download: fileNameOf(res, fallback) });
         document.body.appendChild(a); a.click();
         setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
       });
     }).catch(showError);
+}
+
+// copyVoteLink copies the vote link: the clipboard API where the page is a
+// secure context, else a selection and the copy command; failing both, the
+// link is left selected for the host to copy.
+function copyVoteLink() {
+  const link = $("[data-vote-link]");
+  const url = body.dataset.voteUrl;
+  const selectLink = () => {
+    const r = document.createRange();
+    r.selectNodeContents(link);
+    const sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(r);
+  };
+  const viaSelection = () => {
+    selectLink();
+    let ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    toast(t(ok ? "control.copied" : "control.copyFailed"), ok ? "ok" : "info");
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(url).then(() => toast(t("control.copied"), "ok"), viaSelection);
+  } else {
+    viaSelection();
+  }
 }
 
 function renderPublished() {
@@ -605,9 +679,7 @@ function defaultEvent() {
 function fillSetup() {
   const ev = S.full || defaultEvent();
   const form = $("[data-setup-form]");
-  const notice = $("[data-setup-notice]");
-  notice.hidden = !!S.exists;
-  if (!S.exists) setText(notice, t("control.notFound", { id: eventId }));
+  lockSetup();
   const idIn = $("[data-f-id]");
   idIn.value = ev.id || eventId;
   idIn.readOnly = true; // the id is the page's URL
@@ -627,6 +699,17 @@ function fillSetup() {
   (ev.panels || []).forEach((p) => pbox.appendChild(panelRow(p)));
   setText($("[data-save]"), S.exists ? t("control.save") : t("control.create"));
   renderPreview();
+}
+
+// lockSetup says when the settings cannot be saved: the event does not
+// exist yet (saving creates it), or it has ended (read-only).
+function lockSetup() {
+  const notice = $("[data-setup-notice]");
+  const ended = !!(S.exists && S.stage && S.stage.phase === "ended");
+  notice.hidden = !!S.exists && !ended;
+  if (!S.exists) setText(notice, t("control.notFound", { id: eventId }));
+  else if (ended) setText(notice, t("control.setupEnded"));
+  $("[data-save]").disabled = ended;
 }
 
 function criterionRow(c) {
@@ -750,7 +833,7 @@ function saveSetup(e) {
       // Someone else changed it: read the current revision for next time.
       api("GET", evPath()).then((ev2) => { S.full = ev2; }).catch(() => {});
     }
-  }).then(() => { btn.disabled = false; });
+  }).then(() => { btn.disabled = false; lockSetup(); });
 }
 
 function readCSVFile(file) {
@@ -789,7 +872,7 @@ document.addEventListener("click", (e) => {
     return;
   }
   const jump = target.closest("[data-row-jump]");
-  if (jump) { command({ action: "jump", contestant: jump.dataset.rowJump }, true); return; }
+  if (jump) { move({ action: "jump", contestant: jump.dataset.rowJump }); return; }
   const reset = target.closest("[data-row-reset]");
   if (reset) { resetContestant(reset.dataset.rowReset); return; }
   const act = target.closest("[data-action]");
@@ -809,6 +892,7 @@ document.addEventListener("click", (e) => {
       case "clone": cloneEvent(); break;
       case "export-audit": download("/audit?limit=5000", eventId + "-audit.json"); break;
       case "rotate-key": rotateKey(); break;
+      case "copy-link": copyVoteLink(); break;
       case "add-criterion": $("[data-criteria]").appendChild(criterionRow({ name: "", weight: 1 })); break;
       case "add-panel": $("[data-panels]").appendChild(panelRow({ name: "", weight: 1 })); break;
     }
@@ -855,12 +939,16 @@ document.addEventListener("keydown", (e) => {
   if (tag === "BUTTON" || tag === "A") tg.blur();
   const btn = $("[data-cmd='" + name + "']");
   if (btn && btn.disabled) return;
-  runCmd(name, btn);
+  runCmd(name, btn, e.key);
 });
 
 initI18n();
+// The vote link opens as a phone would open it (the server's public URL).
+$("[data-vote-link]").href = body.dataset.voteUrl;
+showReachWarning(false);
 onLangChange(() => {
   renderAll();
+  showReachWarning(false);
   if (S.view === "setup") fillSetup();
 });
 begin();

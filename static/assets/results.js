@@ -189,7 +189,7 @@ function render() {
   meta.appendChild(h("span", { text: tr("voters", { n: r.voters }) }));
   sheet.appendChild(h("header", { class: "res-head" },
     h("h1", { class: "res-title", text: r.title }),
-    h("p", { class: "res-subtitle", text: tr(r.final ? "sheetTitle" : "sheetTitleProvisional") }),
+    h("div", { class: "res-subtitle", text: tr(r.final ? "sheetTitle" : "sheetTitleProvisional") }),
     meta));
   if (!r.final) sheet.appendChild(h("p", { class: "res-provisional", text: tr("provisional") }));
 
@@ -223,7 +223,7 @@ function overallTable(r) {
   // servers sent no averageDecimals.
   const avgDecimals = r.averageDecimals != null ? r.averageDecimals : Math.min(4, Math.max(2, r.decimals + 2));
   const head = h("tr", null, h("th", { text: tr("rank") }), h("th", { text: tr("name") }));
-  if (grouped) head.appendChild(h("th", { text: tr("group") }));
+  if (grouped) head.appendChild(h("th", { class: "group", text: tr("group") }));
   const multi = r.panels.length > 1;
   r.panels.forEach((p) => {
     head.appendChild(h("th", { class: "panel" }, p.name, h("span", { class: "sub", text: (multi ? tr("weight", { w: p.share }) + " · " : "") + tr("panelHead") })));
@@ -233,8 +233,9 @@ function overallTable(r) {
   r.rows.forEach((row) => {
     const tr_ = h("tr", { class: row.rank > 0 && row.rank <= 3 ? "top" : null, "data-contestant": row.contestant },
       h("td", { class: "rank", text: rankText(row.rank) }),
-      h("td", { class: "name", text: row.name }));
-    if (grouped) tr_.appendChild(h("td", { text: row.group || "" }));
+      h("td", { class: "name", "data-group": grouped ? row.group || "" : null, text: row.name }));
+    // On a phone the group goes under the name (CSS), not in a column.
+    if (grouped) tr_.appendChild(h("td", { class: "group", text: row.group || "" }));
     row.panels.forEach((ps) => {
       tr_.appendChild(ps.count > 0
         ? h("td", { class: "avg" }, fmtScore(ps.average, avgDecimals), h("span", { class: "cnt", text: tr("count", { n: ps.count }) }))

@@ -5,6 +5,7 @@
 import { t, initI18n, onLangChange, toggleLang } from "./i18n.js";
 import { Connection, probeEvent, bannerFor } from "./conn.js";
 import { $, $$, h, setText, tween, fmtClock, contestantIndex, groupsOf } from "./format.js";
+import { showReachWarning } from "./reach.js";
 
 const body = document.body;
 const eventId = body.dataset.event;
@@ -564,7 +565,9 @@ $$("[data-short-link]").forEach((el) => {
 });
 
 initI18n();
+showReachWarning(true); // phones cannot open the link: say so by the QR code
 onLangChange(() => {
+  showReachWarning(true);
   boardsKey = "";
   revealKey = "";
   render(false);

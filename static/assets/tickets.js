@@ -5,6 +5,7 @@
 // #key=… in the link).
 import { t, initI18n } from "./i18n.js";
 import { $, h, load, save, setText, fmtTicket } from "./format.js";
+import { errorText } from "./errors.js";
 
 const KEY_STORE = "leitai.hostKey"; // shared with the control page
 const EVENT = document.body.getAttribute("data-event") || "";
@@ -25,7 +26,10 @@ const S = { ev: null, tickets: [] };
 function get(path) {
   return fetch("/api/events/" + encodeURIComponent(EVENT) + path, { headers: { Authorization: "Bearer " + key }, cache: "no-store" })
     .then((r) => r.json().then((b) => {
-      if (!r.ok) throw new Error((b && b.error && b.error.message) || r.statusText);
+      if (!r.ok) {
+        const eb = (b && b.error) || {};
+        throw Object.assign(new Error(eb.message || r.statusText), { code: eb.code || "", status: r.status });
+      }
       return b;
     }));
 }
@@ -68,5 +72,5 @@ if (!key) {
     sel.addEventListener("change", render);
     $("[data-unused]").addEventListener("change", render);
     render();
-  }).catch((e) => setText($("[data-message]"), e.message));
+  }).catch((e) => setText($("[data-message]"), errorText(e, "host")));
 }

@@ -4,6 +4,7 @@
 // connection or a reload, so that each counts exactly once.
 import { t, initI18n, onLangChange } from "./i18n.js";
 import { Connection, bannerFor } from "./conn.js";
+import { errorText } from "./errors.js";
 import {
   $, $$, h, setText, load, save, uuid, fmtPoints, fmtScore, fmtClock, decimalsOf, scaleValues, snap,
   contestantIndex, fmtTicket,
@@ -337,7 +338,7 @@ function onAck(m) {
       setTimeout(() => { if (S.mine[c] === e && e.state === "pending") conn.send(ballotMessage(e)); }, 1500 + Math.random() * 1500);
       return;
     }
-    S.notes[c] = errorText(err);
+    S.notes[c] = errorText(err, "voter");
     if (err.code === "forbidden" && ticketNeeded()) {
       // No ticket, or it was revoked: ask for one.
       S.notes[c] = t("vote.ticketNeeded");
@@ -353,11 +354,6 @@ function onAck(m) {
   renderBallots();
 }
 
-function errorText(err) {
-  const key = "err." + (err.code || "internal");
-  const known = t(key);
-  return known !== key ? known : (err.message || t("err.internal"));
-}
 
 // ---- casting ---------------------------------------------------------------
 
