@@ -16,6 +16,7 @@ const (
 	CodeConflict    Code = "conflict"    // a concurrent change won, or the change clashes with what exists
 	CodeClosed      Code = "closed"      // voting is not open for that contestant
 	CodeForbidden   Code = "forbidden"   // the caller lacks the key or credential
+	CodeHallCode    Code = "hall_code"   // a new phone needs the hall code (现场码) from the big screen's QR code, or it expired
 	CodeUnavailable Code = "unavailable" // the store cannot be reached right now; try again
 	CodeInternal    Code = "internal"    // a bug or an unexpected failure
 )
@@ -61,6 +62,7 @@ var (
 	ErrConflict    = &Error{Code: CodeConflict}
 	ErrClosed      = &Error{Code: CodeClosed}
 	ErrForbidden   = &Error{Code: CodeForbidden}
+	ErrHallCode    = &Error{Code: CodeHallCode}
 	ErrUnavailable = &Error{Code: CodeUnavailable}
 	ErrInternal    = &Error{Code: CodeInternal}
 )

@@ -41,6 +41,10 @@ type Config struct {
 	// commands go to the first.
 	URLs    []string
 	HostKey string
+	// MetricsURLs are where each instance serves /metrics (its
+	// --metrics-addr, e.g. http://127.0.0.1:9180), in the order of URLs;
+	// without them the report has no server figures.
+	MetricsURLs []string
 
 	Voters  int // simulated phones
 	Screens int // simulated big screens
@@ -158,6 +162,9 @@ func (c *Config) Validate() error {
 	if c.HostKey == "" {
 		return errors.New("give the server's host key (--host-key or LEITAI_HOST_KEY)")
 	}
+	if len(c.MetricsURLs) > len(c.URLs) {
+		return errors.New("give at most one metrics URL per server URL, in the same order")
+	}
 	switch {
 	case c.Voters < 1 || c.Voters > 1_000_000:
 		return errors.New("voters: 1 to 1,000,000")
@@ -191,6 +198,7 @@ type runner struct {
 	host  *api   // the first instance, with the host key
 	apis  []*api // every instance
 	event voting.Event
+	hall  hallCode       // the event's current hall code, as a screen reads it
 	index map[string]int // contestant id → index
 	c     counters
 	start time.Time
@@ -417,8 +425,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second,
 	}}
 	defer apiClient.CloseIdleConnections()
-	for _, u := range cfg.URLs {
-		r.apis = append(r.apis, &api{base: strings.TrimRight(u, "/"), key: cfg.HostKey, hc: apiClient})
+	for i, u := range cfg.URLs {
+		a := &api{base: strings.TrimRight(u, "/"), key: cfg.HostKey, hc: apiClient}
+		if i < len(cfg.MetricsURLs) {
+			a.metricsBase = strings.TrimRight(cfg.MetricsURLs[i], "/")
+		}
+		r.apis = append(r.apis, a)
 	}
 	r.host = r.apis[0]
 
