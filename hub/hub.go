@@ -208,7 +208,7 @@ func New(cfg Config) (*Hub, error) {
 		cfg: cfg, service: cfg.Service, broker: cfg.Broker, log: cfg.Logger, now: cfg.Now,
 		metrics: cfg.Metrics, rooms: make(map[string]*room), dirty: make(map[string]bool),
 		ctx: ctx, cancel: cancel,
-		hostKeys: &hostKeys{store: cfg.Service.Store(), seed: keyDigest(cfg.HostKey)},
+		hostKeys:    &hostKeys{store: cfg.Service.Store(), seed: keyDigest(cfg.HostKey)},
 		keyFailures: newAddressLimiter(rate.Every(HostKeyFailureEvery), cfg.HostKeyFailures),
 		httpBallots: newAddressLimiter(rate.Limit(cfg.MessageRate), cfg.MessageBurst),
 		issued:      &issueWatch{threshold: IssueWatchThreshold},

@@ -92,8 +92,8 @@ type Main struct {
 	Addr        string // the address actually listened on (useful with :0)
 	MetricsAddr string // where /metrics is served ("" if not)
 	PublicURL   string
-	Service   *voting.Service
-	Hub       *hub.Hub
+	Service     *voting.Service
+	Hub         *hub.Hub
 	// Credentials sign voter credentials (tests mint named voters with it).
 	Credentials *hub.Credentials
 
