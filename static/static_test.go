@@ -148,7 +148,10 @@ func TestPagesRenderWithHeaders(t *testing.T) {
 			t.Errorf("%s: Content-Type %q", c.path, ct)
 		}
 		csp := h.Get("Content-Security-Policy")
-		for _, want := range []string{"default-src 'self'", "connect-src 'self' ws: wss:", "frame-ancestors 'none'"} {
+		host := strings.TrimPrefix(srv.URL, "http://")
+		// Sockets to this server only: its own host and the public URL's,
+		// never any host (ws: wss:).
+		for _, want := range []string{"default-src 'self'", "connect-src 'self' ws://" + host + " wss://" + host + " ws://192.168.1.20:8080 wss://192.168.1.20:8080;", "frame-ancestors 'none'"} {
 			if !strings.Contains(csp, want) {
 				t.Errorf("%s: CSP %q lacks %q", c.path, csp, want)
 			}

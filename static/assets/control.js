@@ -2,7 +2,7 @@
 // run it (voting, running order, countdown, ranking, reveal, end) with
 // buttons and keys, and watch turnout and the standings live.
 import { t, initI18n, onLangChange } from "./i18n.js";
-import { Connection, bannerFor } from "./conn.js";
+import { Connection, bannerFor, secretProtocols } from "./conn.js";
 import { $, $$, h, setText, load, save, fmtScore, fmtClock, fmtPoints, contestantIndex, groupsOf } from "./format.js";
 import { parseContestants, toLines, toCSV } from "./csv.js";
 
@@ -122,6 +122,7 @@ function begin() {
       if (S.view === "loading" || S.view === "key") setView(S.tab);
       renderAll();
       conn.start();
+      refreshHallLinks();
     });
   }).catch((e) => {
     if (e.status === 403) { showKeyForm(true); return; }
@@ -139,7 +140,9 @@ function begin() {
 
 const conn = new Connection({
   event: eventId,
-  query: () => ({ role: "host", key: hostKey }),
+  query: () => ({ role: "host" }),
+  // The key travels in the subprotocol: never in a URL, which proxies log.
+  protocols: () => secretProtocols("key", hostKey),
   onMessage: receive,
   onState: (st) => {
     banner(st);
@@ -210,6 +213,22 @@ function renderAll() {
   renderStandings();
   renderPublished();
   renderTicketPanels();
+}
+
+// ---- the hall code (现场码) ---------------------------------------------------
+// The link to the big screen carries the screen key in its fragment: with
+// it, the screen reads the rotating hall code for its QR code. The link to
+// the vote page carries the current code, so that the host can open it.
+let hallTimer = 0;
+function refreshHallLinks() {
+  clearTimeout(hallTimer);
+  if (!hostKey || !S.exists) return;
+  api("GET", evPath() + "/hall-code").then((info) => {
+    const base = "/e/" + encodeURIComponent(eventId);
+    $("[data-screen-link]").href = base + "/screen" + (info.screenKey ? "#s=" + encodeURIComponent(info.screenKey) : "");
+    $("[data-vote-link]").href = base + (info.on ? "?j=" + encodeURIComponent(info.code) : "");
+    hallTimer = setTimeout(refreshHallLinks, info.on ? Math.max(1000, info.expiresIn + 250) : 30000);
+  }).catch(() => { hallTimer = setTimeout(refreshHallLinks, 5000); });
 }
 
 // ---- tickets, audit log, host key ----------------------------------------------
@@ -560,6 +579,7 @@ function fillSetup() {
   idIn.readOnly = true; // the id is the page's URL
   $("[data-f-title]").value = ev.title || "";
   form.querySelectorAll("input[name=scope]").forEach((r) => { r.checked = r.value === (ev.votingScope || "stage"); });
+  $("[data-f-hallcode]").checked = !ev.noHallCode;
   $("[data-f-contestants]").value = toLines(ev.contestants || []);
   $("[data-f-min]").value = ev.rules.min;
   $("[data-f-max]").value = ev.rules.max;
@@ -669,6 +689,7 @@ function collectEvent() {
     if (row.querySelector("[name=ptickets]").checked) p.tickets = true;
     ev.panels.push(p);
   });
+  if (!$("[data-f-hallcode]").checked) ev.noHallCode = true;
   if (S.exists && S.full) ev.revision = S.full.revision;
   return ev;
 }
@@ -687,6 +708,7 @@ function saveSetup(e) {
     toast(created ? t("control.created") : t("control.saved"), "ok");
     fillSetup();
     renderAll();
+    refreshHallLinks();
     if (created) {
       conn.restart();
       setView("setup");
