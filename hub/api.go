@@ -278,9 +278,12 @@ func (h *Hub) getVoterBallots(w http.ResponseWriter, r *http.Request, voter stri
 // fields so that a typo is an error rather than silently ignored.
 func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	// The body is in: lift Protect's deadline, which would otherwise end
-	// a slow handler's context.
-	_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
+	if err == nil {
+		// The body is in: lift Protect's deadline, which would otherwise
+		// end a slow handler's context. (After a failed read it stays,
+		// so that the server gives up on the rest of the body.)
+		_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -318,7 +321,7 @@ func HTTPStatus(code voting.Code) int {
 }
 
 func writeError(w http.ResponseWriter, err error) {
-	if errors.Is(err, errHostKeyLimited) {
+	if errors.Is(err, errHostKeyLimited) || errors.Is(err, errTooManyScreens) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(HostKeyFailureEvery.Seconds())))
 		writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": errorBody(err)})
 		return

@@ -284,8 +284,9 @@ type dialOptions struct {
 	origin  string // the Origin header, as a browser page would send it
 	// hostKey is sent as the control page sends it: in the leitai-key.
 	// subprotocol.
-	hostKey string
-	header  http.Header // more handshake headers
+	hostKey   string
+	protocols []string    // subprotocols to offer (a page's credential)
+	header    http.Header // more handshake headers
 }
 
 // dialHost opens a host socket with the host key.
@@ -329,6 +330,7 @@ func (e *env) tryDial(event string, o dialOptions) (*wsClient, *http.Response, e
 	if o.origin != "" {
 		dopts.HTTPHeader.Set("Origin", o.origin)
 	}
+	dopts.Subprotocols = o.protocols
 	if o.hostKey != "" {
 		dopts.Subprotocols = []string{"leitai", "leitai-key." + base64.RawURLEncoding.EncodeToString([]byte(o.hostKey))}
 	}

@@ -32,6 +32,7 @@ type Config struct {
 	VoterRate         float64       // --voter-rate, LEITAI_VOTER_RATE: new voter credentials per second per address
 	TrustedProxies    string        // --trusted-proxies, LEITAI_TRUSTED_PROXIES: comma-separated IPs or CIDRs
 	MetricsAddr       string        // --metrics-addr, LEITAI_METRICS_ADDR: where /metrics is served; empty: nowhere
+	HallCodePeriod    time.Duration // --hall-code-period, LEITAI_HALL_CODE_PERIOD: how long the big screen shows one hall code
 }
 
 // DefaultMetricsAddr is where /metrics is served unless configured: on
@@ -137,6 +138,11 @@ Every flag has an environment variable; the flag wins.
 	}
 	fs.Float64Var(&c.VoterRate, "voter-rate", voterRate, "new voter credentials issued per second per client `address` (bursts of 20×); halls behind one NAT address share it (LEITAI_VOTER_RATE)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", envOr("LEITAI_TRUSTED_PROXIES", ""), "reverse proxies in front of leitai (comma-separated `IPs or CIDRs`, e.g. 127.0.0.1 or 10.0.0.5): their X-Forwarded-For names the phone for per-address limits.\nName the proxies only: a client inside a trusted range picks its own limit (LEITAI_TRUSTED_PROXIES)")
+	period, err := time.ParseDuration(envOr("LEITAI_HALL_CODE_PERIOD", "30s"))
+	if err != nil {
+		return c, fmt.Errorf("LEITAI_HALL_CODE_PERIOD: %w", err)
+	}
+	fs.DurationVar(&c.HallCodePeriod, "hall-code-period", period, "how long the big screen shows one hall code (现场码); a code admits new phones for two such `periods` (LEITAI_HALL_CODE_PERIOD)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", envOr("LEITAI_METRICS_ADDR", DefaultMetricsAddr), "`address` that serves /metrics (Prometheus), apart from --addr; empty: not served (LEITAI_METRICS_ADDR)")
 	err = parseRest(fs, &c, args)
 	return c, err
@@ -205,6 +211,9 @@ func (c *Config) Validate() error {
 		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
 			return fmt.Errorf("--pprof %q: want a loopback host:port (profiles must not be public)", c.PprofAddr)
 		}
+	}
+	if c.HallCodePeriod != 0 && (c.HallCodePeriod < time.Second || c.HallCodePeriod > 10*time.Minute) {
+		return errors.New("--hall-code-period: between 1s and 10m")
 	}
 	if c.StandingsInterval < 10*time.Millisecond || c.StandingsInterval > 10*time.Second {
 		return errors.New("--standings-interval: between 10ms and 10s")

@@ -173,7 +173,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.Credentials = hub.NewCredentials(secret, strings.HasPrefix(m.PublicURL, "https://"), rate.Limit(m.Config.VoterRate)).TrustProxies(proxies)
+	m.Credentials = hub.NewCredentials(secret, strings.HasPrefix(m.PublicURL, "https://"), rate.Limit(m.Config.VoterRate)).
+		TrustProxies(proxies).WithHallCode(m.Config.HallCodePeriod, nil)
 	h, err := hub.New(hub.Config{
 		Service: m.Service, Broker: m.broker, HostKey: m.Config.HostKey, Logger: m.Logger, Credentials: m.Credentials,
 		StandingsInterval: m.Config.StandingsInterval, PublicURL: m.Config.PublicURL, Metrics: m.metrics,
