@@ -460,13 +460,14 @@ document.addEventListener("keydown", (e) => {
 setTimeout(() => { const hint = $("[data-fs-hint]"); if (hint) hint.classList.add("gone"); }, 6000);
 
 // The short link without the scheme reads better from afar.
-// A break may come only after a slash.
+// A break may come only after a slash (or before the hall code's "?").
 function drawShortLinks(link) {
   $$("[data-short-link]").forEach((el) => {
-    const parts = link.replace(/^https?:\/\//, "").split("/");
+    const parts = link.replace(/^https?:\/\//, "").replace("?", "/?").split("/");
     el.textContent = "";
     parts.forEach((p, i) => {
-      el.appendChild(document.createTextNode(p + (i < parts.length - 1 ? "/" : "")));
+      const slash = i < parts.length - 1 && parts[i + 1][0] !== "?" ? "/" : "";
+      el.appendChild(document.createTextNode(p + slash));
       if (i < parts.length - 1) el.appendChild(document.createElement("wbr"));
     });
   });
