@@ -18,12 +18,12 @@ func urlParse(s string) (*url.URL, error) { return url.Parse(s) }
 
 // EventFile is the YAML form of an event (docs/event-file.md).
 type EventFile struct {
-	ID          string       `yaml:"id"`
-	Title       string       `yaml:"title"`
-	VotingScope string       `yaml:"voting_scope"`
+	ID          string `yaml:"id"`
+	Title       string `yaml:"title"`
+	VotingScope string `yaml:"voting_scope"`
 	// HallCode: new phones join only with the rotating code of the big
 	// screen's QR code (现场码). On when absent; false for remote audiences.
-	HallCode *bool `yaml:"hall_code"`
+	HallCode    *bool        `yaml:"hall_code"`
 	Rules       RulesFile    `yaml:"rules"`
 	Panels      []PanelFile  `yaml:"panels"`
 	Contestants []Contestant `yaml:"contestants"`
