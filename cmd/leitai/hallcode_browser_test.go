@@ -133,6 +133,17 @@ func TestBrowserHallCode(t *testing.T) {
 		t.Errorf("after the reload: %+v", row)
 	}
 
+	// Voting closes: the control page notes the audit chain's head.
+	srv.stage(t, "hall", map[string]any{"action": "close"})
+	var head struct{ Head string }
+	srv.api(t, "GET", "/events/hall/audit/head", nil, &head)
+	host.wait("the audit chain head", `!document.querySelector('[data-audit-heads-box]').hidden && document.querySelector('[data-audit-heads] li').textContent === "区商务局 投票结束： " + `+jsq(head.Head))
+	host.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-audit-heads-box]').scrollIntoView({block: "center"})`))
+	shoot(host, "control-audit-head-1366x768.png")
+	if !strings.HasPrefix(head.Head, "2:") {
+		t.Errorf("head %q after two ballots", head.Head)
+	}
+
 	// No secret in a socket's URL.
 	for _, tb := range []*btTab{host, phone} {
 		urls := btEval[[]string](tb, `window.__ws`)

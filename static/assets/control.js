@@ -123,6 +123,7 @@ function begin() {
       renderAll();
       conn.start();
       refreshHallLinks();
+      renderAuditHeads();
     });
   }).catch((e) => {
     if (e.status === 403) { showKeyForm(true); return; }
@@ -169,10 +170,12 @@ function receive(m) {
       S.turnout = m.turnout || null;
       if (m.standings) S.standings = m.standings;
       renderAll();
+      noteAuditHead(S.stage);
       break;
     case "stage":
       if (!S.stage || m.stage.version >= S.stage.version) S.stage = m.stage;
       renderRun();
+      noteAuditHead(S.stage);
       break;
     case "event":
       S.ev = mergeEvent(m.event);
@@ -229,6 +232,33 @@ function refreshHallLinks() {
     $("[data-vote-link]").href = base + (info.on ? "?j=" + encodeURIComponent(info.code) : "");
     hallTimer = setTimeout(refreshHallLinks, info.on ? Math.max(1000, info.expiresIn + 250) : 30000);
   }).catch(() => { hallTimer = setTimeout(refreshHallLinks, 5000); });
+}
+
+// ---- the audit chain head -------------------------------------------------------
+// When voting closes (for each contestant) and when the event ends, the
+// page notes the head of the audit chain: the entries so far and the last
+// one's hash. Written down or photographed, it anchors the log: `leitai
+// audit verify --head N:HASH` fails for a log edited afterwards.
+const HEADS_STORE = "leitai.auditHeads." + eventId;
+let heads = load(HEADS_STORE, []) || [];
+let headVersion = 0;
+function noteAuditHead(st) {
+  if (!st || (st.phase !== "closed" && st.phase !== "ended") || st.version <= headVersion) return;
+  headVersion = st.version;
+  api("GET", evPath() + "/audit/head").then((hd) => {
+    const c = st.current && S.ev && contestantIndex(S.ev)[st.current];
+    const label = st.phase === "ended" ? t("control.auditHeadEnd") : t("control.auditHeadClosed", { name: c ? c.c.name : "" });
+    heads = heads.filter((x) => x.v !== st.version).concat([{ v: st.version, label: label, head: hd.head }]).slice(-200);
+    save(HEADS_STORE, heads);
+    renderAuditHeads();
+  }).catch(() => { headVersion = 0; });
+}
+
+function renderAuditHeads() {
+  const list = $("[data-audit-heads]");
+  $("[data-audit-heads-box]").hidden = !heads.length;
+  list.textContent = "";
+  heads.slice().reverse().forEach((x) => list.appendChild(h("li", null, h("span", null, x.label + " "), h("code", null, x.head))));
 }
 
 // ---- tickets, audit log, host key ----------------------------------------------
