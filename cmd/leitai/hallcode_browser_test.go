@@ -168,3 +168,34 @@ func TestBrowserHallCode(t *testing.T) {
 		tb.check()
 	}
 }
+
+// TestBrowserHallCodeBusyAddress: a hall behind one NAT address shares
+// the per-address budget of new credentials. A phone that scans while the
+// budget is spent is asked to wait (429) and gets in as soon as the budget
+// allows, with the code it scanned, without scanning again.
+func TestBrowserHallCodeBusyAddress(t *testing.T) {
+	chrome := btStartChrome(t)
+	m := NewMain(Config{
+		Addr: "127.0.0.1:0", DataDir: t.TempDir(), HostKey: btHostKey, VoterRate: 0.1, // bursts of 3, then one every 10 s
+		StandingsInterval: 50 * time.Millisecond, LogFormat: "text", LogLevel: "error",
+	}, io.Discard, io.Discard)
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	srv := &btServer{m: m, base: "http://" + m.Addr}
+	srv.api(t, "POST", "/events", map[string]any{"id": "nat", "title": "同一出口", "contestants": []map[string]string{{"id": "c1", "name": "区商务局"}}}, nil)
+	srv.stage(t, "nat", map[string]any{"action": "next"})
+	srv.stage(t, "nat", map[string]any{"action": "open"})
+	code, _ := m.Credentials.CurrentHallCode("nat")
+	// The phones before it spent the address's budget.
+	for spent := false; !spent; {
+		status, _ := faultAPI(t, srv.base, "POST", "/api/voter", "", map[string]string{"event": "nat", "hallCode": code}, nil)
+		spent = status == 429
+	}
+	phone := chrome.tab(t, "phone", 390, 844, true)
+	phone.allow = regexp.MustCompile(`status of 429`) // the waits it is meant to get
+	phone.open(srv.base + "/e/nat?j=" + code)
+	phone.wait("the ballot, after waiting its turn", `(() => { const b = document.querySelector('[data-ballot="c1"] [data-score="7"]'); return b && !b.disabled; })()`)
+	phone.check()
+}

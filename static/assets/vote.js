@@ -41,7 +41,10 @@ let hallCode = "";
 })();
 // joinRefused: the server would not admit this phone: "missing" (no hall
 // code) or "expired" (the code had changed before the phone got in).
+// joinBusy: the server asked it to wait (many phones joining from one
+// address, e.g. a hall behind one NAT).
 let joinRefused = "";
+let joinBusy = false;
 
 // ensureCredential asks the server for this phone's credential: the same
 // one again while it is valid, else a new one, with the hall code (or the
@@ -59,9 +62,10 @@ function ensureCredential() {
   }
   if (T.code) req.ticket = true;
   return fetch("/api/voter", { method: "POST", headers: headers, body: JSON.stringify(req), credentials: "same-origin", cache: "no-store" })
-    .then((r) => r.json().then((b) => ({ ok: r.ok, b: b }), () => ({ ok: r.ok, b: null })))
+    .then((r) => r.json().then((b) => ({ ok: r.ok, status: r.status, b: b }), () => ({ ok: r.ok, status: r.status, b: null })))
     .then((res) => {
       const b = res.b || {};
+      joinBusy = res.status === 429 || res.status === 503;
       if (res.ok && b.credential && b.voter) {
         credential = b.credential;
         voter = b.voter;
@@ -76,6 +80,15 @@ function ensureCredential() {
       }
       return false;
     }, () => !!credential); // offline: keep what we have
+}
+
+// join gets a new phone its credential, asking again every few seconds
+// while the server says it is busy, until the hall code would have expired.
+function join(until) {
+  return ensureCredential().then((ok) => {
+    if (ok || !joinBusy || Date.now() > until) return ok;
+    return new Promise((resolve) => setTimeout(resolve, 1000 + Math.random() * 2000)).then(() => join(until));
+  });
 }
 
 // showHallCode says, in the page's language, that this phone must scan
@@ -880,7 +893,7 @@ if (credential) {
   startConn();
   ensureCredential();
 } else {
-  ensureCredential().then((ok) => {
+  join(Date.now() + 60000).then((ok) => {
     if (ok && T.code && !T.held) return claimTicket();
     return null;
   }).then(() => { if (!joinRefused) startConn(); });
