@@ -77,4 +77,7 @@ func (h *Hub) noCredential(ev *voting.Event) error {
 	return errNoCredentialHall
 }
 
+// errNoCredential refuses voters without a valid credential.
+var errNoCredential = voting.Errorf(voting.CodeForbidden, "this phone has no valid voter credential; open the vote page again")
+
 var errNoCredentialHall = voting.Errorf(voting.CodeForbidden, "this phone has no voter credential for this event; scan the QR code on the big screen")

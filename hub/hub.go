@@ -188,9 +188,6 @@ var errSlowClient = errors.New("client too slow")
 // errTooManyConnections refuses a voter's socket beyond the cap.
 var errTooManyConnections = voting.Errorf(voting.CodeConflict, "this phone has too many pages open; close one")
 
-// errNoCredential refuses voters without a valid credential.
-var errNoCredential = voting.Errorf(voting.CodeForbidden, "this phone has no valid voter credential; open the vote page again")
-
 // New starts a hub. Close stops it.
 func New(cfg Config) (*Hub, error) {
 	cfg.setDefaults()

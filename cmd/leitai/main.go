@@ -165,20 +165,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.PublicURL = lanURL(port)
 	}
 
-	secret, err := m.store.Secret(ctx, "voter-credentials")
-	if err != nil {
-		return fmt.Errorf("voter credential secret: %w", err)
-	}
-	proxies, err := m.Config.Proxies()
-	if err != nil {
-		return err
-	}
-	m.Credentials = hub.NewCredentials(secret, strings.HasPrefix(m.PublicURL, "https://"), rate.Limit(m.Config.VoterRate)).
-		TrustProxies(proxies).WithHallCode(m.Config.HallCodePeriod, nil)
-	h, err := hub.New(hub.Config{
-		Service: m.Service, Broker: m.broker, HostKey: m.Config.HostKey, Logger: m.Logger, Credentials: m.Credentials,
-		StandingsInterval: m.Config.StandingsInterval, PublicURL: m.Config.PublicURL, Metrics: m.metrics,
-	})
+	h, err := m.newHub(ctx)
 	if err != nil {
 		return err
 	}
@@ -223,6 +210,29 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.printBanner(ctx)
 	return nil
+}
+
+// newHub makes the voter credentials (their secret is in the store) and
+// the hub.
+func (m *Main) newHub(ctx context.Context) (*hub.Hub, error) {
+	secret, err := m.store.Secret(ctx, "voter-credentials")
+	if err != nil {
+		return nil, fmt.Errorf("voter credential secret: %w", err)
+	}
+	proxies, err := m.Config.Proxies()
+	if err != nil {
+		return nil, err
+	}
+	m.Credentials = hub.NewCredentials(secret, strings.HasPrefix(m.PublicURL, "https://"), rate.Limit(m.Config.VoterRate)).
+		TrustProxies(proxies).WithHallCode(m.Config.HallCodePeriod, nil)
+	h, err := hub.New(hub.Config{
+		Service: m.Service, Broker: m.broker, HostKey: m.Config.HostKey, Logger: m.Logger, Credentials: m.Credentials,
+		StandingsInterval: m.Config.StandingsInterval, PublicURL: m.Config.PublicURL, Metrics: m.metrics,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
 }
 
 // servePprof serves net/http/pprof on its own loopback listener, apart

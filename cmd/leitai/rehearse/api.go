@@ -25,6 +25,19 @@ type api struct {
 	hc          *http.Client
 }
 
+// newAPIs returns a client of each instance's API (and /metrics).
+func newAPIs(cfg *Config, hc *http.Client) []*api {
+	var out []*api
+	for i, u := range cfg.URLs {
+		a := &api{base: strings.TrimRight(u, "/"), key: cfg.HostKey, hc: hc}
+		if i < len(cfg.MetricsURLs) {
+			a.metricsBase = strings.TrimRight(cfg.MetricsURLs[i], "/")
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
 // hallCode reads the event's current hall code (现场码) with the host key,
 // as the big screen does with its screen key.
 func (a *api) hallCode(ctx context.Context, id string) (code string, left time.Duration, err error) {

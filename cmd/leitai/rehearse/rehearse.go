@@ -39,12 +39,9 @@ type Config struct {
 	// URLs are the base URLs of the server instances (http://host:port).
 	// Voters and screens are spread over them round-robin; the host
 	// commands go to the first.
-	URLs    []string
-	HostKey string
-	// MetricsURLs are where each instance serves /metrics (its
-	// --metrics-addr, e.g. http://127.0.0.1:9180), in the order of URLs;
-	// without them the report has no server figures.
-	MetricsURLs []string
+	URLs        []string
+	HostKey     string
+	MetricsURLs []string // each instance's /metrics (its --metrics-addr), in the order of URLs
 
 	Voters  int // simulated phones
 	Screens int // simulated big screens
@@ -161,9 +158,6 @@ func (c *Config) Validate() error {
 	}
 	if c.HostKey == "" {
 		return errors.New("give the server's host key (--host-key or LEITAI_HOST_KEY)")
-	}
-	if len(c.MetricsURLs) > len(c.URLs) {
-		return errors.New("give at most one metrics URL per server URL, in the same order")
 	}
 	switch {
 	case c.Voters < 1 || c.Voters > 1_000_000:
@@ -425,13 +419,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second,
 	}}
 	defer apiClient.CloseIdleConnections()
-	for i, u := range cfg.URLs {
-		a := &api{base: strings.TrimRight(u, "/"), key: cfg.HostKey, hc: apiClient}
-		if i < len(cfg.MetricsURLs) {
-			a.metricsBase = strings.TrimRight(cfg.MetricsURLs[i], "/")
-		}
-		r.apis = append(r.apis, a)
-	}
+	r.apis = newAPIs(&cfg, apiClient)
 	r.host = r.apis[0]
 
 	// The event.
