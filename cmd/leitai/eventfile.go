@@ -6,15 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 
 	"go.yaml.in/yaml/v3"
 
 	"leitai/voting"
 )
-
-func urlParse(s string) (*url.URL, error) { return url.Parse(s) }
 
 // EventFile is the YAML form of an event (docs/event-file.md).
 type EventFile struct {
