@@ -216,6 +216,20 @@ func TestQRCodeIsSVGOfTheVoteURL(t *testing.T) {
 	if got := p.VoteURL("gongshu-2020"); got != "http://192.168.1.20:8080/e/gongshu-2020" {
 		t.Errorf("VoteURL = %q", got)
 	}
+	if res.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Error("qr.svg lacks nosniff")
+	}
+	// The big screen's QR code carries the hall code: a longer link, a
+	// different code; anything but a code is refused.
+	res, withCode := get(t, srv.URL+"/e/gongshu-2020/qr.svg?j=1sbz39")
+	if res.StatusCode != http.StatusOK || withCode == body || len(withCode) <= len(body) {
+		t.Errorf("qr.svg?j=: %s, %d bytes (plain %d)", res.Status, len(withCode), len(body))
+	}
+	for _, bad := range []string{"1SBZ39", "1s%2Fz", "x", strings.Repeat("a", 13)} {
+		if res, _ := get(t, srv.URL+"/e/gongshu-2020/qr.svg?j="+bad); res.StatusCode != http.StatusBadRequest {
+			t.Errorf("qr.svg?j=%s: %s, want 400", bad, res.Status)
+		}
+	}
 }
 
 // Every string key that a page or script uses exists in both languages,
