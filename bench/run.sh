@@ -107,9 +107,13 @@ stop_redis() {
   rm -rf "$WORK/redis"
 }
 
-# start_leitai NAME PORT [redis]: starts an instance, sets LEITAI_PID_<NAME>.
+# start_leitai NAME PORT [redis]: starts an instance, sets LEITAI_PID_<NAME>
+# and, the first time, METRICS_<PORT> (its --metrics-addr port, kept across
+# restarts so that a rehearsal keeps reading it).
 start_leitai() {
-  local name=$1 port=$2 store=${3:-embedded} args=()
+  local name=$1 port=$2 store=${3:-embedded} args=() mvar="METRICS_$2"
+  [ -n "${!mvar:-}" ] || printf -v "$mvar" '%s' "$(free_port)"
+  args+=(--metrics-addr "127.0.0.1:${!mvar}")
   [ "$store" = redis ] && args+=(--redis "redis://127.0.0.1:$REDIS_PORT/0")
   if [ -n "$PPROF" ]; then
     local pp; pp=$(free_port)
@@ -137,9 +141,17 @@ stop_leitai() {
   printf -v "$var" '%s' ""
 }
 
+# murl PORT...: the metrics URLs of the instances on PORTS, comma-separated.
+murl() {
+  local out=() v
+  for p in "$@"; do v="METRICS_$p"; out+=("http://127.0.0.1:${!v}"); done
+  (IFS=,; echo "${out[*]}")
+}
+
 # accepted PORT: ballots the instance accepted so far.
 accepted() {
-  curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null |
+  local v="METRICS_$1"
+  curl -fsS "http://127.0.0.1:${!v}/metrics" 2>/dev/null |
     awk '/^leitai_ballots_total\{result="accepted"\}/ {printf "%d", $2; found=1} END {if (!found) print 0}'
 }
 
@@ -192,7 +204,7 @@ for sc in $SCENARIOS; do
     P=$(free_port); start_leitai i1 "$P"
     profile_during connections i1 "$P" &
     PROF_PID=$!
-    rehearse connections --url "http://127.0.0.1:$P" --voters "$VOTERS" --screens "$SCREENS" \
+    rehearse connections --url "http://127.0.0.1:$P" --metrics-url "$(murl "$P")" --voters "$VOTERS" --screens "$SCREENS" \
       --contestants 2 --think 1s-10s --change 0 --present 3s --window 12s --settle 5s
     wait "$PROF_PID"
     stop_leitai i1 ;;
@@ -200,19 +212,19 @@ for sc in $SCENARIOS; do
     P=$(free_port); start_leitai i1 "$P"
     profile_during ballots-embedded i1 "$P" &
     PROF_PID=$!
-    rehearse ballots-embedded --url "http://127.0.0.1:$P" --voters "$VOTERS" --screens "$SCREENS" "${SUSTAIN[@]}"
+    rehearse ballots-embedded --url "http://127.0.0.1:$P" --metrics-url "$(murl "$P")" --voters "$VOTERS" --screens "$SCREENS" "${SUSTAIN[@]}"
     wait "$PROF_PID"
     stop_leitai i1 ;;
   ballots-redis)
     start_redis; P=$(free_port); start_leitai i1 "$P" redis
     profile_during ballots-redis i1 "$P" &
     PROF_PID=$!
-    rehearse ballots-redis --url "http://127.0.0.1:$P" --voters "$VOTERS" --screens "$SCREENS" "${SUSTAIN[@]}"
+    rehearse ballots-redis --url "http://127.0.0.1:$P" --metrics-url "$(murl "$P")" --voters "$VOTERS" --screens "$SCREENS" "${SUSTAIN[@]}"
     wait "$PROF_PID"
     stop_leitai i1; stop_redis ;;
   restart-embedded)
     P=$(free_port); start_leitai i1 "$P"
-    rehearse restart-embedded --url "http://127.0.0.1:$P" --voters "$VOTERS" --screens "$SCREENS" \
+    rehearse restart-embedded --url "http://127.0.0.1:$P" --metrics-url "$(murl "$P")" --voters "$VOTERS" --screens "$SCREENS" \
       --contestants 3 --think 1s-8s --change 0.3 --present 2s --window 20s &
     RPID=$!
     restart_during embedded "$P"
@@ -227,15 +239,15 @@ for sc in $SCENARIOS; do
     start_redis; P1=$(free_port); P2=$(free_port)
     start_leitai i1 "$P1" redis; start_leitai i2 "$P2" redis
     TWO=(--voters "$VOTERS" --screens "$SCREENS" --contestants 2 --think 1s-10s --change 0.2 --present 3s --window 15s --settle 5s)
-    rehearse two-instances.1 --url "http://127.0.0.1:$P1,http://127.0.0.1:$P2" "${TWO[@]}" &
+    rehearse two-instances.1 --url "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --metrics-url "$(murl "$P1" "$P2")" "${TWO[@]}" &
     RPID=$!
-    rehearse two-instances.2 --url "http://127.0.0.1:$P2,http://127.0.0.1:$P1" "${TWO[@]}" || true
+    rehearse two-instances.2 --url "http://127.0.0.1:$P2,http://127.0.0.1:$P1" --metrics-url "$(murl "$P2" "$P1")" "${TWO[@]}" || true
     wait "$RPID" || true
     stop_leitai i1; stop_leitai i2; stop_redis ;;
   restart-two)
     start_redis; P1=$(free_port); P2=$(free_port)
     start_leitai i1 "$P1" redis; start_leitai i2 "$P2" redis
-    rehearse restart-two --url "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --voters "$VOTERS" \
+    rehearse restart-two --url "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --metrics-url "$(murl "$P1" "$P2")" --voters "$VOTERS" \
       --screens "$SCREENS" --contestants 3 --think 1s-8s --change 0.3 --present 2s --window 20s &
     RPID=$!
     restart_during redis "$P1" "$P2"

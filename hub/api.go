@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"leitai/voting"
@@ -25,7 +26,8 @@ func (h *Hub) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/events/{event}/stage", h.host(h.command))
 	mux.HandleFunc("GET /api/events/{event}/standings", h.host(h.getStandings))
 	mux.HandleFunc("POST /api/events/{event}/contestants/{contestant}/reset", h.host(h.resetContestant))
-	mux.HandleFunc("POST /api/voter", h.cfg.Credentials.Issue)
+	mux.HandleFunc("POST /api/voter", h.issueVoter)
+	mux.HandleFunc("GET /api/events/{event}/hall-code", h.getHallCode)
 	mux.HandleFunc("POST /api/events/{event}/ballots", h.postBallot)
 	mux.HandleFunc("GET /api/events/{event}/ballots", h.voter(h.getVoterBallots))
 	h.resultsRoutes(mux)   // results, exports, clone, publish: results.go
@@ -45,7 +47,7 @@ const (
 // host wraps a handler that needs the host key.
 func (h *Hub) host(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if _, err := h.authHost(r.Context(), hostKeyFrom(r)); err != nil {
+		if _, err := h.authHost(r); err != nil {
 			writeError(w, err)
 			return
 		}
@@ -202,14 +204,6 @@ func (h *Hub) postBallot(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	voter, ok := h.cfg.Credentials.FromRequest(r)
-	if !ok {
-		voter, ok = h.cfg.Credentials.Voter(req.Credential)
-	}
-	if !ok {
-		writeError(w, errNoCredential)
-		return
-	}
 	id := r.PathValue("event")
 	ev, err := h.service.Event(r.Context(), id)
 	if err != nil {
@@ -218,6 +212,22 @@ func (h *Hub) postBallot(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Panel == "" {
 		req.Panel = ev.Panels[0].ID
+	}
+	voter, _, ok := h.cfg.Credentials.FromRequest(r, &ev, req.Panel)
+	if !ok && req.Credential != "" {
+		var s Scope
+		voter, s, ok = h.cfg.Credentials.Check(req.Credential)
+		ok = ok && s.Admits(&ev, req.Panel)
+	}
+	if !ok {
+		writeError(w, h.noCredential(&ev))
+		return
+	}
+	// One voter's ballots over HTTP are paced like a socket's messages:
+	// each replaced ballot stays in the audit log.
+	if !h.httpBallots.allow(voter) {
+		writeTooMany(w, "too many ballots from this phone; try again in a moment")
+		return
 	}
 	if req.Score == nil && len(req.Scores) == 0 {
 		writeError(w, voting.Errorf(voting.CodeInvalid, "a ballot needs a score or scores"))
@@ -237,13 +247,18 @@ func (h *Hub) postBallot(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, rec)
 }
 
-// voter wraps a handler that needs a voter credential (cookie, header or
-// query) and passes it the voter.
+// voter wraps a handler that needs a voter credential for the request's
+// event (cookie or header) and passes it the voter.
 func (h *Hub) voter(next func(w http.ResponseWriter, r *http.Request, voter string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		voter, ok := h.cfg.Credentials.FromRequest(r)
+		ev, err := h.service.Event(r.Context(), r.PathValue("event"))
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		voter, _, ok := h.cfg.Credentials.FromRequest(r, &ev, "")
 		if !ok {
-			writeError(w, errNoCredential)
+			writeError(w, h.noCredential(&ev))
 			return
 		}
 		next(w, r, voter)
@@ -263,6 +278,12 @@ func (h *Hub) getVoterBallots(w http.ResponseWriter, r *http.Request, voter stri
 // fields so that a typo is an error rather than silently ignored.
 func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err == nil {
+		// The body is in: lift Protect's deadline, which would otherwise
+		// end a slow handler's context. (After a failed read it stays,
+		// so that the server gives up on the rest of the body.)
+		_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -290,7 +311,7 @@ func HTTPStatus(code voting.Code) int {
 		return http.StatusNotFound
 	case voting.CodeConflict, voting.CodeClosed, voting.CodeConfirm:
 		return http.StatusConflict
-	case voting.CodeForbidden:
+	case voting.CodeForbidden, voting.CodeHallCode:
 		return http.StatusForbidden
 	case voting.CodeUnavailable:
 		return http.StatusServiceUnavailable
@@ -300,6 +321,11 @@ func HTTPStatus(code voting.Code) int {
 }
 
 func writeError(w http.ResponseWriter, err error) {
+	if errors.Is(err, errHostKeyLimited) || errors.Is(err, errTooManyScreens) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(HostKeyFailureEvery.Seconds())))
+		writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": errorBody(err)})
+		return
+	}
 	code := voting.ErrorCode(err)
 	if code == voting.CodeUnavailable {
 		w.Header().Set("Retry-After", "1")
@@ -309,6 +335,7 @@ func writeError(w http.ResponseWriter, err error) {
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)

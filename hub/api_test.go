@@ -14,7 +14,8 @@ import (
 // TestAPIAuth: every host endpoint refuses a missing or wrong key with 403
 // and the error shape; both header forms of the key work.
 func TestAPIAuth(t *testing.T) {
-	e := newEmbeddedEnv(t, envOptions{})
+	// Room for every wrong key below: TestHostKeyGuessing tests the limit.
+	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{HostKeyFailures: 1000}})
 	e.createEvent(testEvent("auth", 2))
 	hostOnly := []struct{ method, path, body string }{
 		{"GET", "/api/events", ""},
@@ -53,9 +54,10 @@ func TestAPIAuth(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("X-Host-Key: status %d", resp.StatusCode)
 	}
-	// A key in the query works too (for WebSockets); a "Basic" header does not.
-	if status, _ := e.api("GET", "/api/events?key="+hostKey, "", nil); status != http.StatusOK {
-		t.Errorf("?key=: status %d", status)
+	// A key in the URL does not work (URLs land in proxies' logs); nor
+	// does a "Basic" header.
+	if status, _ := e.api("GET", "/api/events?key="+hostKey, "", nil); status != http.StatusForbidden {
+		t.Errorf("?key=: status %d, want 403", status)
 	}
 	req, _ = http.NewRequestWithContext(testContext(t), "GET", e.Srv.URL+"/api/events", nil)
 	req.Header.Set("Authorization", "Basic "+hostKey)

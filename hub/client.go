@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -281,7 +280,12 @@ type smallBuffers struct {
 func (s *smallBuffers) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // Hijack hijacks the underlying connection and replaces net/http's
-// buffers: bytes the client sent after its request are kept.
+// buffers: bytes the client sent after its request are kept. They can be
+// there: coder/websocket writes the 101 before it hijacks, so a client's
+// first frame may arrive meanwhile (net/http's background read takes its
+// first byte). They are kept in the net.Conn handed on, not only in the
+// bufio.Reader: coder/websocket resets that reader onto the net.Conn
+// (keeping only what it has buffered itself), which would drop them.
 func (s *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(s.ResponseWriter).Hijack()
 	if err != nil {
@@ -293,13 +297,31 @@ func (s *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 			return nil, nil, err
 		}
 	}
-	var rd io.Reader = conn
+	s.sock = &sockWriter{conn: conn, timeout: s.timeout}
+	var rd net.Conn = conn
 	if n := brw.Reader.Buffered(); n > 0 {
 		b, _ := brw.Reader.Peek(n)
-		rd = io.MultiReader(bytes.NewReader(bytes.Clone(b)), conn)
+		rd = &prefixedConn{Conn: conn, prefix: bytes.Clone(b)}
 	}
-	s.sock = &sockWriter{conn: conn, timeout: s.timeout}
-	return conn, bufio.NewReadWriter(bufio.NewReaderSize(rd, readBufferSize), bufio.NewWriterSize(s.sock, writeBufferSize)), nil
+	return rd, bufio.NewReadWriter(bufio.NewReaderSize(rd, readBufferSize), bufio.NewWriterSize(s.sock, writeBufferSize)), nil
+}
+
+// prefixedConn is a connection whose first bytes were read already: Read
+// returns them before reading on.
+type prefixedConn struct {
+	net.Conn
+	prefix []byte
+}
+
+func (c *prefixedConn) Read(p []byte) (int, error) {
+	if len(c.prefix) == 0 {
+		return c.Conn.Read(p)
+	}
+	n := copy(p, c.prefix)
+	if c.prefix = c.prefix[n:]; len(c.prefix) == 0 {
+		c.prefix = nil
+	}
+	return n, nil
 }
 
 // sockWriter is what a connection's frames are written to. Data frames

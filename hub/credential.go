@@ -5,11 +5,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"net"
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -17,23 +15,66 @@ import (
 	"leitai/voting"
 )
 
-// Voter credentials. The server gives each device a credential: 128
-// random bits (the voter id) and an HMAC of them under a secret that every
+// Voter credentials. The server gives each phone a credential: 128 random
+// bits (the voter id) and an HMAC of them under a secret that every
 // instance shares (kept in the store), so any instance can check a
-// credential without a lookup and nobody can make one up. A script that
-// skips the page still needs a credential per voter, and credentials are
-// issued at a limited rate per address.
+// credential without a lookup and nobody can make one up.
+//
+// A credential the server issues is scoped to one event (v2): a phone
+// that joined one event cannot use that identity in another, so an event
+// that lets anyone in (no hall code) cannot be used to mint identities for
+// one that does. A scope may also name a panel: a credential issued on the
+// strength of a panel key, or for panels that take tickets, admits its
+// voter only there. Unscoped credentials (v1) are made only by holders of
+// the secret (For: tests and tools) and were issued by earlier versions.
 const (
-	// CredentialCookie holds the credential; pages that lose cookies
-	// (some in-app browsers) send it as the credential query parameter.
+	// CredentialCookie is the name of the credential cookie of phones
+	// that joined before credentials had scopes; an event's cookie is
+	// CredentialCookie + "." + the event id.
 	CredentialCookie = "leitai_voter"
-	credentialPrefix = "v1."
 	credentialMaxAge = 30 * 24 * time.Hour
+	credentialV1     = "v1."
+	credentialV2     = "v2."
+
+	// TicketPanels is the panel scope of a credential issued to a phone
+	// that brings a ticket: it admits every panel that takes tickets,
+	// where a ticket, not the credential, is the proof (ids cannot start
+	// with '_', so no panel is called this).
+	TicketPanels = "_tickets"
+
+	// CredentialHeader carries a credential on HTTP requests (and on
+	// WebSocket handshakes of clients that can set headers).
+	CredentialHeader = "X-Leitai-Credential"
 )
 
 var b64 = base64.RawURLEncoding
 
-// Credentials issues and checks voter credentials.
+// Scope says where a credential admits its voter: everywhere (zero), one
+// event, or one panel (or TicketPanels) of one event.
+type Scope struct {
+	Event string
+	Panel string
+}
+
+// Admits reports whether a credential of scope s may vote in panel of ev.
+// An empty panel asks about the event only (reading one's own ballots).
+func (s Scope) Admits(ev *voting.Event, panel string) bool {
+	switch {
+	case s.Event == "":
+		return true
+	case s.Event != ev.ID:
+		return false
+	case s.Panel == "" || panel == "":
+		return true
+	case s.Panel == TicketPanels:
+		p, ok := ev.Panel(panel)
+		return ok && p.Tickets
+	}
+	return s.Panel == panel
+}
+
+// Credentials issues and checks voter credentials and the hall codes
+// (现场码) that admit new phones.
 type Credentials struct {
 	secret []byte
 	secure bool // set the cookie's Secure attribute (the public URL is https)
@@ -41,6 +82,10 @@ type Credentials struct {
 	issue *addressLimiter
 	// proxies are the peers whose X-Forwarded-For is believed.
 	proxies []netip.Prefix
+
+	// hallPeriod is how long one hall code is shown; now is the clock.
+	hallPeriod time.Duration
+	now        func() time.Time
 }
 
 // TrustProxies makes the client address of a request from one of these
@@ -67,95 +112,130 @@ func (c *Credentials) trusted(a netip.Addr) bool {
 // with a burst of 20×): halls behind one NAT address share it, so keep it
 // generous.
 func NewCredentials(secret []byte, secure bool, perAddress rate.Limit) *Credentials {
-	return &Credentials{secret: secret, secure: secure, issue: newAddressLimiter(perAddress, int(20*perAddress)+1)}
+	return &Credentials{
+		secret: secret, secure: secure, issue: newAddressLimiter(perAddress, int(20*perAddress)+1),
+		hallPeriod: DefaultHallCodePeriod, now: time.Now,
+	}
 }
 
-func (c *Credentials) mac(id string) string {
+func (c *Credentials) mac(parts ...string) string {
 	m := hmac.New(sha256.New, c.secret)
-	m.Write([]byte("leitai voter credential v1|"))
-	m.Write([]byte(id))
+	m.Write([]byte("leitai voter credential"))
+	for _, p := range parts {
+		m.Write([]byte{'|'})
+		m.Write([]byte(p))
+	}
 	return b64.EncodeToString(m.Sum(nil)[:16])
 }
 
-// New makes a credential and returns it with its voter id.
-func (c *Credentials) New() (credential, voter string) {
+func newVoterID() string {
 	raw := make([]byte, 16)
 	_, _ = rand.Read(raw) // crypto/rand never fails on supported platforms
-	voter = b64.EncodeToString(raw)
-	return c.For(voter), voter
+	return b64.EncodeToString(raw)
 }
 
-// For returns the credential of a given voter id. The server issues only
-// random ids (New); For serves tests and tools that hold the secret.
+// New makes a credential of the given scope and returns it with its
+// voter id. A zero scope makes an unscoped credential (as For does).
+func (c *Credentials) New(s Scope) (credential, voter string) {
+	voter = newVoterID()
+	if s.Event == "" {
+		return c.For(voter), voter
+	}
+	return credentialV2 + s.Event + "." + s.Panel + "." + voter + "." + c.mac("v2", s.Event, s.Panel, voter), voter
+}
+
+// For returns the unscoped credential of a given voter id, valid in every
+// event. The server issues only scoped credentials with random ids; For
+// serves tests and tools that hold the secret.
 func (c *Credentials) For(voter string) string {
-	return credentialPrefix + voter + "." + c.mac(voter)
+	return credentialV1 + voter + "." + c.mac("v1", voter)
 }
 
-// Voter checks a credential and returns its voter id.
-func (c *Credentials) Voter(credential string) (string, bool) {
-	rest, ok := strings.CutPrefix(credential, credentialPrefix)
-	if !ok || len(rest) > 100 {
-		return "", false
+// Check checks a credential and returns its voter id and scope.
+func (c *Credentials) Check(credential string) (voter string, scope Scope, ok bool) {
+	if len(credential) > 300 {
+		return "", Scope{}, false
+	}
+	if rest, found := strings.CutPrefix(credential, credentialV2); found {
+		parts := strings.Split(rest, ".")
+		if len(parts) != 4 || !voting.ValidID(parts[0]) || (parts[1] != "" && parts[1] != TicketPanels && !voting.ValidID(parts[1])) ||
+			!voting.ValidVoter(parts[2]) {
+			return "", Scope{}, false
+		}
+		if !hmac.Equal([]byte(parts[3]), []byte(c.mac("v2", parts[0], parts[1], parts[2]))) {
+			return "", Scope{}, false
+		}
+		return parts[2], Scope{Event: parts[0], Panel: parts[1]}, true
+	}
+	rest, found := strings.CutPrefix(credential, credentialV1)
+	if !found {
+		return "", Scope{}, false
 	}
 	// The MAC is base64url (no dots); the voter id may contain dots.
 	dot := strings.LastIndexByte(rest, '.')
 	if dot < 0 {
-		return "", false
+		return "", Scope{}, false
 	}
 	voter, mac := rest[:dot], rest[dot+1:]
-	if !voting.ValidVoter(voter) {
-		return "", false
+	if !voting.ValidVoter(voter) || !hmac.Equal([]byte(mac), []byte(c.mac("v1", voter))) {
+		return "", Scope{}, false
 	}
-	if !hmac.Equal([]byte(mac), []byte(c.mac(voter))) {
-		return "", false
-	}
-	return voter, true
+	return voter, Scope{}, true
 }
 
-// FromRequest returns the voter of the request's credential: the cookie,
-// else the "credential" query parameter or X-Leitai-Credential header.
-func (c *Credentials) FromRequest(r *http.Request) (string, bool) {
-	if ck, err := r.Cookie(CredentialCookie); err == nil {
-		if v, ok := c.Voter(ck.Value); ok {
-			return v, true
-		}
-	}
-	if v, ok := c.Voter(r.URL.Query().Get("credential")); ok {
-		return v, true
-	}
-	return c.Voter(r.Header.Get("X-Leitai-Credential"))
+// Voter checks a credential and returns its voter id, whatever its scope.
+func (c *Credentials) Voter(credential string) (string, bool) {
+	v, _, ok := c.Check(credential)
+	return v, ok
 }
 
-// Issue answers POST /api/voter: the caller's valid credential again, or a
-// new one (rate-limited per address), set as an HttpOnly cookie and
-// returned in the body for the page's fallback storage.
-func (c *Credentials) Issue(w http.ResponseWriter, r *http.Request) {
-	cred := ""
-	if ck, err := r.Cookie(CredentialCookie); err == nil {
-		if _, ok := c.Voter(ck.Value); ok {
-			cred = ck.Value
+// cookieName is the name of the cookie that holds a phone's credential
+// for an event.
+func cookieName(event string) string { return CredentialCookie + "." + event }
+
+// candidates are the credentials a request presents, in the order they
+// are tried: the event's cookie, the cookie of earlier versions, the
+// header, the WebSocket subprotocol, and the query parameter that older
+// tools use (pages never put a credential in a URL).
+func candidates(r *http.Request, event string) []string {
+	var out []string
+	for _, name := range []string{cookieName(event), CredentialCookie} {
+		if ck, err := r.Cookie(name); err == nil && ck.Value != "" {
+			out = append(out, ck.Value)
 		}
 	}
-	if cred == "" {
-		if q := r.Header.Get("X-Leitai-Credential"); q != "" {
-			if _, ok := c.Voter(q); ok {
-				cred = q
-			}
+	if v := r.Header.Get(CredentialHeader); v != "" {
+		out = append(out, v)
+	}
+	if v := subprotocolValue(r, protoCredential); v != "" {
+		out = append(out, v)
+	}
+	if v := r.URL.Query().Get("credential"); v != "" {
+		out = append(out, v)
+	}
+	return out
+}
+
+// FromRequest returns the voter of the first credential the request
+// presents that admits its voter to panel of ev ("": any panel), and the
+// credential itself.
+func (c *Credentials) FromRequest(r *http.Request, ev *voting.Event, panel string) (voter, credential string, ok bool) {
+	for _, cred := range candidates(r, ev.ID) {
+		if v, s, ok := c.Check(cred); ok && s.Admits(ev, panel) {
+			return v, cred, true
 		}
 	}
-	if cred == "" {
-		if !c.issue.allow(c.clientAddress(r)) {
-			writeTooMany(w, "too many new voters from this address; try again in a moment")
-			return
-		}
-		cred, _ = c.New()
-	}
-	voter, _ := c.Voter(cred)
+	return "", "", false
+}
+
+// setCookie stores an event's credential in the phone's cookie jar.
+// HttpOnly keeps it from page script; the page keeps a copy in
+// localStorage all the same, for in-app browsers that drop cookies.
+func (c *Credentials) setCookie(w http.ResponseWriter, event, cred string) {
 	http.SetCookie(w, &http.Cookie{
-		Name: CredentialCookie, Value: cred, Path: "/", MaxAge: int(credentialMaxAge.Seconds()),
+		Name: cookieName(event), Value: cred, Path: "/", MaxAge: int(credentialMaxAge.Seconds()),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.secure,
 	})
-	writeJSON(w, http.StatusOK, map[string]string{"voter": voter, "credential": cred})
 }
 
 // writeTooMany answers a request over a per-address limit: 429, with the
@@ -165,67 +245,6 @@ func writeTooMany(w http.ResponseWriter, message string) {
 	writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": &ErrorBody{Code: voting.CodeUnavailable, Message: message}})
 }
 
-// clientAddress is the request's remote IP (without port), or, from a
-// trusted proxy, the client's as the proxies forwarded it.
-func (c *Credentials) clientAddress(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil || !c.trusted(peer) {
-		return host
-	}
-	// Rightmost first: each proxy appends the address it saw.
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			return host // a malformed chain: do not guess
-		}
-		if !c.trusted(a) {
-			return a.Unmap().String()
-		}
-	}
-	return host
-}
-
 // AllowClaim takes one token of the request's address for a ticket claim;
 // claims share the bucket of credential issuing.
 func (c *Credentials) AllowClaim(r *http.Request) bool { return c.issue.allow(c.clientAddress(r)) }
-
-// addressLimiter is a token bucket per client address, forgetting
-// addresses that have been idle for a while.
-type addressLimiter struct {
-	limit rate.Limit
-	burst int
-
-	mu    sync.Mutex
-	byIP  map[string]*rate.Limiter
-	swept time.Time
-}
-
-func newAddressLimiter(limit rate.Limit, burst int) *addressLimiter {
-	return &addressLimiter{limit: limit, burst: burst, byIP: make(map[string]*rate.Limiter)}
-}
-
-func (l *addressLimiter) allow(addr string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := time.Now()
-	if now.Sub(l.swept) > time.Minute {
-		// A full bucket is as good as a new one: drop it.
-		for a, lim := range l.byIP {
-			if lim.TokensAt(now) >= float64(l.burst) {
-				delete(l.byIP, a)
-			}
-		}
-		l.swept = now
-	}
-	lim := l.byIP[addr]
-	if lim == nil {
-		lim = rate.NewLimiter(l.limit, l.burst)
-		l.byIP[addr] = lim
-	}
-	return lim.AllowN(now, 1)
-}

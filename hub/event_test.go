@@ -44,7 +44,7 @@ func TestFullEvent(t *testing.T) {
 	}
 
 	screen := e.dial("full", "role=screen")
-	host := e.dial("full", "role=host&key="+hostKey)
+	host := e.dialHost("full")
 	const nVoters, nJudges = 50, 5
 	voters := make([]*wsClient, nVoters)
 	voterIDs := make([]string, nVoters)

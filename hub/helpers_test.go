@@ -3,6 +3,7 @@ package hub_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,7 +28,7 @@ import (
 	"leitai/voting/redistest"
 )
 
-const hostKey = "test-host-key"
+const hostKey = "test-host-key-0123"
 
 // wait bounds every wait for a condition. Generous: tests wait for states,
 // they never assert how long something took.
@@ -102,7 +103,7 @@ func startEnv(t testing.TB, st voting.Store, br hub.Broker, opts envOptions) *en
 	}
 	mux := http.NewServeMux()
 	h.Routes(mux)
-	srv := httptest.NewUnstartedServer(mux)
+	srv := httptest.NewUnstartedServer(h.Protect(mux))
 	if opts.listener != nil {
 		srv.Listener = opts.listener(srv.Listener)
 	}
@@ -281,6 +282,17 @@ type dialOptions struct {
 	dialCtx func(ctx context.Context, network, addr string) (net.Conn, error)
 	onPing  func() // called for every ping the client answers
 	origin  string // the Origin header, as a browser page would send it
+	// hostKey is sent as the control page sends it: in the leitai-key.
+	// subprotocol.
+	hostKey   string
+	protocols []string    // subprotocols to offer (a page's credential)
+	header    http.Header // more handshake headers
+}
+
+// dialHost opens a host socket with the host key.
+func (e *env) dialHost(event string) *wsClient {
+	e.t.Helper()
+	return e.dialWith(event, dialOptions{query: "role=host", hostKey: hostKey})
 }
 
 // dial opens a socket to /e/{event}/ws?query and starts reading.
@@ -311,9 +323,16 @@ func (e *env) tryDial(event string, o dialOptions) (*wsClient, *http.Response, e
 	hc := &http.Client{Transport: tr}
 	dctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	dopts := &websocket.DialOptions{HTTPClient: hc}
+	dopts := &websocket.DialOptions{HTTPClient: hc, HTTPHeader: http.Header{}}
+	for k, v := range o.header {
+		dopts.HTTPHeader[k] = v
+	}
 	if o.origin != "" {
-		dopts.HTTPHeader = http.Header{"Origin": {o.origin}}
+		dopts.HTTPHeader.Set("Origin", o.origin)
+	}
+	dopts.Subprotocols = o.protocols
+	if o.hostKey != "" {
+		dopts.Subprotocols = []string{"leitai", "leitai-key." + base64.RawURLEncoding.EncodeToString([]byte(o.hostKey))}
 	}
 	if o.onPing != nil {
 		dopts.OnPingReceived = func(context.Context, []byte) bool { o.onPing(); return true }
@@ -585,6 +604,17 @@ func cred(voter string) string { return testCreds.For(voter) }
 func voterQuery(voter string) string { return "role=voter&credential=" + url.QueryEscape(cred(voter)) }
 
 func newID() string { return uuid.NewString() }
+
+// hallCode reads the event's current hall code with the host key.
+func (e *env) hallCode(event string) string {
+	e.t.Helper()
+	var info hub.HallCodeInfo
+	e.must("GET", "/api/events/"+event+"/hall-code", nil, &info)
+	if !info.On || info.Code == "" {
+		e.t.Fatalf("hall code of %s: %+v", event, info)
+	}
+	return info.Code
+}
 
 // wantRefused checks a refusing ack.
 func wantRefused(t testing.TB, ack msg, code voting.Code) {

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -104,29 +105,95 @@ func (k *hostKeys) rotate(ctx context.Context, presented, next string) error {
 	return nil
 }
 
-// authHost checks a presented host key in constant time and returns its
-// digest. A wrong key is forbidden; the key itself is never logged.
-func (h *Hub) authHost(ctx context.Context, key string) (string, error) {
+// authHost checks the host key the request presents (hostKeyFrom) in
+// constant time and returns its digest. A wrong key is forbidden, counted
+// and logged with the client's address (never the key); an address that
+// has tried too many wrong keys is refused (429) without a check until its
+// budget refills, so the key cannot be guessed at speed.
+func (h *Hub) authHost(r *http.Request) (string, error) {
+	key := hostKeyFrom(r)
 	if key == "" {
 		return "", errHostKey
 	}
-	cur, err := h.hostKeys.digest(ctx)
+	addr := h.cfg.Credentials.clientAddress(r)
+	if h.keyFailures.empty(addr) {
+		h.metrics.hostKeyLimited.Inc()
+		return "", errHostKeyLimited
+	}
+	cur, err := h.hostKeys.digest(r.Context())
 	if err != nil {
 		return "", err
 	}
 	d := keyDigest(key)
 	if subtle.ConstantTimeCompare([]byte(d), []byte(cur)) != 1 {
+		h.keyFailures.allow(addr)
+		h.metrics.hostKeyFailures.Inc()
+		h.log.Warn("refused a wrong host key", "addr", addr, "path", clip(r.URL.Path, 80))
 		return "", errHostKey
 	}
 	return d, nil
 }
 
-var errHostKey = voting.Errorf(voting.CodeForbidden, "the host key is missing or wrong")
+var (
+	errHostKey        = voting.Errorf(voting.CodeForbidden, "the host key is missing or wrong")
+	errHostKeyLimited = voting.Errorf(voting.CodeUnavailable, "too many wrong host keys from this address; wait a minute and try again")
+)
+
+// Failed host-key attempts per address: a burst of HostKeyFailureBurst,
+// then one more every HostKeyFailureEvery.
+const (
+	HostKeyFailureBurst = 20
+	HostKeyFailureEvery = 10 * time.Second
+)
 
 // isHost reports whether the request carries the host key in force.
 func (h *Hub) isHost(r *http.Request) bool {
-	_, err := h.authHost(r.Context(), hostKeyFrom(r))
+	if hostKeyFrom(r) == "" {
+		return false
+	}
+	_, err := h.authHost(r)
 	return err == nil
+}
+
+// The WebSocket subprotocols a browser page offers: protoLeitai, which the
+// server selects, and one that carries a secret, since a page cannot set
+// headers on a WebSocket handshake and URLs end up in proxies' logs.
+const (
+	protoLeitai     = "leitai"
+	protoHostKey    = "leitai-key."  // + base64url of the host key
+	protoCredential = "leitai-cred." // + the voter credential (URL-safe already)
+)
+
+// subprotocolValue returns what follows prefix in the request's
+// Sec-WebSocket-Protocol offers ("" if none).
+func subprotocolValue(r *http.Request, prefix string) string {
+	for _, line := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for _, p := range strings.Split(line, ",") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(p), prefix); ok {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// hostKeyFrom reads the host key from the Authorization header (Bearer),
+// the X-Host-Key header, or, on a WebSocket handshake from a page, the
+// leitai-key.<base64url> subprotocol. Never from the URL: URLs are
+// logged by proxies.
+func hostKeyFrom(r *http.Request) string {
+	if a := r.Header.Get("Authorization"); len(a) > 7 && a[:7] == "Bearer " {
+		return a[7:]
+	}
+	if k := r.Header.Get("X-Host-Key"); k != "" {
+		return k
+	}
+	if v := subprotocolValue(r, protoHostKey); v != "" {
+		if b, err := b64.DecodeString(v); err == nil {
+			return string(b)
+		}
+	}
+	return ""
 }
 
 // RotateRequest is the body of POST /api/host-key.
@@ -139,13 +206,14 @@ type RotateRequest struct {
 // the request was authorised with, on every instance; host connections
 // opened with the old key are closed.
 func (h *Hub) rotateHostKey(w http.ResponseWriter, r *http.Request) {
-	var req RotateRequest
-	if err := decodeBody(w, r, maxBallotBody, &req); err != nil {
+	// The key first: nobody without it gets to send a body.
+	presented, err := h.authHost(r)
+	if err != nil {
 		writeError(w, err)
 		return
 	}
-	presented, err := h.authHost(r.Context(), hostKeyFrom(r))
-	if err != nil {
+	var req RotateRequest
+	if err := decodeBody(w, r, maxBallotBody, &req); err != nil {
 		writeError(w, err)
 		return
 	}

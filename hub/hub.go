@@ -5,7 +5,6 @@ package hub
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,9 +56,6 @@ type Config struct {
 	WriteTimeout time.Duration
 	// PingInterval is how often connections are pinged (default 20 s).
 	PingInterval time.Duration
-	// OriginPatterns are the hosts allowed to open WebSockets from a
-	// browser page besides the server's own (coder/websocket patterns).
-	OriginPatterns []string
 	// VoterReadLimit and HostReadLimit bound incoming frames (defaults
 	// 4 KiB and 64 KiB); a bigger frame closes the connection (1009).
 	VoterReadLimit int64
@@ -75,6 +71,21 @@ type Config struct {
 	Now func() time.Time
 	// Metrics, when set, are the metrics to count into (default: new).
 	Metrics *Metrics
+	// PublicURL, when set, is the only host name the server answers to
+	// besides IP addresses and localhost, and an origin its pages may
+	// have (Protect).
+	PublicURL string
+	// BodyTimeout bounds the time a request body may take to arrive
+	// (default 15 s); MaxRequestsPerAddress the HTTP requests one client
+	// address may have in flight (default 256); MaxScreensPerAddress the
+	// screen sockets one address may hold on this instance (default 16).
+	BodyTimeout           time.Duration
+	MaxRequestsPerAddress int
+	MaxScreensPerAddress  int
+	// HostKeyFailures is how many wrong host keys one address may try
+	// before it is refused with 429, gaining one more every
+	// HostKeyFailureEvery (default HostKeyFailureBurst).
+	HostKeyFailures int
 }
 
 func (c *Config) setDefaults() {
@@ -126,6 +137,18 @@ func (c *Config) setDefaults() {
 	if c.Metrics == nil {
 		c.Metrics = NewMetrics()
 	}
+	if c.BodyTimeout <= 0 {
+		c.BodyTimeout = 15 * time.Second
+	}
+	if c.MaxRequestsPerAddress <= 0 {
+		c.MaxRequestsPerAddress = 256
+	}
+	if c.MaxScreensPerAddress <= 0 {
+		c.MaxScreensPerAddress = 16
+	}
+	if c.HostKeyFailures <= 0 {
+		c.HostKeyFailures = HostKeyFailureBurst
+	}
 }
 
 // Hub serves the live side of every event on this instance.
@@ -145,6 +168,12 @@ type Hub struct {
 	dirty   map[string]bool
 
 	hostKeys *hostKeys
+	// Per-address and per-voter limits (limits.go).
+	keyFailures *addressLimiter // wrong host keys
+	httpBallots *addressLimiter // HTTP ballots, per voter
+	issued      *issueWatch     // new credentials per address and minute
+	inflight    *addressCounter // HTTP requests in flight
+	screens     *addressCounter // screen sockets
 
 	ctx    context.Context // ends when the hub closes
 	cancel context.CancelFunc
@@ -159,17 +188,14 @@ var errSlowClient = errors.New("client too slow")
 // errTooManyConnections refuses a voter's socket beyond the cap.
 var errTooManyConnections = voting.Errorf(voting.CodeConflict, "this phone has too many pages open; close one")
 
-// errNoCredential refuses voters without a valid credential.
-var errNoCredential = voting.Errorf(voting.CodeForbidden, "this phone has no valid voter credential; open the vote page again")
-
 // New starts a hub. Close stops it.
 func New(cfg Config) (*Hub, error) {
 	cfg.setDefaults()
 	if cfg.Service == nil || cfg.Broker == nil {
 		return nil, errors.New("hub: Service and Broker are required")
 	}
-	if cfg.HostKey == "" {
-		return nil, errors.New("hub: HostKey must not be empty")
+	if len(cfg.HostKey) < MinHostKeyLength {
+		return nil, fmt.Errorf("hub: HostKey must have at least %d characters", MinHostKeyLength)
 	}
 	if cfg.Credentials == nil {
 		return nil, errors.New("hub: Credentials are required")
@@ -179,7 +205,12 @@ func New(cfg Config) (*Hub, error) {
 		cfg: cfg, service: cfg.Service, broker: cfg.Broker, log: cfg.Logger, now: cfg.Now,
 		metrics: cfg.Metrics, rooms: make(map[string]*room), dirty: make(map[string]bool),
 		ctx: ctx, cancel: cancel,
-		hostKeys: &hostKeys{store: cfg.Service.Store(), seed: keyDigest(cfg.HostKey)},
+		hostKeys:    &hostKeys{store: cfg.Service.Store(), seed: keyDigest(cfg.HostKey)},
+		keyFailures: newAddressLimiter(rate.Every(HostKeyFailureEvery), cfg.HostKeyFailures),
+		httpBallots: newAddressLimiter(rate.Limit(cfg.MessageRate), cfg.MessageBurst),
+		issued:      &issueWatch{threshold: IssueWatchThreshold},
+		inflight:    newAddressCounter(cfg.MaxRequestsPerAddress),
+		screens:     newAddressCounter(cfg.MaxScreensPerAddress),
 	}
 	h.loops.Add(2)
 	go h.standingsLoop()
@@ -216,19 +247,6 @@ func (h *Hub) Close() {
 	h.cancel()
 	h.conns.Wait()
 	h.loops.Wait()
-}
-
-// hostKeyFrom reads the host key from the Authorization header (Bearer),
-// the X-Host-Key header, or the "key" query parameter (for WebSockets,
-// which browsers open without custom headers).
-func hostKeyFrom(r *http.Request) string {
-	if a := r.Header.Get("Authorization"); len(a) > 7 && a[:7] == "Bearer " {
-		return a[7:]
-	}
-	if k := r.Header.Get("X-Host-Key"); k != "" {
-		return k
-	}
-	return r.URL.Query().Get("key")
 }
 
 // join adds c to the event's room (creating and loading the room if needed)
@@ -508,54 +526,31 @@ func (h *Hub) publish(ctx context.Context, event string, env Envelope) {
 	}
 }
 
-// ServeWS upgrades GET /e/{event}/ws. Query: role=voter|screen|host;
-// voters bring their credential (cookie, or credential=<credential>) and
-// optionally panel=<id>&panelKey=<key>; hosts add key=<host key>.
+// ServeWS upgrades GET /e/{event}/ws (see admit for who may).
 func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	event := r.PathValue("event")
-	q := r.URL.Query()
-	role := Role(q.Get("role"))
-	if role == "" {
-		role = RoleVoter
-	}
 	ctx := r.Context()
+	if !h.originAllowed(r) {
+		writeError(w, errCrossOrigin)
+		return
+	}
 	ev, err := h.service.Event(ctx, event)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	var voter, panel, panelKey string
-	switch role {
-	case RoleHost:
-		// The client keeps the key's digest, so a rotation can close it.
-		if panelKey, err = h.authHost(ctx, hostKeyFrom(r)); err != nil {
-			writeError(w, err)
-			return
-		}
-	case RoleScreen:
-	case RoleVoter:
-		var ok bool
-		if voter, ok = h.cfg.Credentials.FromRequest(r); !ok {
-			writeError(w, errNoCredential)
-			return
-		}
-		panel, panelKey = q.Get("panel"), q.Get("panelKey")
-		if panel == "" {
-			panel = ev.Panels[0].ID
-		}
-		p, ok := ev.Panel(panel)
-		if !ok {
-			writeError(w, voting.Errorf(voting.CodeNotFound, "no such panel in this event"))
-			return
-		}
-		if p.Key != "" && subtle.ConstantTimeCompare([]byte(p.Key), []byte(panelKey)) != 1 {
-			writeError(w, voting.Errorf(voting.CodeForbidden, "the panel %q needs its key", p.Name))
-			return
-		}
-	default:
-		writeError(w, voting.Errorf(voting.CodeInvalid, "role must be voter, screen or host"))
+	adm, err := h.admit(r, &ev)
+	if err != nil {
+		writeError(w, err)
 		return
 	}
+	role, voter, panel, panelKey := adm.role, adm.voter, adm.panel, adm.key
+	served := false
+	defer func() {
+		if !served {
+			adm.release()
+		}
+	}()
 	var ballots *[]voting.CountedBallot
 	if role == RoleVoter {
 		bs, err := h.service.VoterBallots(ctx, event, voter)
@@ -575,7 +570,6 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	}
 	h.conns.Add(1)
 	h.mu.Unlock()
-	served := false
 	defer func() {
 		if !served {
 			h.conns.Done()
@@ -583,7 +577,10 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	}()
 	nc := newClient(nil, internRole(role))
 	sb := &smallBuffers{ResponseWriter: w, timeout: h.cfg.WriteTimeout}
-	conn, err := websocket.Accept(sb, r, &websocket.AcceptOptions{OriginPatterns: h.cfg.OriginPatterns, OnPongReceived: nc.pong})
+	conn, err := websocket.Accept(sb, r, &websocket.AcceptOptions{
+		// originAllowed has checked the Origin (with its scheme).
+		InsecureSkipVerify: true, OnPongReceived: nc.pong, Subprotocols: []string{protoLeitai},
+	})
 	if err != nil {
 		return // Accept wrote the HTTP error
 	}
@@ -627,7 +624,10 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	// handler returns: net/http's request, response and the frames of its
 	// connection goroutine are not kept for the life of the socket.
 	served = true
-	go h.serveConn(rm, nc)
+	go func() {
+		h.serveConn(rm, nc)
+		adm.release()
+	}()
 }
 
 // serveConn reads the client's messages until the connection ends, then

@@ -83,7 +83,7 @@ func testHub(t testing.TB, cfg Config) (*Hub, *voting.Service, *MemoryBroker) {
 	t.Cleanup(func() { _ = st.Close() })
 	br := NewMemoryBroker()
 	svc := voting.NewService(st, nil)
-	cfg.Service, cfg.Broker, cfg.HostKey = svc, br, "k"
+	cfg.Service, cfg.Broker, cfg.HostKey = svc, br, "internal-test-host-key"
 	cfg.Credentials = NewCredentials(make([]byte, 32), false, 100)
 	h, err := New(cfg)
 	if err != nil {

@@ -33,11 +33,15 @@ func TestNoLeaksAfterCycles(t *testing.T) {
 					case 0:
 						query = "role=screen"
 					case 1:
-						query = "role=host&key=" + hostKey
+						query = "role=host"
 					case 2:
 						event = "leak2"
 					}
-					c, _, err := e.tryDial(event, dialOptions{query: query})
+					o := dialOptions{query: query}
+					if query == "role=host" {
+						o.hostKey = hostKey
+					}
+					c, _, err := e.tryDial(event, o)
 					if err != nil {
 						t.Errorf("dial %d: %v", n, err)
 						return

@@ -40,7 +40,7 @@ func TestTwoInstances(t *testing.T) {
 	ev := b.createEvent(testEvent("duo", 3))
 
 	screenA, screenB := a.dial("duo", "role=screen"), b.dial("duo", "role=screen")
-	hostA := a.dial("duo", "role=host&key="+hostKey)
+	hostA := a.dialHost("duo")
 	const perInstance = 6
 	var votersA, votersB []*wsClient
 	for i := range perInstance {

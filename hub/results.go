@@ -53,7 +53,13 @@ func (h *Hub) buildReport(ctx context.Context, r *http.Request, ev voting.Event)
 	if err != nil {
 		return nil, err
 	}
-	return report.Build(&ev, st, ballots, h.now(), loc), nil
+	head, err := h.service.AuditHead(ctx, ev.ID)
+	if err != nil {
+		return nil, err
+	}
+	rep := report.Build(&ev, st, ballots, h.now(), loc)
+	rep.SetAuditHead(head)
+	return rep, nil
 }
 
 // getResults answers GET /api/events/{event}/results: the report as JSON.

@@ -270,6 +270,18 @@ func TestPublishResults(t *testing.T) {
 	if bytes.Contains(data, []byte("judge-key")) || bytes.Contains(data, []byte("voter-")) {
 		t.Error("the public report shows a key or a voter")
 	}
+	// No per-ballot detail: with 3 judges (c2), the scores trimming
+	// dropped and the average left would be every judge's score. The
+	// host still sees them; everyone sees the audit chain's head.
+	if bytes.Contains(data, []byte(`"highest"`)) || bytes.Contains(data, []byte(`"lowest"`)) {
+		t.Errorf("the public report shows dropped scores: %.300s", data)
+	}
+	if rep.AuditHead == nil || rep.AuditHead.Count == 0 || len(rep.AuditHead.Hash) != 40 {
+		t.Errorf("the public report lacks the audit chain head: %+v", rep.AuditHead)
+	}
+	if _, host := e.api("GET", "/api/events/pub/results?detail=1", hostKey, nil); !bytes.Contains(host, []byte(`"highest"`)) {
+		t.Error("the host's report lost the dropped scores")
+	}
 	// The public event says so too; an update keeps it.
 	var pubEv voting.Event
 	status, data = e.api("GET", "/api/events/pub", "", nil)

@@ -87,7 +87,7 @@ func TestSlowClient(t *testing.T) {
 		listener: func(l net.Listener) net.Listener { return smallBuffers{l} },
 	})
 	e.createEvent(testEvent("slow", 3))
-	others := []*wsClient{e.dial("slow", "role=screen"), e.dial("slow", "role=host&key="+hostKey)}
+	others := []*wsClient{e.dial("slow", "role=screen"), e.dialHost("slow")}
 	for i := range 4 {
 		others = append(others, e.dial("slow", voterQuery("fast-"+string(rune('a'+i)))))
 	}

@@ -78,8 +78,8 @@ func TestRefusals(t *testing.T) {
 	}
 
 	// Only voters cast ballots.
-	for _, q := range []string{"role=host&key=" + hostKey, "role=screen"} {
-		c := e.dial("refuse", q)
+	for _, o := range []dialOptions{{query: "role=host", hostKey: hostKey}, {query: "role=screen"}} {
+		c := e.dialWith("refuse", o)
 		c.waitSnapshot()
 		wantRefused(t, c.ballot(newID(), "c1", 80), voting.CodeForbidden)
 	}
@@ -265,7 +265,7 @@ func TestReadLimit(t *testing.T) {
 		t.Fatalf("voter sending 10 KiB: %v, want close status 1009", err)
 	}
 
-	h := e.dial("limit", "role=host&key="+hostKey)
+	h := e.dialHost("limit")
 	h.waitSnapshot()
 	h.send(big)
 	frames := h.waitFor("an error frame", func(f []msg) bool { return count(f, "error") == 1 })
@@ -283,7 +283,7 @@ func TestCloseGoingAway(t *testing.T) {
 	e := newEmbeddedEnv(t, envOptions{})
 	e.createEvent(testEvent("bye", 2))
 	e.createEvent(testEvent("bye2", 2))
-	clients := []*wsClient{e.dial("bye", voterQuery("v1")), e.dial("bye", "role=screen"), e.dial("bye2", "role=host&key="+hostKey)}
+	clients := []*wsClient{e.dial("bye", voterQuery("v1")), e.dial("bye", "role=screen"), e.dialHost("bye2")}
 	for _, c := range clients {
 		c.waitSnapshot()
 	}
@@ -501,7 +501,7 @@ func TestVoterCredentials(t *testing.T) {
 	e.command("cr", voting.Command{Action: voting.ActionNext})
 	e.command("cr", voting.Command{Action: voting.ActionOpen})
 
-	status, data := e.api("POST", "/api/voter", "", nil)
+	status, data := e.api("POST", "/api/voter", "", hub.VoterRequest{Event: "cr", HallCode: e.hallCode("cr")})
 	var issued struct{ Voter, Credential string }
 	if status != http.StatusOK || json.Unmarshal(data, &issued) != nil || issued.Credential == "" || len(issued.Voter) != 22 {
 		t.Fatalf("POST /api/voter: %d %s", status, data)
@@ -533,7 +533,7 @@ func TestVoterCredentials(t *testing.T) {
 // a visitor's cookie; the server's own origin and the configured public
 // host can.
 func TestCrossOriginRefused(t *testing.T) {
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{OriginPatterns: []string{"vote.example.com"}}})
+	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{PublicURL: "https://vote.example.com"}})
 	e.createEvent(testEvent("xo", 2))
 	for _, tc := range []struct {
 		origin string
@@ -541,8 +541,12 @@ func TestCrossOriginRefused(t *testing.T) {
 	}{
 		{"http://evil.example", false},
 		{"https://vote.example.com.evil.example", false},
-		{e.Srv.URL, true},
+		{"null", false},
+		{e.Srv.URL, false}, // plain http, while the public URL is https
+		{strings.Replace(e.Srv.URL, "http:", "https:", 1), true},
 		{"https://vote.example.com", true},
+		{"http://vote.example.com", false}, // the scheme counts
+		{"https://vote.example.com:8443", false},
 	} {
 		c, resp, err := e.tryDial("xo", dialOptions{query: voterQuery("v-" + tc.origin), origin: tc.origin})
 		switch {

@@ -40,7 +40,7 @@ func TestStandingsCoalesced(t *testing.T) {
 	e := startEnv(t, st, br, envOptions{cfg: hub.Config{StandingsInterval: interval}})
 	votingOn(e, "co")
 	screens := []*wsClient{e.dial("co", "role=screen"), e.dial("co", "role=screen")}
-	hosts := []*wsClient{e.dial("co", "role=host&key="+hostKey), e.dial("co", "role=host&key="+hostKey)}
+	hosts := []*wsClient{e.dialHost("co"), e.dialHost("co")}
 	for _, c := range append(screens, hosts...) {
 		c.waitSnapshot()
 	}

@@ -14,6 +14,7 @@ func (h *Hub) integrityRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/events/{event}/tickets/{code}/claim", h.voter(h.claimTicket))
 	mux.HandleFunc("GET /api/events/{event}/tickets/mine", h.voter(h.voterTickets))
 	mux.HandleFunc("GET /api/events/{event}/audit", h.host(h.getAudit))
+	mux.HandleFunc("GET /api/events/{event}/audit/head", h.host(h.getAuditHead))
 	mux.HandleFunc("POST /api/host-key", h.rotateHostKey)
 }
 
@@ -136,4 +137,16 @@ func (h *Hub) getAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"entries": entries, "more": len(entries) == limit})
+}
+
+// getAuditHead answers GET /api/events/{event}/audit/head: the head of the
+// audit chain (count, hash and "head": N:HASH), which the control page
+// shows when voting closes so that it can be noted.
+func (h *Hub) getAuditHead(w http.ResponseWriter, r *http.Request) {
+	head, err := h.service.AuditHead(r.Context(), r.PathValue("event"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"count": head.Count, "hash": head.Hash, "head": head.String()})
 }

@@ -279,7 +279,7 @@ func TestHostKeyRotation(t *testing.T) {
 	if status, _ := other.api("GET", "/api/events", hostKey, nil); status != 200 {
 		t.Fatalf("other instance with the configured key: %d", status)
 	}
-	hostSock := e.dial("show", "role=host&key="+hostKey)
+	hostSock := e.dialHost("show")
 	defer hostSock.close()
 	hostSock.waitSnapshot()
 
@@ -304,7 +304,7 @@ func TestHostKeyRotation(t *testing.T) {
 	if err := hostSock.waitClosed(); websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
 		t.Fatalf("host socket with the old key: %v, want closed with 1008", err)
 	}
-	if _, resp, err := e.tryDial("show", dialOptions{query: "role=host&key=" + hostKey}); err == nil || resp == nil || resp.StatusCode != 403 {
+	if _, resp, err := e.tryDial("show", dialOptions{query: "role=host", hostKey: hostKey}); err == nil || resp == nil || resp.StatusCode != 403 {
 		t.Fatalf("host socket with the old key opened: %v", err)
 	}
 	// The other instance follows within a second or two.

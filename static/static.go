@@ -217,11 +217,37 @@ func (p *Pages) page(name string, mustExist bool) http.HandlerFunc {
 		h.Set("Cache-Control", "no-cache")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
-		// Nothing is loaded from elsewhere: halls often have no internet.
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; frame-ancestors 'none'")
+		// Nothing is loaded from elsewhere (halls often have no internet),
+		// and scripts open sockets to this server only.
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'"+p.socketSources(r)+"; frame-ancestors 'none'")
 		_, _ = w.Write(buf.Bytes())
 	}
 }
+
+// hostPattern is a Host header fit to name in a CSP source.
+var hostPattern = regexp.MustCompile(`^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$`)
+
+// socketSources are the WebSocket origins of this server for connect-src:
+// the host the page was fetched from and the public URL's, ws:// and wss://
+// ('self' covers them only in browsers that follow CSP level 3).
+func (p *Pages) socketSources(r *http.Request) string {
+	hosts := []string{r.Host}
+	if u, err := url.Parse(p.cfg.PublicURL); err == nil && u.Host != "" && u.Host != r.Host {
+		hosts = append(hosts, u.Host)
+	}
+	var b strings.Builder
+	for _, h := range hosts {
+		if !hostPattern.MatchString(h) {
+			continue
+		}
+		b.WriteString(" ws://" + h + " wss://" + h)
+	}
+	return b.String()
+}
+
+// hallCodePattern is what a hall code may look like (hub.HallCodeLength
+// characters of lower-case Crockford base32; a little looser here).
+var hallCodePattern = regexp.MustCompile(`^[0-9a-z]{4,12}$`)
 
 func (p *Pages) serveQR(w http.ResponseWriter, r *http.Request) {
 	event := r.PathValue("event")
@@ -239,6 +265,15 @@ func (p *Pages) serveQR(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		link += "?ticket=" + code
+	} else if j := r.URL.Query().Get("j"); j != "" {
+		// The big screen's QR code: the vote link with the hall code the
+		// screen read (drawing any code is harmless; only a current one
+		// admits a phone).
+		if !hallCodePattern.MatchString(j) {
+			http.Error(w, "malformed hall code", http.StatusBadRequest)
+			return
+		}
+		link += "?j=" + j
 	}
 	svg, err := qrcode.SVG(link)
 	if err != nil {
@@ -247,5 +282,6 @@ func (p *Pages) serveQR(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "image/svg+xml")
 	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, _ = w.Write(svg)
 }

@@ -148,7 +148,10 @@ func TestPagesRenderWithHeaders(t *testing.T) {
 			t.Errorf("%s: Content-Type %q", c.path, ct)
 		}
 		csp := h.Get("Content-Security-Policy")
-		for _, want := range []string{"default-src 'self'", "connect-src 'self' ws: wss:", "frame-ancestors 'none'"} {
+		host := strings.TrimPrefix(srv.URL, "http://")
+		// Sockets to this server only: its own host and the public URL's,
+		// never any host (ws: wss:).
+		for _, want := range []string{"default-src 'self'", "connect-src 'self' ws://" + host + " wss://" + host + " ws://192.168.1.20:8080 wss://192.168.1.20:8080;", "frame-ancestors 'none'"} {
 			if !strings.Contains(csp, want) {
 				t.Errorf("%s: CSP %q lacks %q", c.path, csp, want)
 			}
@@ -212,6 +215,20 @@ func TestQRCodeIsSVGOfTheVoteURL(t *testing.T) {
 	}
 	if got := p.VoteURL("gongshu-2020"); got != "http://192.168.1.20:8080/e/gongshu-2020" {
 		t.Errorf("VoteURL = %q", got)
+	}
+	if res.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Error("qr.svg lacks nosniff")
+	}
+	// The big screen's QR code carries the hall code: a longer link, a
+	// different code; anything but a code is refused.
+	res, withCode := get(t, srv.URL+"/e/gongshu-2020/qr.svg?j=1sbz39")
+	if res.StatusCode != http.StatusOK || withCode == body || len(withCode) <= len(body) {
+		t.Errorf("qr.svg?j=: %s, %d bytes (plain %d)", res.Status, len(withCode), len(body))
+	}
+	for _, bad := range []string{"1SBZ39", "1s%2Fz", "x", strings.Repeat("a", 13)} {
+		if res, _ := get(t, srv.URL+"/e/gongshu-2020/qr.svg?j="+bad); res.StatusCode != http.StatusBadRequest {
+			t.Errorf("qr.svg?j=%s: %s, want 400", bad, res.Status)
+		}
 	}
 }
 

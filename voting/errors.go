@@ -17,6 +17,7 @@ const (
 	CodeClosed      Code = "closed"      // voting is not open for that contestant
 	CodeForbidden   Code = "forbidden"   // the caller lacks the key or credential
 	CodeConfirm     Code = "confirm"     // the action needs the host's confirmation: repeat it with confirm
+	CodeHallCode    Code = "hall_code"   // a new phone needs the hall code (现场码) from the big screen's QR code, or it expired
 	CodeUnavailable Code = "unavailable" // the store cannot be reached right now; try again
 	CodeInternal    Code = "internal"    // a bug or an unexpected failure
 )
@@ -63,6 +64,7 @@ var (
 	ErrClosed      = &Error{Code: CodeClosed}
 	ErrForbidden   = &Error{Code: CodeForbidden}
 	ErrConfirm     = &Error{Code: CodeConfirm}
+	ErrHallCode    = &Error{Code: CodeHallCode}
 	ErrUnavailable = &Error{Code: CodeUnavailable}
 	ErrInternal    = &Error{Code: CodeInternal}
 )

@@ -29,6 +29,11 @@ type Event struct {
 	// Only Service.ApplyEventFile sets it; UpdateEvent keeps the stored
 	// value and CreateEvent (and so CloneEvent) leaves it empty.
 	Source EventSource `json:"source,omitzero"`
+	// NoHallCode turns the rotating hall code (现场码) off: a new phone
+	// then joins with the plain link, without the code that the big
+	// screen's QR code carries (remote audiences). Off by default: the
+	// code is what keeps a copied link from minting identities.
+	NoHallCode bool `json:"noHallCode,omitempty"`
 	// Revision is set by the store and goes up with every change, so that a
 	// server instance can tell that its cached copy is stale.
 	Revision int64 `json:"revision"`

@@ -35,7 +35,7 @@ type auditSource interface {
 // cannot run.
 func audit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "verify" {
-		fmt.Fprintln(stderr, "usage: leitai audit verify --event ID [--server URL --host-key KEY | --redis URL | --data DIR] [--receipt CODE]")
+		fmt.Fprintln(stderr, "usage: leitai audit verify --event ID [--server URL --host-key KEY | --redis URL | --data DIR] [--receipt CODE] [--head N:HASH]")
 		return 2
 	}
 	fs := flag.NewFlagSet("leitai audit verify", flag.ContinueOnError)
@@ -45,8 +45,9 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	hostKey := fs.String("host-key", envOr("LEITAI_HOST_KEY", ""), "the host `key`, with --server (env LEITAI_HOST_KEY)")
 	redisURL := fs.String("redis", envOr("LEITAI_REDIS_URL", ""), "read the Redis store at `URL` directly (env LEITAI_REDIS_URL)")
 	dataDir := fs.String("data", "", "read the embedded store in `dir` (stop the server first: it holds a lock)")
-	var receipts stringList
+	var receipts, heads stringList
 	fs.Var(&receipts, "receipt", "a voter's receipt `code` to look up (repeatable)")
+	fs.Var(&heads, "head", "a chain head as printed (results page, 规则 sheet, control page): `N:HASH`; the log must pass through it (repeatable)")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -86,10 +87,19 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "audit: say where to read: --server, --redis or --data")
 		return 2
 	}
-	return verifyAudit(ctx, src, *event, receipts, stdout, stderr)
+	var parsed []voting.AuditHead
+	for _, h := range heads {
+		ah, err := voting.ParseAuditHead(h)
+		if err != nil {
+			fmt.Fprintln(stderr, "audit: --head:", voting.ErrorMessage(err))
+			return 2
+		}
+		parsed = append(parsed, ah)
+	}
+	return verifyAudit(ctx, src, *event, receipts, parsed, stdout, stderr)
 }
 
-func verifyAudit(ctx context.Context, src auditSource, event string, receipts []string, stdout, stderr io.Writer) int {
+func verifyAudit(ctx context.Context, src auditSource, event string, receipts []string, heads []voting.AuditHead, stdout, stderr io.Writer) int {
 	ev, err := src.Event(ctx, event)
 	if err != nil {
 		fmt.Fprintln(stderr, "audit:", voting.ErrorMessage(err))
@@ -125,6 +135,14 @@ func verifyAudit(ctx context.Context, src auditSource, event string, receipts []
 	}
 	fmt.Fprintf(stdout, "OK %s: the standings recomputed from the log equal the server's (%d live ballots)\n", event, shown.Ballots)
 	status := 0
+	for _, h := range heads {
+		if ok, why := h.Matches(log); !ok {
+			fmt.Fprintf(stdout, "FAIL head %s: %s\n", h, why)
+			status = 1
+		} else {
+			fmt.Fprintf(stdout, "OK head %s: the log passes through it\n", h)
+		}
+	}
 	for _, r := range receipts {
 		code := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(r), "-", ""))
 		found := false

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -124,5 +125,67 @@ func redisDo(t *testing.T, srv *redistest.Server, args ...string) {
 	t.Helper()
 	if out, err := srv.Do(args...); err != nil {
 		t.Fatalf("redis-cli %v: %v %s", args, err, out)
+	}
+}
+
+// TestAuditVerifyHead: a log edited at one entry and re-hashed from there
+// on still verifies as a chain, but not through the head that was printed
+// before (results page, 规则 sheet, control page): `--head N:HASH` fails.
+func TestAuditVerifyHead(t *testing.T) {
+	srv := redistest.MustStart(t, redistest.Options{})
+	m := startMain(t, func(c *Config) { c.RedisURL = srv.URL() })
+	ev := voting.Event{ID: "anchored", Title: "链头", VotingScope: voting.ScopeAll,
+		Contestants: []voting.Contestant{{ID: "c1", Name: "一"}, {ID: "c2", Name: "二"}}}
+	apiCall(t, m, "POST", "/api/events", ev, &ev)
+	apiCall(t, m, "POST", "/api/events/anchored/stage", voting.Command{Action: voting.ActionOpen}, &voting.Stage{})
+	for i, v := range []string{"a", "b", "a", "c"} {
+		castHTTP(t, m, "anchored", v, "c1", float64(5+i))
+	}
+	var head struct {
+		Count int64
+		Hash  string
+		Head  string
+	}
+	apiCall(t, m, "GET", "/api/events/anchored/audit/head", nil, &head)
+	var log struct{ Entries []voting.AuditEntry }
+	apiCall(t, m, "GET", "/api/events/anchored/audit", nil, &log)
+	if head.Count != 4 || head.Hash != log.Entries[3].Hash || head.Head != "4:"+head.Hash {
+		t.Fatalf("head %+v, log ends %+v", head, log.Entries[3])
+	}
+	// The results (JSON, and so the page and the 规则 sheet) print it.
+	var rep struct {
+		AuditHead voting.AuditHead `json:"auditHead"`
+		Rules     []struct{ Item, Text string }
+	}
+	apiCall(t, m, "GET", "/api/events/anchored/results", nil, &rep)
+	if rep.AuditHead.Count != 4 || rep.AuditHead.Hash != head.Hash || !strings.Contains(rep.Rules[len(rep.Rules)-1].Text, head.Head) {
+		t.Fatalf("results: %+v", rep)
+	}
+	if code, out := runAudit(t, "--redis", srv.URL(), "--event", "anchored", "--head", head.Head, "--head", "2:"+log.Entries[1].Hash[:16]); code != 0 || strings.Count(out, "OK head") != 2 {
+		t.Fatalf("verify through the heads: %d\n%s", code, out)
+	}
+
+	// Entry 2 (a ballot replaced later, so the standings stay) gets another
+	// time, and every entry from there on is re-hashed.
+	entries := log.Entries
+	entries[1].At++
+	for i := 1; i < len(entries); i++ {
+		entries[i].Prev = entries[i-1].Hash
+		entries[i].Hash = voting.AuditHash("anchored", &entries[i])
+	}
+	key := "leitai:{anchored}:audit"
+	redisDo(t, srv, "DEL", key)
+	for _, e := range entries {
+		redisDo(t, srv, "XADD", key, fmt.Sprintf("%d-0", e.Seq), "at", fmt.Sprint(e.At), "kind", string(e.Kind), "ballot", e.Ballot,
+			"voter", e.Voter, "contestant", e.Contestant, "panel", e.Panel, "units", fmt.Sprint(e.Units), "prev", e.Prev, "hash", e.Hash)
+	}
+	if code, out := runAudit(t, "--redis", srv.URL(), "--event", "anchored"); code != 0 || !strings.Contains(out, "chain intact") {
+		t.Fatalf("the resealed log should still verify as a chain (the weakness a head closes): %d\n%s", code, out)
+	}
+	if code, out := runAudit(t, "--redis", srv.URL(), "--event", "anchored", "--head", head.Head); code != 1 || !strings.Contains(out, "FAIL head") {
+		t.Fatalf("verify through the printed head after the edit: %d\n%s", code, out)
+	}
+	if code, out := runAudit(t, "--redis", srv.URL(), "--event", "anchored", "--head", "4:xyz"); code != 2 {
+		t.Errorf("a malformed head: %d\n%s", code, out)
 	}
 }

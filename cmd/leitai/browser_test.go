@@ -54,6 +54,26 @@ func btStartServer(t *testing.T, publicURL string) *btServer {
 	return &btServer{m: m, base: "http://" + m.Addr}
 }
 
+// voteURL is the vote link as the big screen's QR code has it now: with
+// the event's current hall code, which a new phone needs to join (it stays
+// valid for a minute or more; a phone that joined needs it no more).
+func (s *btServer) voteURL(t *testing.T, event string) string {
+	t.Helper()
+	return s.base + "/e/" + event + s.joinQuery(event)
+}
+
+// joinQuery is the query of the vote link with the current hall code.
+func (s *btServer) joinQuery(event string) string {
+	code, _ := s.m.Credentials.CurrentHallCode(event)
+	return "?j=" + code
+}
+
+// screenURL is the big screen's link as the control page gives it: with
+// the screen key, so that its QR code carries the hall code.
+func (s *btServer) screenURL(event string) string {
+	return s.base + "/e/" + event + "/screen#s=" + s.m.Credentials.ScreenKey(event)
+}
+
 // api calls the HTTP API with the host key and decodes the answer into
 // into; a status of 300 or more fails the test.
 func (s *btServer) api(t *testing.T, method, path string, body, into any) {
@@ -276,13 +296,13 @@ func TestBrowserWholeEvent(t *testing.T) {
 	}
 
 	screen := chrome.tab(t, "screen", 1920, 1080, false)
-	screen.open(srv.base + "/e/e2e/screen")
+	screen.open(srv.screenURL("e2e"))
 	screen.wait("the screen's lobby", `!document.querySelector('[data-mode="lobby"]').hidden`)
 
 	var phones []*btTab
 	for i := range 3 {
 		p := chrome.tab(t, fmt.Sprintf("phone%d", i+1), 390, 844, true)
-		p.open(srv.base + "/e/e2e")
+		p.open(srv.voteURL(t, "e2e"))
 		p.wait("the vote page", `!document.querySelector('[data-view="event"]').hidden`)
 		phones = append(phones, p)
 	}
@@ -556,11 +576,11 @@ func TestBrowserBallotSurvivesDroppedConnection(t *testing.T) {
 	proxy := btStartProxy(t, srv.m.Addr)
 	phone := chrome.tab(t, "phone", 390, 844, true)
 	phone.allow = regexp.MustCompile(`WebSocket connection to .* failed|net::ERR_`)
-	phone.open(proxy.URL() + "/e/flaky")
+	phone.open(proxy.URL() + "/e/flaky" + srv.joinQuery("flaky"))
 	ready := `(() => { const b = document.querySelector('[data-ballot="c1"] [data-score="7"]'); return b && !b.disabled; })()`
 	phone.wait("voting open", ready)
-	credential := btEval[string](phone, `JSON.parse(localStorage.getItem("leitai.credential"))`)
-	if v, ok := srv.m.Credentials.Voter(credential); !ok || v != btEval[string](phone, `JSON.parse(localStorage.getItem("leitai.voter"))`) {
+	credential := btEval[string](phone, `JSON.parse(localStorage.getItem("leitai.credential.flaky"))`)
+	if v, ok := srv.m.Credentials.Voter(credential); !ok || v != btEval[string](phone, `JSON.parse(localStorage.getItem("leitai.voter.flaky"))`) {
 		t.Fatalf("the phone's credential %q (voter %q) is not one the server issued", credential, v)
 	}
 	voter := url.QueryEscape(credential)
@@ -785,7 +805,7 @@ func TestBrowserScreenshots(t *testing.T) {
 	shoot(host, "control-setup-1440x900.png")
 
 	screen := chrome.tab(t, "screen", 1920, 1080, false)
-	screen.open(srv.base + "/e/" + ev + "/screen")
+	screen.open(srv.screenURL(ev))
 	screen.wait("the lobby", `!document.querySelector('[data-mode="lobby"]').hidden && document.querySelector('[data-lobby-title]').textContent !== ""`)
 	fits(screen, true)
 	shoot(screen, "screen-lobby-1920x1080.png")
@@ -855,7 +875,7 @@ func TestBrowserScreenshots(t *testing.T) {
 
 	// Phones: the long scale (60–100 in 0.5 steps) with quick picks.
 	phone := chrome.tab(t, "phone", 390, 844, true)
-	phone.open(srv.base + "/e/" + ev)
+	phone.open(srv.voteURL(t, ev))
 	phone.wait("the ballot", `(() => { const b = document.querySelector('[data-ballot="c7"] [data-pick="90"]'); return b && !b.disabled; })()`)
 	phone.do(
 		chromedp.Tap(chromedp.CSS(`[data-ballot="c7"] [data-pick="90"]`)),

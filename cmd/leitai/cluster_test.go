@@ -22,7 +22,7 @@ import (
 func startMain(t *testing.T, edit func(*Config)) *Main {
 	t.Helper()
 	cfg := Config{
-		Addr: "127.0.0.1:0", DataDir: t.TempDir(), HostKey: "cluster-test-key",
+		Addr: "127.0.0.1:0", DataDir: t.TempDir(), HostKey: "cluster-test-host-key",
 		LogFormat: "text", LogLevel: "error", StandingsInterval: 20 * time.Millisecond,
 	}
 	edit(&cfg)

@@ -32,6 +32,30 @@ type Config struct {
 	PprofAddr         string        // --pprof, LEITAI_PPROF: loopback address for net/http/pprof
 	VoterRate         float64       // --voter-rate, LEITAI_VOTER_RATE: new voter credentials per second per address
 	TrustedProxies    string        // --trusted-proxies, LEITAI_TRUSTED_PROXIES: comma-separated IPs or CIDRs
+	MetricsAddr       string        // --metrics-addr, LEITAI_METRICS_ADDR: where /metrics is served; empty: nowhere
+	HallCodePeriod    time.Duration // --hall-code-period, LEITAI_HALL_CODE_PERIOD: how long the big screen shows one hall code
+}
+
+// DefaultMetricsAddr is where /metrics is served unless configured: on
+// loopback, apart from the port the hall reaches.
+const DefaultMetricsAddr = "127.0.0.1:9180"
+
+// MinHostKeyLength is the shortest host key the server accepts.
+const MinHostKeyLength = 16
+
+// broadProxies returns the trusted proxy ranges wider than a /24 (IPv4)
+// or a /64 (IPv6): every address in them may choose its own rate-limit
+// bucket with X-Forwarded-For, and phones on the hall's network may be
+// among them.
+func (c *Config) broadProxies() []string {
+	ps, _ := c.Proxies()
+	var out []string
+	for _, p := range ps {
+		if (p.Addr().Is4() && p.Bits() < 24) || (!p.Addr().Is4() && p.Bits() < 64) {
+			out = append(out, p.String())
+		}
+	}
+	return out
 }
 
 // Proxies parses TrustedProxies (Validate has checked it).
@@ -81,6 +105,8 @@ func ParseFlags(name string, args []string) (Config, error) {
 
 Usage:
   leitai [flags]            run the server
+  leitai control-link [flags] --event ID
+                            print an event's control link (it carries the host key)
   leitai rehearse --help    simulate phones against a running server
   leitai audit verify --help  check an event's audit log and standings
 
@@ -113,14 +139,26 @@ Every flag has an environment variable; the flag wins.
 		return c, fmt.Errorf("LEITAI_VOTER_RATE: %w", err)
 	}
 	fs.Float64Var(&c.VoterRate, "voter-rate", voterRate, "new voter credentials issued per second per client `address` (bursts of 20×); halls behind one NAT address share it; each instance counts on its own (LEITAI_VOTER_RATE)")
-	fs.StringVar(&c.TrustedProxies, "trusted-proxies", envOr("LEITAI_TRUSTED_PROXIES", ""), "reverse proxies in front of leitai (comma-separated `IPs or CIDRs`, e.g. 127.0.0.1,10.0.0.0/8): their X-Forwarded-For names the phone for per-address limits (LEITAI_TRUSTED_PROXIES)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", envOr("LEITAI_TRUSTED_PROXIES", ""), "reverse proxies in front of leitai (comma-separated `IPs or CIDRs`, e.g. 127.0.0.1 or 10.0.0.5): their X-Forwarded-For names the phone for per-address limits.\nName the proxies only: a client inside a trusted range picks its own limit (LEITAI_TRUSTED_PROXIES)")
+	period, err := time.ParseDuration(envOr("LEITAI_HALL_CODE_PERIOD", "30s"))
+	if err != nil {
+		return c, fmt.Errorf("LEITAI_HALL_CODE_PERIOD: %w", err)
+	}
+	fs.DurationVar(&c.HallCodePeriod, "hall-code-period", period, "how long the big screen shows one hall code (现场码); a code admits new phones for two such `periods` (LEITAI_HALL_CODE_PERIOD)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", envOr("LEITAI_METRICS_ADDR", DefaultMetricsAddr), "`address` that serves /metrics (Prometheus), apart from --addr; empty: not served (LEITAI_METRICS_ADDR)")
+	err = parseRest(fs, &c, args)
+	return c, err
+}
+
+// parseRest parses args with fs and checks the result.
+func parseRest(fs *flag.FlagSet, c *Config, args []string) error {
 	if err := fs.Parse(args); err != nil {
-		return c, err
+		return err
 	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+		return fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
 	}
-	return c, c.Validate()
+	return c.Validate()
 }
 
 // Validate reports the first problem with the configuration.
@@ -146,8 +184,13 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("--public-url %q: want http(s)://host[:port]", c.PublicURL)
 		}
 	}
-	if c.HostKey != "" && len(c.HostKey) < 8 {
-		return errors.New("--host-key: use at least 8 characters")
+	if c.HostKey != "" && len(c.HostKey) < MinHostKeyLength {
+		return fmt.Errorf("--host-key: use at least %d characters (a short key can be guessed)", MinHostKeyLength)
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("--metrics-addr %q: want host:port, or empty for none", c.MetricsAddr)
+		}
 	}
 	switch c.LogFormat {
 	case "text", "json":
@@ -171,23 +214,46 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("--pprof %q: want a loopback host:port (profiles must not be public)", c.PprofAddr)
 		}
 	}
+	if c.HallCodePeriod != 0 && (c.HallCodePeriod < time.Second || c.HallCodePeriod > 10*time.Minute) {
+		return errors.New("--hall-code-period: between 1s and 10m")
+	}
 	if c.StandingsInterval < 10*time.Millisecond || c.StandingsInterval > 10*time.Second {
 		return errors.New("--standings-interval: between 10ms and 10s")
 	}
 	return nil
 }
 
-// loadOrCreateHostKey returns the key kept in the data directory, making
-// one (160 random bits) the first time.
-func loadOrCreateHostKey(dir string) (string, error) {
-	path := filepath.Join(dir, "host-key")
-	if b, err := os.ReadFile(path); err == nil {
-		if k := strings.TrimSpace(string(b)); k != "" {
-			return k, nil
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
+// hostKeyFile is where the generated host key is kept in the data directory.
+func hostKeyFile(dir string) string { return filepath.Join(dir, "host-key") }
+
+// loadHostKey returns the key kept in the data directory ("" if none).
+func loadHostKey(dir string) (string, error) {
+	b, err := os.ReadFile(hostKeyFile(dir))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
 		return "", fmt.Errorf("read host key: %w", err)
 	}
+	k := strings.TrimSpace(string(b))
+	if k != "" && len(k) < MinHostKeyLength {
+		return "", fmt.Errorf("the host key in %s has fewer than %d characters: replace it (or delete the file to have one made)", hostKeyFile(dir), MinHostKeyLength)
+	}
+	return k, nil
+}
+
+// loadOrCreateHostKey returns the key kept in the data directory, making
+// one (160 random bits) the first time; generated says it was made now.
+func loadOrCreateHostKey(dir string) (key string, generated bool, err error) {
+	if k, err := loadHostKey(dir); err != nil || k != "" {
+		return k, false, err
+	}
+	key, err = newHostKeyFile(dir)
+	return key, err == nil, err
+}
+
+func newHostKeyFile(dir string) (string, error) {
+	path := hostKeyFile(dir)
 	raw := make([]byte, 20)
 	if _, err := rand.Read(raw); err != nil {
 		return "", err

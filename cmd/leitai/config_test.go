@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRedisOptions(t *testing.T) {
@@ -53,6 +54,9 @@ func TestConfigValidate(t *testing.T) {
 		{"redis scheme", func(c *Config) { c.RedisURL = "http://x:1" }, "--redis"},
 		{"public url", func(c *Config) { c.PublicURL = "vote.example.com" }, "--public-url"},
 		{"short key", func(c *Config) { c.HostKey = "abc" }, "--host-key"},
+		{"15-character key", func(c *Config) { c.HostKey = "fifteen-chars!!" }, "at least 16"},
+		{"metrics addr", func(c *Config) { c.MetricsAddr = "9180" }, "--metrics-addr"},
+		{"hall code period", func(c *Config) { c.HallCodePeriod = time.Hour }, "--hall-code-period"},
 		{"log format", func(c *Config) { c.LogFormat = "xml" }, "--log-format"},
 		{"interval", func(c *Config) { c.StandingsInterval = 1 }, "--standings-interval"},
 		{"data", func(c *Config) { c.DataDir = "" }, "--data"},
@@ -84,5 +88,10 @@ func TestParseFlagsEnvironment(t *testing.T) {
 	}
 	if c.Addr != "127.0.0.1:9999" || c.LogFormat != "text" || !slices.Equal(c.EventFiles, []string{"a.yaml", "b.yaml"}) {
 		t.Fatalf("config %+v", c)
+	}
+	// /metrics is on loopback unless told otherwise; the hall code turns
+	// every 30 s.
+	if c.MetricsAddr != DefaultMetricsAddr || !strings.HasPrefix(c.MetricsAddr, "127.0.0.1:") || c.HallCodePeriod != 30*time.Second {
+		t.Fatalf("defaults %+v", c)
 	}
 }

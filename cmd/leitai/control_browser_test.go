@@ -426,9 +426,10 @@ func TestBrowserPublicURLWarning(t *testing.T) {
 		host := chrome.tab(t, "control "+c.name, 1366, 768, false)
 		host.open(srv.base + "/e/" + ev + "/control#key=" + btHostKey)
 		ctlWaitRun(host)
-		host.wait("the vote link card", `document.querySelector("[data-vote-link]").textContent === `+jsq(link)+
-			` && document.querySelector("[data-vote-link]").href === `+jsq(link)+
-			` && document.querySelector(".link-qr").complete && document.querySelector(".link-qr").naturalWidth > 0`)
+		// The link and its QR code carry the hall code, which the page reads.
+		host.wait("the vote link card", `(() => { const a = document.querySelector("[data-vote-link-text]"), qr = document.querySelector(".link-qr");
+			return a.textContent.startsWith(`+jsq(link+"?j=")+`) && a.href === a.textContent &&
+				qr.src.includes("/qr.svg?j=") && qr.complete && qr.naturalWidth > 0; })()`)
 		warning := btEval[string](host, `(() => { const w = document.querySelector("[data-reach-warning]"); return w.hidden ? "" : w.textContent; })()`)
 		if c.warn != (warning != "") {
 			t.Errorf("%s: the control page warns %q", c.name, warning)
@@ -444,7 +445,7 @@ func TestBrowserPublicURLWarning(t *testing.T) {
 		}
 
 		screen := chrome.tab(t, "screen "+c.name, 1920, 1080, false)
-		screen.open(srv.base + "/e/" + ev + "/screen")
+		screen.open(srv.screenURL(ev))
 		screen.wait("the lobby", `!document.querySelector('[data-mode="lobby"]').hidden && document.querySelector('[data-lobby-title]').textContent !== ""`)
 		shown := func(mode string) string {
 			return btEval[string](screen, `(() => { const w = document.querySelector('[data-mode="`+mode+`"] [data-reach-warning]'); return w && w.getClientRects().length ? w.textContent : ""; })()`)

@@ -3,20 +3,20 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"net/url"
 
 	"go.yaml.in/yaml/v3"
 
 	"leitai/voting"
 )
 
-func urlParse(s string) (*url.URL, error) { return url.Parse(s) }
-
 // EventFile is the YAML form of an event (docs/event-file.md).
 type EventFile struct {
-	ID          string       `yaml:"id"`
-	Title       string       `yaml:"title"`
-	VotingScope string       `yaml:"voting_scope"`
+	ID          string `yaml:"id"`
+	Title       string `yaml:"title"`
+	VotingScope string `yaml:"voting_scope"`
+	// HallCode: new phones join only with the rotating code of the big
+	// screen's QR code (现场码). On when absent; false for remote audiences.
+	HallCode    *bool        `yaml:"hall_code"`
 	Rules       RulesFile    `yaml:"rules"`
 	Panels      []PanelFile  `yaml:"panels"`
 	Contestants []Contestant `yaml:"contestants"`
@@ -65,7 +65,7 @@ func ParseEventFile(data []byte) (voting.Event, error) {
 	if err := dec.Decode(&f); err != nil {
 		return voting.Event{}, fmt.Errorf("event file: %w", err)
 	}
-	ev := voting.Event{ID: f.ID, Title: f.Title, VotingScope: voting.VotingScope(f.VotingScope)}
+	ev := voting.Event{ID: f.ID, Title: f.Title, VotingScope: voting.VotingScope(f.VotingScope), NoHallCode: f.HallCode != nil && !*f.HallCode}
 	ev.Rules = voting.Rules{Min: f.Rules.Min, Max: f.Rules.Max, Step: f.Rules.Step, Trim: f.Rules.Trim, Decimals: 2}
 	if f.Rules.Decimals != nil {
 		ev.Rules.Decimals = *f.Rules.Decimals

@@ -271,7 +271,7 @@ func TestFaultRedisRestart(t *testing.T) {
 		status, _ := faultAPI(t, sp.base, "GET", "/readyz", "", nil, nil)
 		return status == http.StatusOK
 	})
-	if _, metrics := faultAPI(t, sp.base, "GET", "/metrics", "", nil, nil); !regexp.MustCompile(`(?m)^leitai_pubsub_reconnects_total [1-9]`).Match(metrics) {
+	if _, metrics := faultAPI(t, sp.metrics, "GET", "/metrics", "", nil, nil); !regexp.MustCompile(`(?m)^leitai_pubsub_reconnects_total [1-9]`).Match(metrics) {
 		t.Errorf("/metrics does not count the lost pub/sub connection:\n%s", regexp.MustCompile(`(?m)^leitai_pubsub.*$`).Find(metrics))
 	}
 	before := voters.okCounts()

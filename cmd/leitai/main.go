@@ -52,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return rehearse.Main(ctx, args[1:], stdout, stderr)
 		case "audit":
 			return audit(ctx, args[1:], stdout, stderr)
+		case "control-link":
+			return controlLink(args[1:], stdout, stderr)
 		}
 	}
 	cfg, err := ParseFlags("leitai", args)
@@ -87,10 +89,11 @@ type Main struct {
 	Out    io.Writer // where the start banner goes
 
 	// Set by Run.
-	Addr      string // the address actually listened on (useful with :0)
-	PublicURL string
-	Service   *voting.Service
-	Hub       *hub.Hub
+	Addr        string // the address actually listened on (useful with :0)
+	MetricsAddr string // where /metrics is served ("" if not)
+	PublicURL   string
+	Service     *voting.Service
+	Hub         *hub.Hub
 	// Credentials sign voter credentials (tests mint named voters with it).
 	Credentials *hub.Credentials
 
@@ -102,7 +105,11 @@ type Main struct {
 	ln      net.Listener
 	server  *http.Server
 	pprof   *http.Server
+	metricz *http.Server
 	served  chan error
+	// keyGenerated: the host key was made at this start (the banner
+	// prints the control link this once).
+	keyGenerated bool
 }
 
 // NewMain returns a Main for cfg, logging to stderr.
@@ -127,11 +134,14 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	if m.Config.HostKey == "" {
-		key, err := loadOrCreateHostKey(m.Config.DataDir)
+		key, generated, err := loadOrCreateHostKey(m.Config.DataDir)
 		if err != nil {
 			return err
 		}
-		m.Config.HostKey = key
+		m.Config.HostKey, m.keyGenerated = key, generated
+	}
+	if broad := m.Config.broadProxies(); len(broad) > 0 {
+		m.Logger.Warn("--trusted-proxies names wide ranges: any client inside them chooses its own rate-limit bucket with X-Forwarded-For; name the proxies' own addresses", "ranges", broad)
 	}
 	m.metrics = hub.NewMetrics()
 	if err := m.openStore(ctx); err != nil {
@@ -153,19 +163,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.reach = choosePublicURL(m.Config.PublicURL, m.Addr, interfaceAddrs())
 	m.PublicURL = m.reach.URL
 
-	secret, err := m.store.Secret(ctx, "voter-credentials")
-	if err != nil {
-		return fmt.Errorf("voter credential secret: %w", err)
-	}
-	proxies, err := m.Config.Proxies()
-	if err != nil {
-		return err
-	}
-	m.Credentials = hub.NewCredentials(secret, strings.HasPrefix(m.PublicURL, "https://"), rate.Limit(m.Config.VoterRate)).TrustProxies(proxies)
-	h, err := hub.New(hub.Config{
-		Service: m.Service, Broker: m.broker, HostKey: m.Config.HostKey, Logger: m.Logger, Credentials: m.Credentials,
-		StandingsInterval: m.Config.StandingsInterval, OriginPatterns: originPatterns(m.PublicURL), Metrics: m.metrics,
-	})
+	h, err := m.newHub(ctx)
 	if err != nil {
 		return err
 	}
@@ -189,10 +187,9 @@ func (m *Main) Run(ctx context.Context) error {
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", m.ready)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(h.Metrics().Registry, promhttp.HandlerOpts{}))
 
 	m.server = &http.Server{
-		Handler:           mux,
+		Handler:           h.Protect(mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelDebug),
@@ -204,8 +201,36 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	if m.Config.MetricsAddr != "" {
+		if err := m.serveMetrics(); err != nil {
+			return err
+		}
+	}
 	m.printBanner(ctx)
 	return nil
+}
+
+// newHub makes the voter credentials (their secret is in the store) and
+// the hub.
+func (m *Main) newHub(ctx context.Context) (*hub.Hub, error) {
+	secret, err := m.store.Secret(ctx, "voter-credentials")
+	if err != nil {
+		return nil, fmt.Errorf("voter credential secret: %w", err)
+	}
+	proxies, err := m.Config.Proxies()
+	if err != nil {
+		return nil, err
+	}
+	m.Credentials = hub.NewCredentials(secret, strings.HasPrefix(m.PublicURL, "https://"), rate.Limit(m.Config.VoterRate)).
+		TrustProxies(proxies).WithHallCode(m.Config.HallCodePeriod, nil)
+	h, err := hub.New(hub.Config{
+		Service: m.Service, Broker: m.broker, HostKey: m.Config.HostKey, Logger: m.Logger, Credentials: m.Credentials,
+		StandingsInterval: m.Config.StandingsInterval, PublicURL: m.Config.PublicURL, Metrics: m.metrics,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
 }
 
 // servePprof serves net/http/pprof on its own loopback listener, apart
@@ -224,6 +249,24 @@ func (m *Main) servePprof() error {
 	m.pprof = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = m.pprof.Serve(ln) }()
 	m.Logger.Info("serving profiles", "addr", ln.Addr().String())
+	return nil
+}
+
+// serveMetrics serves /metrics on its own listener (--metrics-addr), so
+// that the hall, which reaches --addr, does not read it.
+func (m *Main) serveMetrics() error {
+	ln, err := net.Listen("tcp", m.Config.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("--metrics-addr: %w", err)
+	}
+	m.MetricsAddr = ln.Addr().String()
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.metrics.Registry, promhttp.HandlerOpts{}))
+	m.metricz = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = m.metricz.Serve(ln) }()
+	if ip, ok := ln.Addr().(*net.TCPAddr); ok && !ip.IP.IsLoopback() {
+		m.Logger.Warn("serving /metrics on a non-loopback address: whoever reaches it reads them", "addr", m.MetricsAddr)
+	}
 	return nil
 }
 
@@ -289,6 +332,9 @@ func (m *Main) Close() error {
 	if m.pprof != nil {
 		_ = m.pprof.Close()
 	}
+	if m.metricz != nil {
+		_ = m.metricz.Close()
+	}
 	if m.broker != nil {
 		errs = append(errs, m.broker.Close())
 	}
@@ -303,18 +349,12 @@ func (m *Main) Close() error {
 	return errors.Join(errs...)
 }
 
-// originPatterns allows WebSockets from pages served under the public URL
-// (besides the request's own host, which coder/websocket always allows).
-func originPatterns(public string) []string {
-	if u, err := urlParse(public); err == nil && u.Host != "" {
-		return []string{u.Host}
-	}
-	return nil
-}
-
-// printBanner prints, for each event, the links a host needs and a QR code
-// of the vote link, so that the person who starts the server can test with
-// a phone at once.
+// printBanner prints, for each event, the links a host needs. The control
+// link carries the host key: it is printed only when the key was made at
+// this start (logs are kept); otherwise the banner says where the key is.
+// Phones join from the big screen's QR code, which carries the hall code;
+// for an event without the hall code a QR code of the vote link is printed
+// too, so that whoever starts the server can test with a phone at once.
 func (m *Main) printBanner(ctx context.Context) {
 	evs, err := m.store.Events(ctx)
 	if err != nil {
@@ -323,6 +363,9 @@ func (m *Main) printBanner(ctx context.Context) {
 	}
 	base := strings.TrimRight(m.PublicURL, "/")
 	fmt.Fprintf(m.Out, "\nleitai is listening on %s (public URL %s)\n", m.Addr, base)
+	if m.MetricsAddr != "" {
+		fmt.Fprintf(m.Out, "metrics: http://%s/metrics\n", m.MetricsAddr)
+	}
 	if m.reach.Problem != "" {
 		// Said where the person starting the server looks, and logged.
 		why, fix := reachText(m.reach, m.Addr)
@@ -333,14 +376,43 @@ func (m *Main) printBanner(ctx context.Context) {
 		fmt.Fprintf(m.Out, "No events yet: start with --event examples/gongshu-2020.yaml, or create one through the API (see README).\n")
 	}
 	for _, ev := range evs {
-		vote := base + "/e/" + ev.ID
-		fmt.Fprintf(m.Out, "\n%s  %s\n  vote:    %s\n  screen:  %s/screen\n  control: %s/control#key=%s\n",
-			ev.ID, ev.Title, vote, vote, vote, m.Config.HostKey)
+		m.printEventLinks(base, ev)
+	}
+	if !m.keyGenerated && len(evs) > 0 {
+		fmt.Fprintf(m.Out, "\nThe host key is %s; `leitai control-link EVENT` prints a control link with it.\n", m.keyWhere())
+	}
+	fmt.Fprintf(m.Out, "\nServing. Ctrl-C stops the server gracefully.\n")
+}
+
+// printEventLinks prints one event's links (see printBanner).
+func (m *Main) printEventLinks(base string, ev voting.Event) {
+	vote := base + "/e/" + ev.ID
+	fmt.Fprintf(m.Out, "\n%s  %s\n  vote:    %s\n", ev.ID, ev.Title, vote)
+	if !ev.NoHallCode {
+		fmt.Fprintf(m.Out, "           phones join from the big screen's QR code (it adds the hall code 现场码)\n")
+	}
+	fmt.Fprintf(m.Out, "  screen:  open it from the control page (大屏): that link carries the screen key\n")
+	if m.keyGenerated {
+		fmt.Fprintf(m.Out, "  control: %s/control#key=%s   (printed once: the key was just made)\n", vote, m.Config.HostKey)
+	} else {
+		fmt.Fprintf(m.Out, "  control: %s/control\n", vote)
+	}
+	if ev.NoHallCode {
 		if qr, err := qrcode.Terminal(vote); err == nil {
 			fmt.Fprintf(m.Out, "\n%s", qr)
 		}
 	}
-	fmt.Fprintf(m.Out, "\nServing. Ctrl-C stops the server gracefully.\n")
+}
+
+// keyWhere says where the host key in force comes from, without it.
+func (m *Main) keyWhere() string {
+	if m.Config.HostKey == envOr("LEITAI_HOST_KEY", "") && m.Config.HostKey != "" {
+		return "the one configured (--host-key or LEITAI_HOST_KEY)"
+	}
+	if k, err := loadHostKey(m.Config.DataDir); err == nil && k == m.Config.HostKey {
+		return "in " + hostKeyFile(m.Config.DataDir)
+	}
+	return "the one configured (--host-key or LEITAI_HOST_KEY)"
 }
 
 // health is the container health check: GET /readyz on the local server.

@@ -59,6 +59,8 @@ type serverProcess struct {
 	stderr *syncBuffer
 	done   chan error
 	creds  *hub.Credentials // mint credentials for named test voters
+	// metrics is the base URL of --metrics-addr (a free loopback port).
+	metrics string
 }
 
 // serverCreds maps a server's base URL to its voter credentials, for the
@@ -115,7 +117,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-var listeningLine = regexp.MustCompile(`listening on (\S+)`)
+var (
+	listeningLine = regexp.MustCompile(`listening on (\S+)`)
+	metricsLine   = regexp.MustCompile(`^metrics: (http://\S+)/metrics$`)
+)
 
 // bannerEnd is the last line of the start banner.
 const bannerEnd = "Serving. Ctrl-C stops the server gracefully."
@@ -124,7 +129,7 @@ const bannerEnd = "Serving. Ctrl-C stops the server gracefully."
 // banner, which names the address it listens on.
 func startServer(t *testing.T, env []string, args ...string) *serverProcess {
 	t.Helper()
-	cmd := exec.Command(leitaiBinary(t), append([]string{"--addr", "127.0.0.1:0"}, args...)...)
+	cmd := exec.Command(leitaiBinary(t), append([]string{"--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -136,6 +141,7 @@ func startServer(t *testing.T, env []string, args ...string) *serverProcess {
 		t.Fatal(err)
 	}
 	addr := make(chan string, 1)
+	metrics := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		listening := ""
@@ -143,6 +149,9 @@ func startServer(t *testing.T, env []string, args ...string) *serverProcess {
 			_, _ = sp.stdout.Write([]byte(sc.Text() + "\n"))
 			if m := listeningLine.FindStringSubmatch(sc.Text()); m != nil && listening == "" {
 				listening = m[1]
+			}
+			if m := metricsLine.FindStringSubmatch(sc.Text()); m != nil {
+				metrics <- m[1]
 			}
 			if sc.Text() == bannerEnd && listening != "" {
 				addr <- listening
@@ -153,6 +162,10 @@ func startServer(t *testing.T, env []string, args ...string) *serverProcess {
 	select {
 	case a := <-addr:
 		sp.base = "http://" + a
+		select {
+		case sp.metrics = <-metrics:
+		default:
+		}
 	case err := <-sp.done:
 		t.Fatalf("server exited before listening: %v\n%s", err, sp.stderr)
 	case <-time.After(30 * time.Second):
@@ -217,11 +230,15 @@ func TestBinaryServesRestartsAndResumes(t *testing.T) {
 	env := []string{"LEITAI_DATA_DIR=" + data, "LEITAI_HOST_KEY=" + key, "LEITAI_PUBLIC_URL=http://vote.example.test"}
 	sp := startServer(t, env, "--event", "../../examples/gongshu-2020.yaml")
 
+	// The key was configured: the banner says where it is, not what.
 	banner := sp.stdout.String()
-	for _, want := range []string{"http://vote.example.test/e/gongshu-2020", "/e/gongshu-2020/screen", "/e/gongshu-2020/control#key=" + key, "█"} {
+	for _, want := range []string{"http://vote.example.test/e/gongshu-2020", "/e/gongshu-2020/control", "LEITAI_HOST_KEY", "control-link", "big screen's QR code"} {
 		if !strings.Contains(banner, want) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
 		}
+	}
+	if strings.Contains(banner, key) {
+		t.Errorf("the banner prints the configured host key:\n%s", banner)
 	}
 	for _, path := range []string{"/", "/e/gongshu-2020", "/e/gongshu-2020/screen", "/e/gongshu-2020/control", "/e/gongshu-2020/qr.svg", "/healthz", "/readyz"} {
 		if status, body := sp.do(t, "GET", path, "", nil); status != http.StatusOK {
@@ -246,9 +263,14 @@ func TestBinaryServesRestartsAndResumes(t *testing.T) {
 		t.Fatalf("standing before restart %+v", row)
 	}
 
-	status, metrics := sp.do(t, "GET", "/metrics", "", nil)
+	// /metrics is served on --metrics-addr, not on the port the hall
+	// reaches.
+	if status, _ := sp.do(t, "GET", "/metrics", "", nil); status != http.StatusNotFound {
+		t.Errorf("/metrics on the public port: %d, want 404", status)
+	}
+	status, metrics := faultAPI(t, sp.metrics, "GET", "/metrics", "", nil, nil)
 	if status != http.StatusOK {
-		t.Fatalf("/metrics: %d", status)
+		t.Fatalf("/metrics on %s: %d", sp.metrics, status)
 	}
 	for _, want := range []string{`leitai_ballots_total{result="accepted"} 5`, "leitai_connections", "leitai_ballot_store_seconds", "leitai_fanout_seconds", "leitai_pubsub_reconnects_total", "leitai_queue_replaced_total", "leitai_slow_clients_closed_total", "process_resident_memory_bytes"} {
 		if !bytes.Contains(metrics, []byte(want)) {

@@ -14,13 +14,13 @@ import (
 // voters, a few seconds. Every assertion is a count or an equality, never
 // a time.
 
-const rehearseKey = "rehearse-test-key"
+const rehearseKey = "rehearse-test-host-key"
 
 // rehearseServer runs an in-process server; edit may change its config.
 func rehearseServer(t *testing.T, edit func(*Config)) *Main {
 	t.Helper()
 	return startMain(t, func(c *Config) {
-		c.HostKey, c.StandingsInterval = rehearseKey, 50*time.Millisecond
+		c.HostKey, c.StandingsInterval, c.MetricsAddr = rehearseKey, 50*time.Millisecond, "127.0.0.1:0"
 		if edit != nil {
 			edit(c)
 		}
@@ -71,6 +71,7 @@ func checkRehearsal(t *testing.T, rep *rehearse.Report, voters, screens int) {
 func TestRehearseEmbedded(t *testing.T) {
 	m := rehearseServer(t, nil)
 	cfg := shortRehearsal("http://" + m.Addr)
+	cfg.MetricsURLs = []string{"http://" + m.MetricsAddr}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	rep, err := rehearse.Run(ctx, cfg)
@@ -99,6 +100,7 @@ func TestRehearseTwoInstancesRedis(t *testing.T) {
 	a := rehearseServer(t, func(c *Config) { c.RedisURL = srv.URL() })
 	b := rehearseServer(t, func(c *Config) { c.RedisURL = srv.URL() })
 	cfg := shortRehearsal("http://"+a.Addr, "http://"+b.Addr)
+	cfg.MetricsURLs = []string{"http://" + a.MetricsAddr, "http://" + b.MetricsAddr}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	rep, err := rehearse.Run(ctx, cfg)

@@ -8,7 +8,10 @@ const MAX_DELAY = 10000;
 const ORDERED = { stage: true, event: true, reset: true, deleted: true };
 
 export class Connection {
-  // opts: event (id); query() → object of query parameters; onMessage(msg);
+  // opts: event (id); query() → object of query parameters; protocols()
+  // (optional) → the WebSocket subprotocols to offer, which carry a
+  // secret (host key, voter credential) so that it stays out of the URL,
+  // see secretProtocols; onMessage(msg);
   // onState(state) with state "connecting" | "online" | "offline" |
   // "notfound" | "forbidden"; probe() (optional) → Promise of "ok",
   // "notfound" or "forbidden", asked after a connection failed to open.
@@ -83,7 +86,8 @@ export class Connection {
     if (this.stopped) return;
     let ws;
     try {
-      ws = new WebSocket(this.url());
+      const protocols = this.opts.protocols ? this.opts.protocols() : null;
+      ws = protocols ? new WebSocket(this.url(), protocols) : new WebSocket(this.url());
     } catch (e) {
       this.closed(null, false);
       return;
@@ -177,6 +181,23 @@ export class Connection {
     this.state = s;
     if (this.opts.onState) this.opts.onState(s);
   }
+}
+
+// secretProtocols returns the subprotocols that carry a secret on the
+// WebSocket handshake, where a page cannot set headers and a URL would end
+// up in proxies' logs: the server selects "leitai" and reads the other.
+// kind is "key" (the host key, any text: sent as base64url) or "cred" (a
+// voter credential, URL-safe already).
+export function secretProtocols(kind, value) {
+  if (!value) return null;
+  let v = value;
+  if (kind === "key") {
+    const bytes = new TextEncoder().encode(value);
+    let bin = "";
+    for (let i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]);
+    v = btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+  return ["leitai", "leitai-" + kind + "." + v];
 }
 
 // probeEvent asks the API whether the event exists (for the vote page and

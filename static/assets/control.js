@@ -2,7 +2,7 @@
 // run it (voting, running order, countdown, ranking, reveal, end) with
 // buttons and keys, and watch turnout and the standings live.
 import { t, initI18n, onLangChange } from "./i18n.js";
-import { Connection, bannerFor } from "./conn.js";
+import { Connection, bannerFor, secretProtocols } from "./conn.js";
 import { $, $$, h, setText, load, save, fmtScore, fmtClock, fmtPoints, contestantIndex, groupsOf } from "./format.js";
 import { parseContestants, toLines } from "./csv.js";
 import { errorText } from "./errors.js";
@@ -138,6 +138,8 @@ function begin() {
       if (S.view === "loading" || S.view === "key") setView(S.tab);
       renderAll();
       conn.start();
+      refreshHallLinks();
+      renderAuditHeads();
     });
   }).catch((e) => {
     if (e.status === 403) { showKeyForm(true); return; }
@@ -155,7 +157,9 @@ function begin() {
 
 const conn = new Connection({
   event: eventId,
-  query: () => ({ role: "host", key: hostKey }),
+  query: () => ({ role: "host" }),
+  // The key travels in the subprotocol: never in a URL, which proxies log.
+  protocols: () => secretProtocols("key", hostKey),
   onMessage: receive,
   onState: (st) => {
     banner(st);
@@ -182,10 +186,12 @@ function receive(m) {
       S.turnout = m.turnout || null;
       if (m.standings) S.standings = m.standings;
       renderAll();
+      noteAuditHead(S.stage);
       break;
     case "stage":
       if (!S.stage || m.stage.version >= S.stage.version) S.stage = m.stage;
       renderRun();
+      noteAuditHead(S.stage);
       break;
     case "event":
       S.ev = mergeEvent(m.event);
@@ -227,6 +233,65 @@ function renderAll() {
   renderStandings();
   renderPublished();
   renderTicketPanels();
+}
+
+// ---- the hall code (现场码) ---------------------------------------------------
+// The link to the big screen carries the screen key in its fragment: with
+// it, the screen reads the rotating hall code for its QR code. The vote
+// links and the vote link card's QR code carry the current code, so that
+// the host can open them or let a phone scan them; with the code on they
+// admit new phones for about a minute only, and the card says so.
+let hallTimer = 0;
+function refreshHallLinks() {
+  clearTimeout(hallTimer);
+  if (!hostKey || !S.exists) return;
+  api("GET", evPath() + "/hall-code").then((info) => {
+    const base = "/e/" + encodeURIComponent(eventId);
+    $("[data-screen-link]").href = base + "/screen" + (info.screenKey ? "#s=" + encodeURIComponent(info.screenKey) : "");
+    drawVoteLinks(info.on ? info.code : "");
+    hallTimer = setTimeout(refreshHallLinks, info.on ? Math.max(1000, info.expiresIn + 250) : 30000);
+  }).catch(() => { hallTimer = setTimeout(refreshHallLinks, 5000); });
+}
+
+// drawVoteLinks points every vote link (the header's and the card's, whose
+// text is the link) and the card's QR code at the public vote URL with
+// the hall code, if any.
+let shownHallCode = "";
+function drawVoteLinks(code) {
+  shownHallCode = code;
+  const q = code ? "?j=" + encodeURIComponent(code) : "";
+  const url = body.dataset.voteUrl + q;
+  $$("[data-vote-link]").forEach((a) => { a.href = url; });
+  setText($("[data-vote-link-text]"), url);
+  $("[data-vote-link-qr]").src = "/e/" + encodeURIComponent(eventId) + "/qr.svg" + q;
+  setText($("[data-vote-link-hint]"), t(code ? "control.voteLinkHall" : "control.voteLinkHint"));
+}
+
+// ---- the audit chain head -------------------------------------------------------
+// When voting closes (for each contestant) and when the event ends, the
+// page notes the head of the audit chain: the entries so far and the last
+// one's hash. Written down or photographed, it anchors the log: `leitai
+// audit verify --head N:HASH` fails for a log edited afterwards.
+const HEADS_STORE = "leitai.auditHeads." + eventId;
+let heads = load(HEADS_STORE, []) || [];
+let headVersion = 0;
+function noteAuditHead(st) {
+  if (!st || (st.phase !== "closed" && st.phase !== "ended") || st.version <= headVersion) return;
+  headVersion = st.version;
+  api("GET", evPath() + "/audit/head").then((hd) => {
+    const c = st.current && S.ev && contestantIndex(S.ev)[st.current];
+    const label = st.phase === "ended" ? t("control.auditHeadEnd") : t("control.auditHeadClosed", { name: c ? c.c.name : "" });
+    heads = heads.filter((x) => x.v !== st.version).concat([{ v: st.version, label: label, head: hd.head }]).slice(-200);
+    save(HEADS_STORE, heads);
+    renderAuditHeads();
+  }).catch(() => { headVersion = 0; });
+}
+
+function renderAuditHeads() {
+  const list = $("[data-audit-heads]");
+  $("[data-audit-heads-box]").hidden = !heads.length;
+  list.textContent = "";
+  heads.slice().reverse().forEach((x) => list.appendChild(h("li", null, h("span", null, x.label + " "), h("code", null, x.head))));
 }
 
 // ---- tickets, audit log, host key ----------------------------------------------
@@ -612,8 +677,8 @@ function download(path, fallback) {
 // secure context, else a selection and the copy command; failing both, the
 // link is left selected for the host to copy.
 function copyVoteLink() {
-  const link = $("[data-vote-link]");
-  const url = body.dataset.voteUrl;
+  const link = $("[data-vote-link-text]");
+  const url = link.href;
   const selectLink = () => {
     const r = document.createRange();
     r.selectNodeContents(link);
@@ -685,6 +750,7 @@ function fillSetup() {
   idIn.readOnly = true; // the id is the page's URL
   $("[data-f-title]").value = ev.title || "";
   form.querySelectorAll("input[name=scope]").forEach((r) => { r.checked = r.value === (ev.votingScope || "stage"); });
+  $("[data-f-hallcode]").checked = !ev.noHallCode;
   $("[data-f-contestants]").value = toLines(ev.contestants || []);
   $("[data-f-min]").value = ev.rules.min;
   $("[data-f-max]").value = ev.rules.max;
@@ -805,6 +871,7 @@ function collectEvent() {
     if (row.querySelector("[name=ptickets]").checked) p.tickets = true;
     ev.panels.push(p);
   });
+  if (!$("[data-f-hallcode]").checked) ev.noHallCode = true;
   if (S.exists && S.full) ev.revision = S.full.revision;
   return ev;
 }
@@ -823,6 +890,7 @@ function saveSetup(e) {
     toast(created ? t("control.created") : t("control.saved"), "ok");
     fillSetup();
     renderAll();
+    refreshHallLinks();
     if (created) {
       conn.restart();
       setView("setup");
@@ -943,12 +1011,14 @@ document.addEventListener("keydown", (e) => {
 });
 
 initI18n();
-// The vote link opens as a phone would open it (the server's public URL).
-$("[data-vote-link]").href = body.dataset.voteUrl;
+// The vote link opens as a phone would open it (the server's public URL),
+// with the hall code once the page has read it.
+drawVoteLinks("");
 showReachWarning(false);
 onLangChange(() => {
   renderAll();
   showReachWarning(false);
+  drawVoteLinks(shownHallCode);
   if (S.view === "setup") fillSetup();
 });
 begin();

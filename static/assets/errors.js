@@ -57,7 +57,7 @@ const SPECIFIC = [
   [/^the server is (?:shutting down|restarting)/, "err.restarting"],
 ];
 
-const CODES = ["invalid", "not_found", "conflict", "confirm", "closed", "forbidden", "unavailable", "internal"];
+const CODES = ["invalid", "not_found", "conflict", "confirm", "hall_code", "closed", "forbidden", "unavailable", "internal"];
 
 // errorText returns what to show for err ({code, message} as the server
 // sends it, or an Error with those fields; a failed fetch has neither):

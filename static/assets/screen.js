@@ -4,7 +4,7 @@
 // redrawn wholesale. The reveal counts up from the last place to a podium.
 import { t, initI18n, onLangChange, toggleLang } from "./i18n.js";
 import { Connection, probeEvent, bannerFor } from "./conn.js";
-import { $, $$, h, setText, tween, fmtClock, contestantIndex, groupsOf } from "./format.js";
+import { $, $$, h, setText, tween, fmtClock, contestantIndex, groupsOf, load, save } from "./format.js";
 import { showReachWarning } from "./reach.js";
 
 const body = document.body;
@@ -552,17 +552,72 @@ document.addEventListener("keydown", (e) => {
 setTimeout(() => { const hint = $("[data-fs-hint]"); if (hint) hint.classList.add("gone"); }, 6000);
 
 // The short link without the scheme reads better from afar. A break may
-// come only after a slash: each part between slashes never breaks (not at
-// a hyphen either), with a <wbr> after each slash.
-$$("[data-short-link]").forEach((el) => {
-  const parts = (body.dataset.voteUrl || "").replace(/^https?:\/\//, "").split("/");
-  el.textContent = "";
-  parts.forEach((p, i) => {
-    const last = i === parts.length - 1;
-    el.appendChild(h("span", { class: "seg" }, p + (last ? "" : "/")));
-    if (!last) el.appendChild(document.createElement("wbr"));
+// come only after a slash or before the hall code's "?": each part never
+// breaks (not at a hyphen either), with a <wbr> between parts.
+function drawShortLinks(link) {
+  $$("[data-short-link]").forEach((el) => {
+    const parts = link.replace(/^https?:\/\//, "").replace("?", "/?").split("/");
+    el.textContent = "";
+    parts.forEach((p, i) => {
+      const last = i === parts.length - 1;
+      const slash = !last && parts[i + 1][0] !== "?" ? "/" : "";
+      el.appendChild(h("span", { class: "seg" }, p + slash));
+      if (!last) el.appendChild(document.createElement("wbr"));
+    });
   });
-});
+}
+drawShortLinks(body.dataset.voteUrl || "");
+
+// ---- the hall code (现场码) ------------------------------------------------
+// The QR code carries the event's hall code, which the server changes every
+// half minute; a new phone joins only with a current one. The screen reads
+// it with its screen key, which the control page's link to the screen
+// carries in the fragment (#s=…) and this screen then remembers. A copied
+// vote link names the event but not the screen key, so it cannot be used
+// to read the next code. Without the key (or while the server cannot be
+// reached) the screen keeps drawing what it has, and says so.
+const SCREEN_KEY_STORE = "leitai.screenKey." + eventId;
+let screenKey = load(SCREEN_KEY_STORE, "") || "";
+(function readScreenKey() {
+  const m = /(?:^#|[#&])s=([^&]+)/.exec(window.location.hash);
+  if (!m) return;
+  screenKey = decodeURIComponent(m[1]);
+  save(SCREEN_KEY_STORE, screenKey);
+  try { window.history.replaceState(null, "", window.location.pathname + window.location.search); } catch (e) { /* old browser */ }
+})();
+
+let hallTimer = 0;
+let hallShown = null; // the code the QR codes show ("" for none)
+function showHallCode(code) {
+  if (code === hallShown) return;
+  hallShown = code;
+  const src = "/e/" + encodeURIComponent(eventId) + "/qr.svg" + (code ? "?j=" + encodeURIComponent(code) : "");
+  // Swap once the new image is in, so that the old one never blinks out.
+  const img = new Image();
+  img.onload = () => $$("img[data-qr]").forEach((el) => { el.src = src; });
+  img.src = src;
+  drawShortLinks((body.dataset.voteUrl || "") + (code ? "?j=" + code : ""));
+}
+
+function refreshHallCode() {
+  clearTimeout(hallTimer);
+  const headers = screenKey ? { "X-Leitai-Screen": screenKey } : {};
+  fetch("/api/events/" + encodeURIComponent(eventId) + "/hall-code", { headers: headers, cache: "no-store" })
+    .then((r) => r.json().then((b) => ({ ok: r.ok, b: b })))
+    .then((res) => {
+      const warn = $("[data-hall-warning]");
+      if (res.ok && res.b.on) {
+        warn.hidden = true;
+        showHallCode(res.b.code);
+        hallTimer = setTimeout(refreshHallCode, Math.max(200, res.b.expiresIn + 250));
+        return;
+      }
+      // Off for this event, or this screen lacks its key (say so).
+      warn.hidden = res.ok;
+      showHallCode("");
+      hallTimer = setTimeout(refreshHallCode, 15000);
+    }, () => { hallTimer = setTimeout(refreshHallCode, 3000); });
+}
 
 initI18n();
 showReachWarning(true); // phones cannot open the link: say so by the QR code
@@ -573,3 +628,4 @@ onLangChange(() => {
   render(false);
 });
 conn.start();
+refreshHallCode();

@@ -3,7 +3,7 @@
 // acknowledges them, and resent with their original id after a dropped
 // connection or a reload, so that each counts exactly once.
 import { t, initI18n, onLangChange } from "./i18n.js";
-import { Connection, bannerFor } from "./conn.js";
+import { Connection, bannerFor, secretProtocols } from "./conn.js";
 import { errorText } from "./errors.js";
 import {
   $, $$, h, setText, load, save, uuid, fmtPoints, fmtScore, fmtClock, decimalsOf, scaleValues, snap,
@@ -14,29 +14,90 @@ const body = document.body;
 const eventId = body.dataset.event;
 const SHORT_SCALE = 21; // at most this many choices: one button each
 
-// The phone's identity across reloads: a credential the server issues
-// (an HttpOnly cookie, kept here too for browsers that drop cookies) and
-// the voter id it names.
-let credential = load("leitai.credential", "");
-let voter = load("leitai.voter", "");
+// The phone's identity across reloads: a credential for this event that the
+// server issues (an HttpOnly cookie, and a copy here because some in-app
+// browsers drop cookies) and the voter id it names. It travels in a header
+// or the socket's subprotocol, never in a URL. A phone that joined before
+// credentials were per event holds one for every event (the plain keys).
+const credStore = "leitai.credential." + eventId;
+const voterStore = "leitai.voter." + eventId;
+let credential = load(credStore, "") || load("leitai.credential", "");
+let voter = load(voterStore, "") || load("leitai.voter", "");
 if (typeof credential !== "string") credential = "";
 if (typeof voter !== "string") voter = "";
 
+// The hall code (现场码) comes in the link of the big screen's QR code
+// (?j=…), which changes it every half minute. A new phone needs it once, to
+// get its credential; a reload or reconnect never does. It is taken out of
+// the address bar, so that a link shared from this page carries none.
+let hallCode = "";
+(function readHallCode() {
+  const q = new URLSearchParams(window.location.search);
+  const j = q.get("j");
+  if (!j) return;
+  hallCode = j;
+  q.delete("j");
+  const rest = q.toString();
+  try { window.history.replaceState(null, "", window.location.pathname + (rest ? "?" + rest : "")); } catch (e) { /* old browser */ }
+})();
+// joinRefused: the server would not admit this phone: "missing" (no hall
+// code) or "expired" (the code had changed before the phone got in).
+// joinBusy: the server asked it to wait (many phones joining from one
+// address, e.g. a hall behind one NAT).
+let joinRefused = "";
+let joinBusy = false;
+
 // ensureCredential asks the server for this phone's credential: the same
-// one again while it is valid, a new one otherwise. Offline, the page goes
-// on with what it has and asks again when it can reach the server.
+// one again while it is valid, else a new one, with the hall code (or the
+// judge's panel key, or a ticket) as the proof. It resolves to whether the
+// phone has one. Offline, the page goes on with what it has and asks again
+// when it can reach the server.
 function ensureCredential() {
-  const headers = credential ? { "X-Leitai-Credential": credential } : {};
-  return fetch("/api/voter", { method: "POST", headers: headers, credentials: "same-origin", cache: "no-store" })
-    .then((r) => (r.ok ? r.json() : null))
-    .then((b) => {
-      if (b && b.credential && b.voter) {
+  const headers = { "Content-Type": "application/json" };
+  if (credential) headers["X-Leitai-Credential"] = credential;
+  const req = { event: eventId };
+  if (hallCode) req.hallCode = hallCode;
+  if (panelSel) {
+    req.panel = panelSel.panel;
+    if (panelSel.key) req.panelKey = panelSel.key;
+  }
+  if (T.code) req.ticket = true;
+  return fetch("/api/voter", { method: "POST", headers: headers, body: JSON.stringify(req), credentials: "same-origin", cache: "no-store" })
+    .then((r) => r.json().then((b) => ({ ok: r.ok, status: r.status, b: b }), () => ({ ok: r.ok, status: r.status, b: null })))
+    .then((res) => {
+      const b = res.b || {};
+      joinBusy = res.status === 429 || res.status === 503;
+      if (res.ok && b.credential && b.voter) {
         credential = b.credential;
         voter = b.voter;
-        save("leitai.credential", credential);
-        save("leitai.voter", voter);
+        joinRefused = "";
+        save(credStore, credential);
+        save(voterStore, voter);
+        return true;
       }
-    }, () => { /* offline: keep what we have */ });
+      if (b.error && b.error.code === "hall_code") {
+        joinRefused = hallCode ? "expired" : "missing";
+        showHallCode();
+      }
+      return false;
+    }, () => !!credential); // offline: keep what we have
+}
+
+// join gets a new phone its credential, asking again every few seconds
+// while the server says it is busy, until the hall code would have expired.
+function join(until) {
+  return ensureCredential().then((ok) => {
+    if (ok || !joinBusy || Date.now() > until) return ok;
+    return new Promise((resolve) => setTimeout(resolve, 1000 + Math.random() * 2000)).then(() => join(until));
+  });
+}
+
+// showHallCode says, in the page's language, that this phone must scan
+// the big screen's QR code (again, when its code expired on the way).
+function showHallCode() {
+  setText($("[data-hall-title]"), t(joinRefused === "expired" ? "vote.hallExpired" : "vote.hallScan"));
+  setText($("[data-hall-hint]"), t(joinRefused === "expired" ? "vote.hallExpiredHint" : "vote.hallScanHint"));
+  setView("hallcode");
 }
 
 // A judge's link carries ?panel=...&panelKey=...; remember it for this event.
@@ -136,7 +197,7 @@ function adoptTicketPanel(panel) {
   panelSel = { panel: panel, key: panelSel && panelSel.panel === panel ? panelSel.key : "" };
   save(panelStore, panelSel);
   S.mine = load(ballotStoreKey(), {}) || {};
-  conn.restart();
+  if (started) conn.restart();
 }
 
 function ticketNeeded() {
@@ -183,14 +244,16 @@ function remember() { save(lastStore, { ev: S.ev, stage: S.stage, panel: S.panel
 const conn = new Connection({
   event: eventId,
   query: () => {
-    const q = { role: "voter", credential: credential };
+    const q = { role: "voter" };
     if (panelSel) { q.panel = panelSel.panel; q.panelKey = panelSel.key; }
     return q;
   },
+  protocols: () => secretProtocols("cred", credential),
   onMessage: receive,
   onState: (st) => {
     banner(st);
     if (st === "notfound") setView("notfound");
+    else if (st === "forbidden" && joinRefused) showHallCode();
     else if (st === "forbidden" && S.panelProblem) setView("panelproblem");
     else if (st === "online" && S.ev) setView("event");
     renderBallots();
@@ -200,8 +263,9 @@ const conn = new Connection({
 const banner = bannerFor($("[data-banner]"), () => t("common.offline"));
 
 function probe() {
-  // A refused handshake may be a credential the server no longer takes.
-  return ensureCredential().then(() => fetch("/api/events/" + encodeURIComponent(eventId), { cache: "no-store" })).then((r) => {
+  // A refused handshake may be a credential the server no longer takes,
+  // or none that admits this phone (no hall code).
+  return ensureCredential().then(() => joinRefused ? "forbidden" : fetch("/api/events/" + encodeURIComponent(eventId), { cache: "no-store" })).then((r) => {
     if (r.status === 404) return "notfound";
     if (!r.ok || !panelSel) return "ok";
     return r.json().then((ev) => {
@@ -799,7 +863,7 @@ $("[data-ticket-form]").addEventListener("submit", (e) => {
 });
 
 initI18n();
-onLangChange(() => { builtKey = ""; renderAll(); });
+onLangChange(() => { builtKey = ""; renderAll(); if (S.view === "hallcode") showHallCode(); });
 (function showLastKnown() {
   const last = load(lastStore, null);
   const panel = panelSel ? panelSel.panel : "";
@@ -814,12 +878,23 @@ onLangChange(() => { builtKey = ""; renderAll(); });
 })();
 // A phone that already has a credential connects at once (a slow request
 // on bad Wi-Fi must not hold it back) and refreshes it meanwhile; a new
-// phone needs one first.
-if (credential) {
+// phone needs one first (and claims the ticket it came with, so that it
+// connects in the ticket's panel). Without one (no hall code) it stays on
+// the hall-code notice.
+let started = false;
+function startConn() {
+  if (started) return;
+  started = true;
   conn.start();
+}
+if (credential) {
+  startConn();
   ensureCredential();
 } else {
-  ensureCredential().then(() => conn.start());
+  join(Date.now() + 60000).then((ok) => {
+    if (ok && T.code && !T.held) return claimTicket();
+    return null;
+  }).then(() => { if (!joinRefused) startConn(); });
 }
 
 // Test hook: the pending ballots as stored (read by the browser tests).

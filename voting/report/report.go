@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"time"
 
@@ -51,6 +52,9 @@ type Report struct {
 	// Detail lists every live ballot, voters anonymised; left out of what
 	// the public sees.
 	Detail []BallotRow `json:"detail,omitempty"`
+	// AuditHead is the head of the audit chain when the report was made
+	// (SetAuditHead); the rules name it too, so that it is printed.
+	AuditHead *voting.AuditHead `json:"auditHead,omitempty"`
 
 	loc *time.Location
 }
@@ -243,12 +247,33 @@ func detail(ev *voting.Event, ballots []voting.CountedBallot) []BallotRow {
 	return rows
 }
 
-// Public returns a copy of the report without the ballot detail, fit for
-// anyone once the host has published the results.
+// Public returns a copy of the report without per-ballot detail, fit for
+// anyone once the host has published the results: no ballot list, and no
+// scores that trimming dropped (with 3 judges, the dropped highest and
+// lowest and the average left would be every judge's score).
 func (r *Report) Public() *Report {
 	c := *r
 	c.Detail = nil
+	c.Rows = make([]Row, len(r.Rows))
+	for i, row := range r.Rows {
+		row.Panels = slices.Clone(row.Panels)
+		for j := range row.Panels {
+			row.Panels[j].Highest, row.Panels[j].Lowest = nil, nil
+		}
+		c.Rows[i] = row
+	}
 	return &c
+}
+
+// SetAuditHead records the head of the audit chain in the report and in
+// its rules (the results page and the 规则 sheet print them), with how to
+// check it.
+func (r *Report) SetAuditHead(h voting.AuditHead) {
+	r.AuditHead = &h
+	r.Rules = append(r.Rules, Rule{Item: "审计链头", Text: fmt.Sprintf(
+		"%s（共 %d 条记录，最后一条的哈希；核对：leitai audit verify --head %s）", h, h.Count, h)})
+	r.RulesEn = append(r.RulesEn, Rule{Item: "Audit chain head", Text: fmt.Sprintf(
+		"%s (%d entries, the last one's hash; check with leitai audit verify --head %s)", h, h.Count, h)})
 }
 
 // Location is the time zone of the times the report writes as text.

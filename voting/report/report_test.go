@@ -183,8 +183,20 @@ func TestBuild(t *testing.T) {
 	if r.Detail[0].Contestant != "c1" || r.Detail[len(r.Detail)-1].Contestant != "c4" {
 		t.Errorf("detail not in running order: first %s last %s", r.Detail[0].Contestant, r.Detail[len(r.Detail)-1].Contestant)
 	}
-	if pub := r.Public(); pub.Detail != nil || r.Detail == nil {
+	pub := r.Public()
+	if pub.Detail != nil || r.Detail == nil {
 		t.Error("Public must drop the detail and leave the report alone")
+	}
+	// Nor the scores trimming dropped: per-ballot detail too.
+	for _, row := range pub.Rows {
+		for _, pr := range row.Panels {
+			if pr.Highest != nil || pr.Lowest != nil {
+				t.Errorf("public %s/%s shows dropped scores %v %v", row.Contestant, pr.Panel, pr.Highest, pr.Lowest)
+			}
+		}
+	}
+	if r.Rows[1].Panels[0].Highest == nil {
+		t.Error("Public changed the report it copied")
 	}
 }
 

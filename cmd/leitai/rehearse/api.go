@@ -19,9 +19,37 @@ import (
 
 // api is a client of one server's HTTP API, acting as the host.
 type api struct {
-	base string // http(s)://host:port, no trailing slash
-	key  string
-	hc   *http.Client
+	base        string // http(s)://host:port, no trailing slash
+	metricsBase string // where its /metrics is served ("": unknown)
+	key         string
+	hc          *http.Client
+}
+
+// newAPIs returns a client of each instance's API (and /metrics).
+func newAPIs(cfg *Config, hc *http.Client) []*api {
+	var out []*api
+	for i, u := range cfg.URLs {
+		a := &api{base: strings.TrimRight(u, "/"), key: cfg.HostKey, hc: hc}
+		if i < len(cfg.MetricsURLs) {
+			a.metricsBase = strings.TrimRight(cfg.MetricsURLs[i], "/")
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// hallCode reads the event's current hall code (现场码) with the host key,
+// as the big screen does with its screen key.
+func (a *api) hallCode(ctx context.Context, id string) (code string, left time.Duration, err error) {
+	var out struct {
+		On        bool   `json:"on"`
+		Code      string `json:"code"`
+		ExpiresIn int64  `json:"expiresIn"`
+	}
+	if err := a.do(ctx, http.MethodGet, "/api/events/"+url.PathEscape(id)+"/hall-code", nil, &out); err != nil {
+		return "", 0, err
+	}
+	return out.Code, time.Duration(out.ExpiresIn) * time.Millisecond, nil
 }
 
 // apiError is a refusal in the protocol's error shape, or a plain HTTP
@@ -59,6 +87,11 @@ func retriable(err error) bool {
 }
 
 func (a *api) do(ctx context.Context, method, path string, body, out any) error {
+	return a.doHeader(ctx, method, path, nil, body, out)
+}
+
+// doHeader is do with more request headers.
+func (a *api) doHeader(ctx context.Context, method, path string, hdr http.Header, body, out any) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -78,6 +111,9 @@ func (a *api) do(ctx context.Context, method, path string, body, out any) error 
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
 	}
 	resp, err := a.hc.Do(req)
 	if err != nil {
@@ -150,7 +186,8 @@ func (a *api) voterBallots(ctx context.Context, id, credential string) ([]voting
 	var out struct {
 		Ballots []voting.CountedBallot `json:"ballots"`
 	}
-	err := a.do(ctx, http.MethodGet, "/api/events/"+url.PathEscape(id)+"/ballots?credential="+url.QueryEscape(credential), nil, &out)
+	// The credential in a header, as the vote page sends it: never in a URL.
+	err := a.doHeader(ctx, http.MethodGet, "/api/events/"+url.PathEscape(id)+"/ballots", http.Header{"X-Leitai-Credential": {credential}}, nil, &out)
 	return out.Ballots, err
 }
 
@@ -175,7 +212,10 @@ func (a *api) castBallot(ctx context.Context, id string, b ballotRequest) (votin
 func (a *api) metrics(ctx context.Context) (ServerSample, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.base+"/metrics", nil)
+	if a.metricsBase == "" {
+		return ServerSample{}, errors.New("no metrics URL for this server (--metrics-url: its --metrics-addr)")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.metricsBase+"/metrics", nil)
 	if err != nil {
 		return ServerSample{}, err
 	}

@@ -1,6 +1,7 @@
 package rehearse
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -100,6 +101,7 @@ miscounted; 1: something was (or the run failed); 2: bad flags.
 	var urls urlList
 	fs.Var(&urls, "url", "base `URL` of the server (repeatable or comma-separated: voters and screens are spread over several instances; the host drives the first).\nDefault $LEITAI_URL or http://127.0.0.1:8080")
 	fs.StringVar(&cfg.HostKey, "host-key", os.Getenv("LEITAI_HOST_KEY"), "the server's host `key` (LEITAI_HOST_KEY)")
+	fs.Var((*urlList)(&cfg.MetricsURLs), "metrics-url", "base `URL` of each server's /metrics (its --metrics-addr, e.g. http://127.0.0.1:9180), in the order of --url;\nwithout it the report has no server figures")
 	fs.IntVar(&cfg.Voters, "voters", 200, "simulated phones")
 	fs.IntVar(&cfg.Screens, "screens", 1, "simulated big screens")
 	fs.IntVar(&cfg.Judges, "judges", 0, "of the voters, how many vote in a keyed judges panel (0: one panel)")
@@ -131,13 +133,12 @@ miscounted; 1: something was (or the run failed); 2: bad flags.
 		return cfg, opts, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
 	}
 	if len(urls) == 0 {
-		u := os.Getenv("LEITAI_URL")
-		if u == "" {
-			u = "http://127.0.0.1:8080"
-		}
-		_ = urls.Set(u)
+		_ = urls.Set(cmp.Or(os.Getenv("LEITAI_URL"), "http://127.0.0.1:8080"))
 	}
 	cfg.URLs = urls
+	if len(cfg.MetricsURLs) > len(urls) {
+		return cfg, opts, errors.New("--metrics-url: at most one per --url, in the same order")
+	}
 	if cfg.ThinkMin, cfg.ThinkMax, err = parseRange(*think); err != nil {
 		return cfg, opts, fmt.Errorf("--think: %w", err)
 	}

@@ -39,8 +39,9 @@ type Config struct {
 	// URLs are the base URLs of the server instances (http://host:port).
 	// Voters and screens are spread over them round-robin; the host
 	// commands go to the first.
-	URLs    []string
-	HostKey string
+	URLs        []string
+	HostKey     string
+	MetricsURLs []string // each instance's /metrics (its --metrics-addr), in the order of URLs
 
 	Voters  int // simulated phones
 	Screens int // simulated big screens
@@ -191,6 +192,7 @@ type runner struct {
 	host  *api   // the first instance, with the host key
 	apis  []*api // every instance
 	event voting.Event
+	hall  hallCode       // the event's current hall code, as a screen reads it
 	index map[string]int // contestant id → index
 	c     counters
 	start time.Time
@@ -417,9 +419,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second,
 	}}
 	defer apiClient.CloseIdleConnections()
-	for _, u := range cfg.URLs {
-		r.apis = append(r.apis, &api{base: strings.TrimRight(u, "/"), key: cfg.HostKey, hc: apiClient})
-	}
+	r.apis = newAPIs(&cfg, apiClient)
 	r.host = r.apis[0]
 
 	// The event.

@@ -32,7 +32,7 @@ type screen struct {
 }
 
 func (s *screen) run(ctx context.Context) {
-	runPeer(ctx, s.r, s.wsURL, s.hc, s.serve, func() {
+	runPeer(ctx, s.r, s.wsURL, nil, s.hc, s.serve, func() {
 		s.mu.Lock()
 		s.failed = true
 		s.mu.Unlock()

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -157,7 +155,8 @@ func (v *voter) run(ctx context.Context) {
 		}
 		return
 	}
-	runPeer(ctx, v.r, v.wsURL+"&credential="+url.QueryEscape(v.credential), v.hc, v.serve, func() {
+	// The credential in a header, never in the URL.
+	runPeer(ctx, v.r, v.wsURL, http.Header{"X-Leitai-Credential": {v.credential}}, v.hc, v.serve, func() {
 		v.mu.Lock()
 		v.failed = true
 		v.mu.Unlock()
@@ -449,12 +448,12 @@ func (v *voter) stop() {
 // serves the connection, and after a drop reconnects with the pages'
 // backoff (0.5 s doubling to 10 s, with jitter). A client that cannot
 // connect for a minute gives up and calls failed.
-func runPeer(ctx context.Context, r *runner, wsURL string, hc *http.Client, serve func(*websocket.Conn) bool, failed func()) {
+func runPeer(ctx context.Context, r *runner, wsURL string, hdr http.Header, hc *http.Client, serve func(*websocket.Conn) bool, failed func()) {
 	backoff := 500 * time.Millisecond
 	since := time.Now() // start of the current run of failed attempts
 	for ctx.Err() == nil && !r.stopping.Load() {
 		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		conn, resp, err := websocket.Dial(dctx, wsURL, &websocket.DialOptions{HTTPClient: hc})
+		conn, resp, err := websocket.Dial(dctx, wsURL, &websocket.DialOptions{HTTPClient: hc, HTTPHeader: hdr})
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil || r.stopping.Load() {
@@ -517,18 +516,31 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// identify gets a credential from POST /api/voter, retrying (the server
-// limits new credentials per address) until GiveUp.
+// identify gets a credential from POST /api/voter, as a phone that scanned
+// the big screen's QR code does (with the current hall code; judges with
+// their panel key), retrying (the server limits new credentials per
+// address) until GiveUp.
 func (v *voter) identify(ctx context.Context) error {
 	backoff := 200 * time.Millisecond
 	since := time.Now()
 	for {
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		cred, id, err := issueCredential(rctx, v.hc, v.base)
+		req := voterRequest{Event: v.r.event.ID, Panel: v.panel, PanelKey: v.key}
+		var err error
+		if v.key == "" {
+			req.HallCode, err = v.r.hall.get(rctx, v.r.host, v.r.event.ID)
+		}
+		var cred, id string
+		if err == nil {
+			cred, id, err = issueCredential(rctx, v.hc, v.base, req)
+		}
 		cancel()
 		if err == nil {
 			v.credential, v.id = cred, id
 			return nil
+		}
+		if code(err) == voting.CodeHallCode {
+			v.r.hall.expire() // it changed meanwhile
 		}
 		if ctx.Err() != nil || v.r.stopping.Load() || time.Since(since) > v.r.cfg.GiveUp {
 			return err
@@ -540,22 +552,47 @@ func (v *voter) identify(ctx context.Context) error {
 	}
 }
 
-func issueCredential(ctx context.Context, hc *http.Client, base string) (credential, voter string, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(base, "/")+"/api/voter", nil)
-	if err != nil {
-		return "", "", err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return "", "", err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return "", "", fmt.Errorf("POST /api/voter: %s", resp.Status)
-	}
+// voterRequest is the body of POST /api/voter.
+type voterRequest struct {
+	Event    string `json:"event"`
+	HallCode string `json:"hallCode,omitempty"`
+	Panel    string `json:"panel,omitempty"`
+	PanelKey string `json:"panelKey,omitempty"`
+}
+
+func issueCredential(ctx context.Context, hc *http.Client, base string, body voterRequest) (credential, voter string, err error) {
+	a := &api{base: strings.TrimRight(base, "/"), hc: hc}
 	var out struct{ Voter, Credential string }
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+	if err := a.do(ctx, http.MethodPost, "/api/voter", body, &out); err != nil {
 		return "", "", err
 	}
 	return out.Credential, out.Voter, nil
+}
+
+// hallCode caches the event's hall code for the simulated phones: read
+// with the host key, kept until it is no longer shown.
+type hallCode struct {
+	mu    sync.Mutex
+	code  string
+	until time.Time
+}
+
+func (h *hallCode) get(ctx context.Context, host *api, event string) (string, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.code != "" && time.Now().Before(h.until) {
+		return h.code, nil
+	}
+	code, left, err := host.hallCode(ctx, event)
+	if err != nil {
+		return "", err
+	}
+	h.code, h.until = code, time.Now().Add(left)
+	return code, nil
+}
+
+func (h *hallCode) expire() {
+	h.mu.Lock()
+	h.until = time.Time{}
+	h.mu.Unlock()
 }

@@ -1,0 +1,83 @@
+package hub
+
+import (
+	"crypto/subtle"
+	"net/http"
+
+	"leitai/voting"
+)
+
+// admission is what ServeWS learned about who opens a socket.
+type admission struct {
+	role  Role
+	voter string // voters
+	panel string // voters: the panel they vote in
+	// key is the panel key a voter presented, or a host's key digest (so
+	// that a rotation can close the socket).
+	key string
+	// release gives back what the socket holds of its address's cap
+	// (screens); never nil.
+	release func()
+}
+
+var errTooManyScreens = voting.Errorf(voting.CodeUnavailable, "too many screens open from this address; close one")
+
+// admit checks a socket's role and proof. Query: role=voter|screen|host;
+// voters bring their credential (cookie, the leitai-cred.<credential>
+// subprotocol or the X-Leitai-Credential header) and optionally
+// panel=<id>&panelKey=<key>; hosts bring the key (the leitai-key.<base64url>
+// subprotocol or a header). Screens need nothing, but one address may hold
+// only MaxScreensPerAddress of them on this instance.
+func (h *Hub) admit(r *http.Request, ev *voting.Event) (admission, error) {
+	q := r.URL.Query()
+	a := admission{role: Role(q.Get("role")), release: func() {}}
+	if a.role == "" {
+		a.role = RoleVoter
+	}
+	switch a.role {
+	case RoleHost:
+		d, err := h.authHost(r)
+		if err != nil {
+			return a, err
+		}
+		a.key = d
+	case RoleScreen:
+		release, ok := h.screens.acquire(h.cfg.Credentials.clientAddress(r))
+		if !ok {
+			return a, errTooManyScreens
+		}
+		a.release = release
+	case RoleVoter:
+		a.panel, a.key = q.Get("panel"), q.Get("panelKey")
+		if a.panel == "" {
+			a.panel = ev.Panels[0].ID
+		}
+		p, ok := ev.Panel(a.panel)
+		if !ok {
+			return a, voting.Errorf(voting.CodeNotFound, "no such panel in this event")
+		}
+		if a.voter, _, ok = h.cfg.Credentials.FromRequest(r, ev, a.panel); !ok {
+			return a, h.noCredential(ev)
+		}
+		if p.Key != "" && subtle.ConstantTimeCompare([]byte(p.Key), []byte(a.key)) != 1 {
+			return a, voting.Errorf(voting.CodeForbidden, "the panel %q needs its key", p.Name)
+		}
+	default:
+		return a, voting.Errorf(voting.CodeInvalid, "role must be voter, screen or host")
+	}
+	return a, nil
+}
+
+// noCredential is the refusal of a voter without a credential for the
+// event: with the hall code on, the phone needs it to get one.
+func (h *Hub) noCredential(ev *voting.Event) error {
+	if ev.NoHallCode {
+		return errNoCredential
+	}
+	return errNoCredentialHall
+}
+
+// errNoCredential refuses voters without a valid credential.
+var errNoCredential = voting.Errorf(voting.CodeForbidden, "this phone has no valid voter credential; open the vote page again")
+
+var errNoCredentialHall = voting.Errorf(voting.CodeForbidden, "this phone has no voter credential for this event; scan the QR code on the big screen")
