@@ -59,6 +59,7 @@ func (s *Service) UpdateEvent(ctx context.Context, ev Event) (Event, error) {
 		return Event{}, err
 	}
 	ev.Published = cur.Published // only SetPublished changes it
+	ev.keepComments(&cur)        // only SetComment changes them
 	updated, err := s.store.UpdateEvent(ctx, ev)
 	if err != nil {
 		s.Forget(ev.ID)

@@ -33,6 +33,9 @@ type Stage struct {
 	Revealed int `json:"revealed"`
 	// ChangedAt is when this version was made (Unix milliseconds).
 	ChangedAt int64 `json:"changedAt"`
+	// Timer is the presentation timer of the contestant on stage; zero
+	// when nobody is on stage.
+	Timer Timer `json:"timer,omitzero"`
 }
 
 // InitialStage is the stage of a new event.
@@ -53,10 +56,11 @@ func (s *Stage) VotingOpen(scope VotingScope, contestant string, now time.Time) 
 
 // A Command is what a host asks of the stage.
 type Command struct {
-	Action     Action `json:"action"`
-	Contestant string `json:"contestant,omitempty"` // for jump
-	Seconds    int    `json:"seconds,omitempty"`    // for countdown; 0 stops it
-	Visible    *bool  `json:"visible,omitempty"`    // for ranking
+	Action     Action  `json:"action"`
+	Contestant string  `json:"contestant,omitempty"` // for jump
+	Seconds    int     `json:"seconds,omitempty"`    // for countdown; 0 stops it
+	Visible    *bool   `json:"visible,omitempty"`    // for ranking
+	Op         TimerOp `json:"op,omitempty"`         // for timer
 	// IfVersion, when set, makes the command apply only to that stage
 	// version, so that a double press does not act twice.
 	IfVersion int64 `json:"ifVersion,omitempty"`
@@ -77,6 +81,7 @@ const (
 	ActionUnreveal  Action = "unreveal"  // take back the last reveal step
 	ActionEnd       Action = "end"       // end the event
 	ActionLobby     Action = "lobby"     // back to the lobby (before the first contestant)
+	ActionTimer     Action = "timer"     // start, pause or reset the presentation timer (Op)
 )
 
 // MaxCountdown is the longest countdown a host can start.
@@ -96,6 +101,7 @@ func (s Stage) Apply(ev *Event, cmd Command, now time.Time) (Stage, error) {
 			return s, Errorf(CodeInvalid, "there is no contestant there")
 		}
 		next.Phase, next.Current, next.EndsAt = PhasePresenting, ev.Contestants[i].ID, 0
+		next.Timer = Timer{Seconds: ev.PresentationSeconds} // stopped: see Timer
 		return next, nil
 	}
 	_, idx, onStage := ev.Contestant(s.Current)
@@ -171,8 +177,20 @@ func (s Stage) Apply(ev *Event, cmd Command, now time.Time) (Stage, error) {
 		next.Phase, next.EndsAt = PhaseEnded, 0
 	case ActionLobby:
 		next.Phase, next.Current, next.EndsAt, next.Revealed = PhaseLobby, "", 0, 0
+	case ActionTimer:
+		if !onStage {
+			return s, Errorf(CodeInvalid, "the presentation timer needs a contestant on stage")
+		}
+		t, err := s.applyTimer(ev, cmd, now)
+		if err != nil {
+			return s, err
+		}
+		next.Timer = t
 	default:
 		return s, Errorf(CodeInvalid, "unknown action %q", truncate(string(cmd.Action), 30))
+	}
+	if next.Phase == PhaseLobby || next.Phase == PhaseReveal || next.Phase == PhaseEnded {
+		next.Timer = Timer{} // the timer belongs to the contestant on stage
 	}
 	return next, nil
 }
