@@ -256,7 +256,7 @@ func TestPublicDropsComments(t *testing.T) {
 
 // memStore is as much of a Store as the service's event methods need.
 type memStore struct {
-	Store // the rest is not used: calling it panics
+	Store  // the rest is not used: calling it panics
 	mu     sync.Mutex
 	events map[string]Event
 	stages map[string]Stage
