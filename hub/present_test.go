@@ -120,13 +120,17 @@ func TestPresentationTimerAPI(t *testing.T) {
 		t.Fatalf("started timer: %+v", st.Timer)
 	}
 	screen.waitStage("the running timer", func(s voting.Stage) bool { return s.Timer == st.Timer })
-	e.command("timed", voting.Command{Action: voting.ActionOpen})
-	// Whatever the timer shows, voting stays open and takes ballots.
+	// Opening voting ends the presentation: the timer pauses.
+	if cur := e.command("timed", voting.Command{Action: voting.ActionOpen}); cur.Timer.Running() || cur.Timer.Seconds != 1 {
+		t.Errorf("timer after opening voting: %+v", cur.Timer)
+	}
+	// Started again, whatever it shows, voting stays open and takes ballots.
+	e.command("timed", voting.Command{Action: voting.ActionTimer, Op: voting.TimerStart})
 	v := e.dial("timed", voterQuery("v1"))
 	v.waitSnapshot()
 	id := newID()
 	if ack := v.ballot(id, "c1", 90); !ack.OK {
-		t.Fatalf("ballot in overtime: %s", ack.raw)
+		t.Fatalf("ballot with the timer running: %s", ack.raw)
 	}
 	if cur := e.command("timed", voting.Command{Action: voting.ActionTimer, Op: voting.TimerPause}); cur.Phase != voting.PhaseVoting || cur.Timer.Running() {
 		t.Errorf("after pause: %+v", cur)

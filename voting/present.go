@@ -76,8 +76,9 @@ func (s *Service) SetComment(ctx context.Context, id, contestant, comment string
 //
 // The host starts it: a contestant comes on stage with the timer set to the
 // event's presentation time and stopped, because walking up and opening
-// the slides is not presenting. Pausing keeps the time used; reset sets it
-// back to the full time.
+// the slides is not presenting. Opening voting ends the presentation and
+// pauses a running timer (the host may start it again). Pausing keeps the
+// time used; reset sets it back to the full time.
 type Timer struct {
 	// Seconds is the time allowed; 0 means no timer.
 	Seconds int `json:"seconds"`
@@ -107,6 +108,14 @@ func (t Timer) Used(now time.Time) time.Duration {
 		ms += max(0, now.UnixMilli()-t.StartedAt)
 	}
 	return time.Duration(ms) * time.Millisecond
+}
+
+// paused returns the timer stopped at now, keeping the time used.
+func (t Timer) paused(now time.Time) Timer {
+	if t.Running() {
+		t.Elapsed, t.StartedAt = t.Used(now).Milliseconds(), 0
+	}
+	return t
 }
 
 // Left returns the time left at now: negative in overtime.
@@ -142,7 +151,7 @@ func (s *Stage) applyTimer(ev *Event, cmd Command, now time.Time) (Timer, error)
 		if !t.Running() {
 			return s.Timer, Errorf(CodeInvalid, "the timer is not running")
 		}
-		t.Elapsed, t.StartedAt = t.Used(now).Milliseconds(), 0
+		t = t.paused(now)
 	case TimerReset:
 		t.StartedAt, t.Elapsed = 0, 0
 		if cmd.Seconds > 0 {

@@ -110,9 +110,9 @@ func TestApplyTimer(t *testing.T) {
 }
 
 // TestTimerFollowsTheStage: a contestant comes on stage with the event's
-// time, stopped; the voting commands leave a running timer alone, and it
-// never closes voting, however far into overtime; leaving the contestants
-// (lobby, reveal, end) clears it.
+// time, stopped; opening voting pauses a running timer, the other commands
+// leave it alone, and it never closes voting, however far into overtime;
+// leaving the contestants (lobby, reveal, end) clears it.
 func TestTimerFollowsTheStage(t *testing.T) {
 	ev := validEvent()
 	ev.PresentationSeconds = 2
@@ -132,22 +132,27 @@ func TestTimerFollowsTheStage(t *testing.T) {
 		t.Fatalf("timer on coming on stage: %+v", s.Timer)
 	}
 	step(1, Command{Action: ActionTimer, Op: TimerStart})
-	step(2, Command{Action: ActionOpen})
-	step(3, Command{Action: ActionCountdown, Seconds: 60})
-	yes := false
-	step(4, Command{Action: ActionRanking, Visible: &yes})
-	if want := (Timer{Seconds: 2, StartedAt: at(1).UnixMilli()}); s.Timer != want {
-		t.Fatalf("timer after open, countdown and ranking: %+v, want %+v", s.Timer, want)
+	step(4, Command{Action: ActionOpen})
+	if want := (Timer{Seconds: 2, Elapsed: 3000}); s.Timer != want {
+		t.Fatalf("timer after opening voting: %+v, want %+v (paused)", s.Timer, want)
+	}
+	step(5, Command{Action: ActionOpen}) // voting open already: stays paused
+	step(6, Command{Action: ActionTimer, Op: TimerStart})
+	step(7, Command{Action: ActionCountdown, Seconds: 60})
+	no := false
+	step(8, Command{Action: ActionRanking, Visible: &no})
+	if want := (Timer{Seconds: 2, StartedAt: at(6).UnixMilli(), Elapsed: 3000}); s.Timer != want {
+		t.Fatalf("timer after start, countdown and ranking: %+v, want %+v", s.Timer, want)
 	}
 	// An hour into overtime: voting is still open, the timer still counts.
 	late := at(3600)
 	if !s.VotingOpen(ev.VotingScope, "c1", at(62)) || s.Phase != PhaseVoting {
 		t.Fatalf("voting closed by the timer: %+v", s)
 	}
-	if left := s.Timer.Left(late); left != -(3599*time.Second - 2*time.Second) {
+	if left := s.Timer.Left(late); left != 2*time.Second-3*time.Second-(3600-6)*time.Second {
 		t.Fatalf("time left an hour later: %v", left)
 	}
-	step(5, Command{Action: ActionClose})
+	step(9, Command{Action: ActionClose})
 	if !s.Timer.Running() {
 		t.Fatalf("closing voting stopped the timer: %+v", s.Timer)
 	}

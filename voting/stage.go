@@ -123,6 +123,7 @@ func (s Stage) Apply(ev *Event, cmd Command, now time.Time) (Stage, error) {
 		if s.Phase != PhaseVoting {
 			next.EndsAt = 0
 		}
+		next.Timer = next.Timer.paused(now) // voting ends the presentation
 	case ActionClose:
 		if s.Phase != PhaseVoting {
 			return s, Errorf(CodeInvalid, "voting is not open")

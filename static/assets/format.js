@@ -169,3 +169,25 @@ export function groupsOf(ev) {
   }
   return out;
 }
+
+// timerView says how the presentation timer (a stage's `timer`) reads at
+// now (the server's clock): the clock text, counting down (m:ss) and then
+// up in overtime (+m:ss), and its state: "ready" (not started), "normal",
+// "warn" (the last minute) or "over" (overtime); paused when stopped after
+// it ran.
+export function timerView(tm, now) {
+  const running = !!tm.startedAt;
+  const used = (tm.elapsed || 0) + (running ? Math.max(0, now - tm.startedAt) : 0);
+  const left = (tm.seconds || 0) * 1000 - used;
+  let text;
+  if (left > 0) text = fmtClock(left);
+  else {
+    const over = Math.floor(-left / 1000); // counts up whole seconds
+    text = over > 0 ? "+" + fmtClock(over * 1000) : fmtClock(0);
+  }
+  let state = "normal";
+  if (!running && used === 0) state = "ready";
+  else if (left <= 0) state = "over";
+  else if (left <= 60000) state = "warn";
+  return { text: text, left: left, running: running, paused: !running && used > 0, state: state };
+}
