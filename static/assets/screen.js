@@ -136,9 +136,11 @@ function renderNow() {
 
 // ---- the stage card: theme, presenter and the presentation timer ----------
 
-// renderStageCard shows, above the ranking, what the contestant on stage
-// presents (汇报主题, 汇报人) and the presentation timer: while the
-// contestant presents, and while the timer runs.
+// renderStageCard shows what the contestant on stage presents (汇报主题,
+// 汇报人) and the presentation timer. While the contestant presents, the
+// card takes the place of the ranking (which does not move then) and shows
+// both large; while voting, the card is a strip above the ranking, with
+// the timer only if it runs.
 function renderStageCard() {
   const st = S.stage || {};
   const cur = st.current && contestantIndex(S.ev)[st.current];
@@ -148,12 +150,15 @@ function renderStageCard() {
   const c = onStage ? cur.c : null;
   const card = $("[data-stage-card]");
   card.hidden = !(c && (c.theme || c.presenter)) && !showTimer;
+  const full = !card.hidden && st.phase === "presenting";
+  card.classList.toggle("full", full);
+  $("[data-mode='live']").classList.toggle("stage-only", full);
   if (card.hidden) return;
   // Without a theme the card's headline is the contestant's name.
   setText($("[data-sc-label]"), c.theme ? t("screen.theme") : t("screen.onStage"));
   const theme = $("[data-sc-theme]");
   setText(theme, c.theme || c.name);
-  theme.classList.toggle("long", theme.textContent.length > 22);
+  theme.classList.toggle("long", theme.textContent.length > 24);
   setText($("[data-sc-presenter]"), c.presenter ? t("screen.presenter", { name: c.presenter }) : "");
   $("[data-timer]").hidden = !showTimer;
   renderTimer();
