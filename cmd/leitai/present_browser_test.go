@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -425,4 +426,37 @@ func indexOfName(ev voting.Event, name string) int {
 		}
 	}
 	return -1
+}
+
+// TestBrowserPhoneBanner: on a phone the reconnect banner sits above the
+// header and covers nothing of it.
+func TestBrowserPhoneBanner(t *testing.T) {
+	shoot := presentShots(t)
+	chrome := btStartChrome(t)
+	srv := btStartServer(t, "")
+	ev := presentExample(t, srv)
+	srv.stage(t, ev.ID, map[string]any{"action": "next"})
+	proxy := btStartProxy(t, srv.m.Addr)
+	phone := chrome.tab(t, "phone", 390, 844, true)
+	phone.allow = regexp.MustCompile(`WebSocket connection to .* failed|net::ERR_`)
+	phone.open(proxy.URL() + "/e/" + ev.ID)
+	phone.wait("the vote page", `!document.querySelector('[data-view="event"]').hidden && document.querySelector('[data-stage-name]').textContent === `+jsq(ev.Contestants[0].Name))
+	proxy.cut()
+	phone.wait("the offline banner", `!document.querySelector('[data-banner]').hidden`)
+	overlap := btEval[string](phone, `(() => {
+		const b = document.querySelector('[data-banner]').getBoundingClientRect(), out = [];
+		if (b.top < 0 || b.bottom > innerHeight) out.push("the banner is outside the window");
+		document.querySelectorAll('[data-title], [data-lang-toggle], .brand, [data-stage-name]').forEach(el => {
+			const r = el.getBoundingClientRect();
+			if (r.width && r.left < b.right && b.left < r.right && r.top < b.bottom && b.top < r.bottom) out.push(el.className + " under the banner");
+		});
+		return out.join("; ");
+	})()`)
+	if overlap != "" {
+		t.Errorf("the banner covers the page: %s", overlap)
+	}
+	shoot(phone, "present-vote-offline-390x844.png")
+	proxy.restore()
+	phone.wait("the banner to go", `document.querySelector('[data-banner]').hidden`)
+	phone.check()
 }
