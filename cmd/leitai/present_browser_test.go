@@ -460,3 +460,68 @@ func TestBrowserPhoneBanner(t *testing.T) {
 	phone.wait("the banner to go", `document.querySelector('[data-banner]').hidden`)
 	phone.check()
 }
+
+// TestBrowserSetupThemes: the control page's setup takes themes and
+// presenters as extra CSV columns (Chinese or English headers, or by
+// position) and the presentation time, and writes them back the same way.
+func TestBrowserSetupThemes(t *testing.T) {
+	chrome := btStartChrome(t)
+	srv := btStartServer(t, "")
+	const id = "setup-themes"
+	host := chrome.tab(t, "control", 1366, 768, false)
+	host.open(srv.base + "/e/" + id + "/control#key=" + btHostKey)
+	host.wait("the setup form", `!document.querySelector('[data-view="setup"]').hidden && !document.querySelector('[data-setup-notice]').hidden`)
+
+	// The page's CSV reader.
+	ctx, cancel := context.WithTimeout(host.ctx, 20*time.Second)
+	parsed, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		const url = performance.getEntriesByType("resource").map(e => e.name).filter(n => /\/assets\/csv\.[0-9a-f]+\.js$/.test(n))[0];
+		return import(url).then(m => JSON.stringify([
+			m.parseContestants('序号,名称,组别,汇报主题,汇报人\n2,区商务局,专项组,"促消费稳外贸, 推动增长",李四\n1,区住建局,专项组,狠抓四个坚持,'),
+			m.parseContestants('presenter,theme,name\n王五,不遗余力促增收,米市巷街道'),
+			m.parseContestants('甲,一组,主题甲,张三\n乙'),
+			m.parseContestants(m.toLines([{name: "丙", group: "", theme: "主题, 丙"}, {name: "丁", group: "二组", presenter: "赵六"}])),
+			m.toLines([{name: "戊", group: "三组"}]),
+		]));
+	})()`, chromedp.EvalAwaitPromise))
+	cancel()
+	if err != nil {
+		t.Fatalf("csv.js: %v", err)
+	}
+	const want = `[[{"name":"区住建局","group":"专项组","theme":"狠抓四个坚持"},{"name":"区商务局","group":"专项组","theme":"促消费稳外贸, 推动增长","presenter":"李四"}],` +
+		`[{"name":"米市巷街道","group":"","theme":"不遗余力促增收","presenter":"王五"}],` +
+		`[{"name":"甲","group":"一组","theme":"主题甲","presenter":"张三"},{"name":"乙","group":""}],` +
+		`[{"name":"丙","group":"","theme":"主题, 丙"},{"name":"丁","group":"二组","presenter":"赵六"}],` +
+		`"戊,三组"]`
+	if parsed != want {
+		t.Errorf("parseContestants:\n got %s\nwant %s", parsed, want)
+	}
+
+	host.do(
+		chromedp.SetValue(chromedp.CSS(`[data-f-title]`), "主题测试"),
+		chromedp.SetValue(chromedp.CSS(`[data-f-contestants]`), "名称,组别,汇报主题,汇报人\n区发改经信局,专项组牵头单位,扬优势 补短板,张三\n上塘街道,街道和园区,,\n"),
+		chromedp.SetValue(chromedp.CSS(`[data-f-presentation]`), "abc"),
+		chromedp.Click(chromedp.CSS(`[data-save]`)),
+	)
+	host.wait("the refusal of a bad time", `document.querySelector('[data-toasts] .toast.error') && document.querySelector('[data-toasts]').textContent.indexOf("分:秒") >= 0`)
+	host.do(
+		chromedp.SetValue(chromedp.CSS(`[data-f-presentation]`), "7:30"),
+		chromedp.Click(chromedp.CSS(`[data-save]`)),
+	)
+	host.wait("the event to be created", `!document.querySelector('[data-tabs]').hidden && document.querySelector('[data-setup-notice]').hidden`)
+	var ev voting.Event
+	srv.api(t, "GET", "/events/"+id, nil, &ev)
+	if len(ev.Contestants) != 2 || ev.PresentationSeconds != 450 {
+		t.Fatalf("created %+v", ev)
+	}
+	if c := ev.Contestants[0]; c.Name != "区发改经信局" || c.Group != "专项组牵头单位" || c.Theme != "扬优势 补短板" || c.Presenter != "张三" {
+		t.Errorf("first contestant %+v", c)
+	}
+	if c := ev.Contestants[1]; c.Theme != "" || c.Presenter != "" {
+		t.Errorf("second contestant %+v", c)
+	}
+	// Written back with the header, and shown in the preview.
+	host.wait("the form written back", `document.querySelector('[data-f-contestants]').value.split("\n")[0] === "名称,组别,汇报主题,汇报人" &&
+		document.querySelector('[data-f-presentation]').value === "7:30" && document.querySelector('[data-preview] .pv-theme').textContent === "扬优势 补短板 · 张三"`)
+	host.check()
+}
