@@ -382,7 +382,7 @@ const en = {
 
   "screen.docTitle": "Screen",
   "screen.onStage": "On stage",
-  "screen.theme": "Presenting",
+  "screen.theme": "Theme",
   "screen.presenter": "Presenter: {name}",
   "screen.timer": "Time",
   "screen.timerWarn": "Last minute",
