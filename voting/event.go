@@ -102,10 +102,7 @@ const (
 	MaxPanels      = 8
 	MaxCriteria    = 10
 	MaxNameLength  = 100 // characters
-	// MaxCommentLength bounds a leader's comment: a short paragraph (the
-	// customer's write-up has 40–150 characters per unit).
-	MaxCommentLength = 500 // characters
-	MaxScoreSteps    = 100000
+	MaxScoreSteps  = 100000
 )
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -369,13 +366,13 @@ func validName(what, s string, mayBeEmpty bool) error {
 }
 
 // validText checks one line of text a person typed: valid UTF-8, at most
-// max characters, no control characters.
-func validText(what, s string, max int, mayBeEmpty bool) error {
+// limit characters, no control characters.
+func validText(what, s string, limit int, mayBeEmpty bool) error {
 	if s == "" && !mayBeEmpty {
 		return Errorf(CodeInvalid, "%s is empty", what)
 	}
-	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
-		return Errorf(CodeInvalid, "%s %q: at most %d characters of valid text", what, truncate(s, 20), max)
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > limit {
+		return Errorf(CodeInvalid, "%s %q: at most %d characters of valid text", what, truncate(s, 20), limit)
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) { // C0, DEL and C1 (e.g. U+0085, a line break to some renderers)

@@ -10,6 +10,10 @@ import (
 // The presentation: what a contestant presents (theme, presenter), the
 // leader's comment on it, and the presentation timer.
 
+// MaxCommentLength bounds a leader's comment: a short paragraph (the
+// customer's write-up has 40–150 characters per unit).
+const MaxCommentLength = 500 // characters
+
 // validPresentation checks a contestant's theme, presenter and comment.
 func (c *Contestant) validPresentation() error {
 	if err := validName("theme", c.Theme, true); err != nil {

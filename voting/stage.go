@@ -56,14 +56,16 @@ func (s *Stage) VotingOpen(scope VotingScope, contestant string, now time.Time) 
 
 // A Command is what a host asks of the stage.
 type Command struct {
-	Action     Action  `json:"action"`
-	Contestant string  `json:"contestant,omitempty"` // for jump
-	Seconds    int     `json:"seconds,omitempty"`    // for countdown; 0 stops it
-	Visible    *bool   `json:"visible,omitempty"`    // for ranking
-	Op         TimerOp `json:"op,omitempty"`         // for timer
+	Action     Action `json:"action"`
+	Contestant string `json:"contestant,omitempty"` // for jump
+	Seconds    int    `json:"seconds,omitempty"`    // for countdown; 0 stops it
+	Visible    *bool  `json:"visible,omitempty"`    // for ranking
 	// IfVersion, when set, makes the command apply only to that stage
 	// version, so that a double press does not act twice.
 	IfVersion int64 `json:"ifVersion,omitempty"`
+	// Op says what a timer command does: start, pause or reset; Seconds,
+	// when given, sets the presentation's time.
+	Op TimerOp `json:"op,omitempty"`
 }
 
 // Action names a host command.
