@@ -32,6 +32,7 @@ func (h *Hub) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/events/{event}/ballots", h.voter(h.getVoterBallots))
 	h.resultsRoutes(mux)   // results, exports, clone, publish: results.go
 	h.integrityRoutes(mux) // tickets, audit log, host key: tickets.go
+	h.presentRoutes(mux)   // the leader's comment: present.go
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, voting.Errorf(voting.CodeNotFound, "no such API endpoint: %s %s", r.Method, clip(r.URL.Path, 80)))
 	})

@@ -20,6 +20,10 @@ type Event struct {
 	// VotingScope says which contestants take ballots while voting is open:
 	// only the one on stage (the default) or all of them at once.
 	VotingScope VotingScope `json:"votingScope"`
+	// PresentationSeconds (汇报时长) is the time each contestant has to
+	// present: the presentation timer (Stage.Timer) is set to it whenever a
+	// contestant comes on stage. 0: no timer unless the host sets one.
+	PresentationSeconds int `json:"presentationSeconds,omitempty"`
 	// Published makes the final results (the printable results page and
 	// GET /api/events/{event}/results) readable without the host key. Only
 	// Service.SetPublished changes it; UpdateEvent keeps the stored value.
@@ -53,6 +57,16 @@ type Contestant struct {
 	ID    string `json:"id"`
 	Name  string `json:"name"`
 	Group string `json:"group,omitempty"`
+	// Theme (汇报主题) is the headline the contestant presents under, and
+	// Presenter (汇报人) who presents; both optional, shown on the screen
+	// and the phones while the contestant is on stage.
+	Theme     string `json:"theme,omitempty"`
+	Presenter string `json:"presenter,omitempty"`
+	// Comment is the host's record of the leader's comment (区领导点评),
+	// printed under the contestant in the results. Only Service.SetComment
+	// changes it (also after the end); UpdateEvent keeps the stored one, and
+	// Public copies leave it out: phones and the screen do not need it.
+	Comment string `json:"comment,omitempty"`
 }
 
 // A Panel (评审组) is a set of voters whose averaged scores count with a weight.
@@ -140,6 +154,9 @@ func (e *Event) Normalize() {
 		c := &e.Contestants[i]
 		c.Name = strings.TrimSpace(c.Name)
 		c.Group = strings.TrimSpace(c.Group)
+		c.Theme = strings.TrimSpace(c.Theme)
+		c.Presenter = strings.TrimSpace(c.Presenter)
+		c.Comment = strings.TrimSpace(c.Comment)
 		if c.ID == "" {
 			for used["c"+strconv.Itoa(next)] {
 				next++
@@ -182,6 +199,12 @@ func (e *Event) Validate() error {
 		if err := validName("group name", c.Group, true); err != nil {
 			return err
 		}
+		if err := c.validPresentation(); err != nil {
+			return err
+		}
+	}
+	if e.PresentationSeconds < 0 || e.PresentationSeconds > MaxCountdown {
+		return Errorf(CodeInvalid, "presentation time: 0 to %d seconds", MaxCountdown)
 	}
 	if len(e.Panels) == 0 || len(e.Panels) > MaxPanels {
 		return Errorf(CodeInvalid, "an event has 1 to %d panels", MaxPanels)
@@ -298,6 +321,9 @@ func (e *Event) Groups() []string {
 func (e Event) Public() Event {
 	e.Source = EventSource{}
 	e.Contestants = append([]Contestant(nil), e.Contestants...)
+	for i := range e.Contestants {
+		e.Contestants[i].Comment = ""
+	}
 	e.Rules.Criteria = append([]Criterion(nil), e.Rules.Criteria...)
 	panels := make([]Panel, len(e.Panels))
 	for i, p := range e.Panels {
@@ -348,11 +374,17 @@ func rulesEqual(a, b Rules) bool {
 }
 
 func validName(what, s string, mayBeEmpty bool) error {
+	return validText(what, s, MaxNameLength, mayBeEmpty)
+}
+
+// validText checks one line of text a person typed: valid UTF-8, at most
+// limit characters, no control characters.
+func validText(what, s string, limit int, mayBeEmpty bool) error {
 	if s == "" && !mayBeEmpty {
 		return Errorf(CodeInvalid, "%s is empty", what)
 	}
-	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > MaxNameLength {
-		return Errorf(CodeInvalid, "%s %q: at most %d characters of valid text", what, truncate(s, 20), MaxNameLength)
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > limit {
+		return Errorf(CodeInvalid, "%s %q: at most %d characters of valid text", what, truncate(s, 20), limit)
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) { // C0, DEL and C1 (e.g. U+0085, a line break to some renderers)

@@ -96,9 +96,11 @@ func (s *Service) checkRevealDone(ctx context.Context, id string) error {
 	return nil
 }
 
-// CloneEvent makes a new event with the contestants, groups, panels (with
-// their keys), rules and voting scope of the event from: no ballots, a
-// fresh stage, not published. An empty title keeps the old one.
+// CloneEvent makes a new event with the contestants (with their themes and
+// presenters), groups, panels (with their keys), rules, voting scope and
+// presentation time of the event from: no ballots, no leader's comments (they
+// were about that day), a fresh stage, not published. An empty title keeps
+// the old one.
 func (s *Service) CloneEvent(ctx context.Context, from, id, title string) (Event, error) {
 	if !ValidID(from) {
 		return Event{}, errNoEvent(from)
@@ -112,12 +114,17 @@ func (s *Service) CloneEvent(ctx context.Context, from, id, title string) (Event
 	}
 	rules := src.Rules
 	rules.Criteria = slices.Clone(src.Rules.Criteria)
+	contestants := slices.Clone(src.Contestants)
+	for i := range contestants {
+		contestants[i].Comment = ""
+	}
 	return s.CreateEvent(ctx, Event{
-		ID:          id,
-		Title:       title,
-		Contestants: slices.Clone(src.Contestants),
-		Panels:      slices.Clone(src.Panels),
-		Rules:       rules,
-		VotingScope: src.VotingScope,
+		ID:                  id,
+		Title:               title,
+		Contestants:         contestants,
+		Panels:              slices.Clone(src.Panels),
+		Rules:               rules,
+		VotingScope:         src.VotingScope,
+		PresentationSeconds: src.PresentationSeconds,
 	})
 }

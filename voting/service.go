@@ -78,6 +78,7 @@ func (s *Service) updateEvent(ctx context.Context, ev Event) (Event, error) {
 	if ev.Source.Digest == "" {
 		ev.Source = cur.Source // only ApplyEventFile changes it
 	}
+	ev.keepComments(&cur) // only SetComment changes them
 	updated, err := s.store.UpdateEvent(ctx, ev)
 	if err != nil {
 		s.Forget(ev.ID)

@@ -34,6 +34,9 @@ type Stage struct {
 	Revealed int `json:"revealed"`
 	// ChangedAt is when this version was made (Unix milliseconds).
 	ChangedAt int64 `json:"changedAt"`
+	// Timer is the presentation timer of the contestant on stage; zero
+	// when nobody is on stage.
+	Timer Timer `json:"timer,omitzero"`
 }
 
 // InitialStage is the stage of a new event.
@@ -61,6 +64,9 @@ type Command struct {
 	// IfVersion, when set, makes the command apply only to that stage
 	// version, so that a double press does not act twice.
 	IfVersion int64 `json:"ifVersion,omitempty"`
+	// Op says what a timer command does: start, pause or reset; Seconds,
+	// when given, sets the presentation's time.
+	Op TimerOp `json:"op,omitempty"`
 }
 
 // Action names a host command.
@@ -78,6 +84,7 @@ const (
 	ActionUnreveal  Action = "unreveal"  // take back the last reveal step
 	ActionEnd       Action = "end"       // end the event
 	ActionLobby     Action = "lobby"     // back to the lobby (before the first contestant)
+	ActionTimer     Action = "timer"     // start, pause or reset the presentation timer (Op)
 )
 
 // MaxCountdown is the longest countdown a host can start.
@@ -99,6 +106,7 @@ func (s Stage) Apply(ev *Event, cmd Command, now time.Time, revealSteps int) (St
 			return s, Errorf(CodeInvalid, "there is no contestant there")
 		}
 		next.Phase, next.Current, next.EndsAt = PhasePresenting, ev.Contestants[i].ID, 0
+		next.Timer = Timer{Seconds: ev.PresentationSeconds} // stopped: see Timer
 		return next, nil
 	}
 	_, idx, onStage := ev.Contestant(s.Current)
@@ -120,6 +128,7 @@ func (s Stage) Apply(ev *Event, cmd Command, now time.Time, revealSteps int) (St
 		if s.Phase != PhaseVoting {
 			next.EndsAt = 0
 		}
+		next.Timer = next.Timer.paused(now) // voting ends the presentation
 	case ActionClose:
 		if s.Phase != PhaseVoting {
 			return s, Errorf(CodeInvalid, "voting is not open")
@@ -177,8 +186,20 @@ func (s Stage) Apply(ev *Event, cmd Command, now time.Time, revealSteps int) (St
 		next.Phase, next.EndsAt = PhaseEnded, 0
 	case ActionLobby:
 		next.Phase, next.Current, next.EndsAt, next.Revealed = PhaseLobby, "", 0, 0
+	case ActionTimer:
+		if !onStage {
+			return s, Errorf(CodeInvalid, "the presentation timer needs a contestant on stage")
+		}
+		t, err := s.applyTimer(ev, cmd, now)
+		if err != nil {
+			return s, err
+		}
+		next.Timer = t
 	default:
 		return s, Errorf(CodeInvalid, "unknown action %q", truncate(string(cmd.Action), 30))
+	}
+	if next.Phase == PhaseLobby || next.Phase == PhaseReveal || next.Phase == PhaseEnded {
+		next.Timer = Timer{} // the timer belongs to the contestant on stage
 	}
 	return next, nil
 }

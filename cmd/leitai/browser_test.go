@@ -881,7 +881,7 @@ func TestBrowserScreenshots(t *testing.T) {
 		chromedp.Tap(chromedp.CSS(`[data-ballot="c7"] [data-pick="90"]`)),
 		chromedp.Tap(chromedp.CSS(`[data-ballot="c7"] .step-btn:last-of-type`)),
 	)
-	phone.wait("90.5 chosen", `document.querySelector('[data-ballot="c7"] .fine-value').textContent === "90.5"`)
+	phone.wait("90.5 chosen", `document.querySelector('[data-ballot="c7"] .fine-value').value === "90.5"`)
 	phone.do(chromedp.Tap(chromedp.CSS(`[data-submit="c7"]`)))
 	phone.wait("the receipt", `document.querySelector('[data-receipt="c7"]').classList.contains("ok") && document.querySelector('[data-receipt="c7"]').textContent.indexOf("90.5 分") >= 0`)
 	fits(phone, false)

@@ -150,7 +150,7 @@ func TestBrowserErrorsInPageLanguage(t *testing.T) {
 	sheet := chrome.tab(t, "tickets", 1000, 800, false)
 	sheet.allow = regexp.MustCompile(`status of 403`)
 	sheet.open(srv.base + "/e/" + ev + "/tickets#key=not-the-host-key-at-all")
-	sheet.wait("the refusal", `document.querySelector('[data-message]').textContent !== ""`)
+	sheet.wait("the refusal", `!["", "正在载入入场票…"].includes(document.querySelector('[data-message]').textContent)`)
 	if got := sheet.text(`[data-message]`); got != "主持密钥不正确或已更换" {
 		t.Errorf("the ticket sheet says %q", got)
 	}

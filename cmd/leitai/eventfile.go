@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"strconv"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -20,6 +22,30 @@ type EventFile struct {
 	Rules       RulesFile    `yaml:"rules"`
 	Panels      []PanelFile  `yaml:"panels"`
 	Contestants []Contestant `yaml:"contestants"`
+	// PresentationTime is how long each contestant presents (汇报时长):
+	// "8m", "5m30s", "90s" or a number of seconds.
+	PresentationTime FileDuration `yaml:"presentation_time"`
+}
+
+// FileDuration is a duration in an event file: a Go duration ("8m",
+// "5m30s") or a whole number of seconds.
+type FileDuration struct{ Seconds int }
+
+// UnmarshalYAML reads "8m", "5m30s", "90s" or 480.
+func (d *FileDuration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: a duration is a value such as 8m, 5m30s or 480 (seconds)", n.Line)
+	}
+	if secs, err := strconv.Atoi(n.Value); err == nil {
+		d.Seconds = secs
+		return nil
+	}
+	dur, err := time.ParseDuration(n.Value)
+	if err != nil || dur%time.Second != 0 {
+		return fmt.Errorf("line %d: duration %q: use whole seconds, e.g. 8m, 5m30s or 480", n.Line, n.Value)
+	}
+	d.Seconds = int(dur / time.Second)
+	return nil
 }
 
 // RulesFile is the rules section of an event file.
@@ -51,9 +77,11 @@ type PanelFile struct {
 
 // Contestant is one contestant in an event file.
 type Contestant struct {
-	ID    string `yaml:"id"`
-	Name  string `yaml:"name"`
-	Group string `yaml:"group"`
+	ID        string `yaml:"id"`
+	Name      string `yaml:"name"`
+	Group     string `yaml:"group"`
+	Theme     string `yaml:"theme"`     // 汇报主题
+	Presenter string `yaml:"presenter"` // 汇报人
 }
 
 // ParseEventFile decodes an event file strictly (unknown keys are errors)
@@ -65,7 +93,8 @@ func ParseEventFile(data []byte) (voting.Event, error) {
 	if err := dec.Decode(&f); err != nil {
 		return voting.Event{}, fmt.Errorf("event file: %w", err)
 	}
-	ev := voting.Event{ID: f.ID, Title: f.Title, VotingScope: voting.VotingScope(f.VotingScope), NoHallCode: f.HallCode != nil && !*f.HallCode}
+	ev := voting.Event{ID: f.ID, Title: f.Title, VotingScope: voting.VotingScope(f.VotingScope), NoHallCode: f.HallCode != nil && !*f.HallCode,
+		PresentationSeconds: f.PresentationTime.Seconds}
 	ev.Rules = voting.Rules{Min: f.Rules.Min, Max: f.Rules.Max, Step: f.Rules.Step, Trim: f.Rules.Trim, Decimals: 2}
 	if f.Rules.Decimals != nil {
 		ev.Rules.Decimals = *f.Rules.Decimals
@@ -77,7 +106,7 @@ func ParseEventFile(data []byte) (voting.Event, error) {
 		ev.Panels = append(ev.Panels, voting.Panel(p))
 	}
 	for _, c := range f.Contestants {
-		ev.Contestants = append(ev.Contestants, voting.Contestant(c))
+		ev.Contestants = append(ev.Contestants, voting.Contestant{ID: c.ID, Name: c.Name, Group: c.Group, Theme: c.Theme, Presenter: c.Presenter})
 	}
 	ev.Normalize()
 	if err := ev.Validate(); err != nil {

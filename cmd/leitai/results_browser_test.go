@@ -150,7 +150,7 @@ func TestResultsPagePrints(t *testing.T) {
 	}
 	rows, err := chromedp.Run(bctx, chromedp.Evaluate[[]shown](`Array.from(document.querySelectorAll("[data-table=overall] tbody tr")).map(tr => ({
 		ID: tr.getAttribute("data-contestant"), Rank: tr.querySelector("td.rank").textContent,
-		Name: tr.querySelector("td.name").textContent, Final: tr.querySelector("td.final").textContent}))`))
+		Name: tr.querySelector("td.name .res-name").textContent, Final: tr.querySelector("td.final").textContent}))`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,9 +3,11 @@
 // buttons and keys, and watch turnout and the standings live.
 import { t, initI18n, onLangChange } from "./i18n.js";
 import { Connection, bannerFor, secretProtocols } from "./conn.js";
-import { $, $$, h, setText, load, save, fmtScore, fmtClock, fmtPoints, contestantIndex, groupsOf } from "./format.js";
+import {
+  $, $$, h, setText, load, save, fmtScore, fmtClock, fmtPoints, contestantIndex, groupsOf, timerView, parseMinSec, fmtMinSec,
+} from "./format.js";
 import { parseContestants, toLines } from "./csv.js";
-import { errorText } from "./errors.js";
+import { errorText, localError } from "./errors.js";
 import { showReachWarning } from "./reach.js";
 
 const body = document.body;
@@ -383,7 +385,10 @@ function renderRun() {
   const cur = st.current && idx[st.current];
   const onStage = cur && st.phase !== "lobby" && st.phase !== "reveal";
   setText($("[data-stage-name]"), onStage ? cur.c.name : st.phase === "reveal" || st.phase === "ended" ? t("phase." + st.phase) : t("control.nobody"));
-  setText($("[data-stage-meta]"), onStage ? [cur.c.group, t("common.nOfN", { n: cur.i + 1, total: S.ev.contestants.length })].filter(Boolean).join(" · ") : "");
+  setText($("[data-stage-meta]"), onStage ? [cur.c.group, cur.c.presenter ? t("vote.presenter", { name: cur.c.presenter }) : "", t("common.nOfN", { n: cur.i + 1, total: S.ev.contestants.length })].filter(Boolean).join(" · ") : "");
+  const theme = $("[data-stage-theme]");
+  theme.hidden = !(onStage && cur.c.theme);
+  setText(theme, onStage && cur.c.theme ? cur.c.theme : "");
   const badge = $("[data-phase]");
   const isOpen = open();
   badge.className = "phase-badge phase-" + (isOpen ? "voting" : st.phase === "voting" ? "closed" : st.phase);
@@ -416,6 +421,7 @@ function renderRun() {
     if (s) setText(b, t("control.seconds", { n: s }));
     b.disabled = ended || reveal || (s === 0 && !st.endsAt);
   });
+  renderTimerControls(onStage && !ended);
   const rk = $("[data-cmd='toggle-ranking']");
   setText(rk, (st.rankingVisible ? t("control.hideRanking") : t("control.showRanking")) + "（H）");
   rk.disabled = ended;
@@ -561,6 +567,7 @@ function renderStandings() {
     const acts = h("td", { class: "acts" });
     acts.appendChild(h("button", { type: "button", class: "btn tiny", "data-row-jump": r.contestant, disabled: st.phase === "ended" }, t("control.toStage")));
     acts.appendChild(h("button", { type: "button", class: "btn tiny danger-text", "data-row-reset": r.contestant, disabled: !r.ballots || st.phase === "ended" }, t("control.reset")));
+    acts.appendChild(commentButton(r.contestant));
     tr.appendChild(acts);
     tbody.appendChild(tr);
   });
@@ -612,6 +619,9 @@ function runCmd(name, el, key) {
     case "jump": return move({ action: "jump", contestant: $("[data-jump]").value });
     case "countdown": return command({ action: "countdown", seconds: Number(el.dataset.seconds) });
     case "reveal": return revealCommand();
+    case "timer-toggle": return timerToggle();
+    case "timer-reset": return command({ action: "timer", op: "reset" }, true);
+    case "timer-set": return timerSet();
     case "unreveal": return command({ action: "unreveal" }, true);
     case "lobby":
       return confirmBox(t("control.lobbyConfirm")).then((ok) => ok && command({ action: "lobby" }, true));
@@ -632,6 +642,114 @@ function resetContestant(id) {
       .catch(showError);
   });
 }
+
+// ---- the presentation: timer and leader's comments ---------------------------
+
+// renderTimerControls labels and enables the timer's buttons; on says a
+// contestant is on stage.
+function renderTimerControls(on) {
+  const st = S.stage || {};
+  const tm = st.timer || { seconds: 0 };
+  const v = timerView(tm, conn.now());
+  const toggle = $("[data-cmd='timer-toggle']");
+  setText(toggle, t(v.running ? "control.timerPause" : v.paused ? "control.timerResume" : "control.timerStart") + "（T）");
+  toggle.disabled = !on || (!v.running && !(tm.seconds || S.ev.presentationSeconds));
+  $("[data-cmd='timer-reset']").disabled = !on || v.state === "ready";
+  $("[data-cmd='timer-set']").disabled = !on;
+  $("[data-timer-input]").disabled = !on;
+  renderTimerClock();
+}
+
+function renderTimerClock() {
+  const el = $("[data-timer-clock]");
+  const st = S.stage;
+  const tm = st && st.timer;
+  if (!tm || !tm.seconds) { setText(el, ""); el.className = "timer-clock num"; return; }
+  const v = timerView(tm, conn.now());
+  el.className = "timer-clock num state-" + v.state + (v.paused ? " paused" : "");
+  setText(el, v.text + (v.paused ? " · " + t("screen.timerPaused") : ""));
+}
+setInterval(renderTimerClock, 250);
+
+function timerToggle() {
+  const tm = (S.stage && S.stage.timer) || {};
+  return command({ action: "timer", op: tm.startedAt ? "pause" : "start" }, true);
+}
+
+// timerSet sets the time allowed from the field: a running timer keeps
+// running with the new time; a stopped one starts over from it.
+function timerSet() {
+  const input = $("[data-timer-input]");
+  const secs = parseMinSec(input.value);
+  if (!secs || isNaN(secs)) { showError(localError(t("control.badDuration"))); input.focus(); return null; }
+  const tm = (S.stage && S.stage.timer) || {};
+  return command({ action: "timer", op: tm.startedAt ? "start" : "reset", seconds: secs }, true).then(() => { input.value = ""; });
+}
+
+function commentOf(id) {
+  const ev = S.full || S.ev;
+  const c = ev && contestantIndex(ev)[id];
+  return c ? c.c.comment || "" : "";
+}
+
+function commentButton(id) {
+  const text = commentOf(id);
+  return h("button", { type: "button", class: "btn tiny" + (text ? " has-comment" : ""), "data-row-comment": id, title: text || null },
+    t(text ? "control.commentEdit" : "control.commentAdd"));
+}
+
+// openComment edits the leader's comment on a contestant, read fresh from
+// the server (another host may have written one).
+function openComment(id) {
+  const d = $("[data-comment-dialog]");
+  api("GET", evPath()).then((ev) => {
+    S.full = ev;
+    const c = contestantIndex(ev)[id];
+    if (!c) return;
+    setText($("[data-comment-name]"), c.c.name);
+    setText($("[data-comment-theme]"), c.c.theme || "");
+    const ta = $("[data-comment-text]");
+    ta.value = c.c.comment || "";
+    countComment();
+    d.dataset.contestant = id;
+    d.returnValue = "";
+    if (typeof d.showModal === "function") d.showModal();
+    else d.setAttribute("open", "");
+    ta.focus();
+  }).catch(showError);
+}
+
+function countComment() {
+  const ta = $("[data-comment-text]");
+  // One paragraph: line breaks (typed or pasted) become spaces.
+  if (/[\r\n]/.test(ta.value)) ta.value = ta.value.replace(/\s*[\r\n]+\s*/g, " ");
+  setText($("[data-comment-count]"), ta.value.length + " / 500");
+}
+
+function saveComment() {
+  const d = $("[data-comment-dialog]");
+  const id = d.dataset.contestant;
+  const text = $("[data-comment-text]").value.trim();
+  return api("PUT", evPath() + "/contestants/" + encodeURIComponent(id) + "/comment", { comment: text }).then((ev) => {
+    S.full = ev;
+    S.ev = ev;
+    toast(t("control.commentSaved"), "ok");
+    renderStandings();
+  });
+}
+
+$("[data-comment-text]").addEventListener("input", countComment);
+$("[data-comment-text]").addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && !e.isComposing) { e.preventDefault(); $("[data-comment-save]").click(); }
+});
+$("[data-comment-form]").addEventListener("submit", (e) => {
+  const save_ = e.submitter && e.submitter.value === "ok";
+  if (!save_) return; // the dialog closes itself
+  e.preventDefault();
+  const btn = $("[data-comment-save]");
+  btn.disabled = true;
+  saveComment().then(() => { $("[data-comment-dialog]").close("ok"); }, showError).then(() => { btn.disabled = false; });
+});
 
 // ---- setup view -------------------------------------------------------------
 
@@ -751,6 +869,7 @@ function fillSetup() {
   $("[data-f-title]").value = ev.title || "";
   form.querySelectorAll("input[name=scope]").forEach((r) => { r.checked = r.value === (ev.votingScope || "stage"); });
   $("[data-f-hallcode]").checked = !ev.noHallCode;
+  $("[data-f-presentation]").value = fmtMinSec(ev.presentationSeconds || 0);
   $("[data-f-contestants]").value = toLines(ev.contestants || []);
   $("[data-f-min]").value = ev.rules.min;
   $("[data-f-max]").value = ev.rules.max;
@@ -810,7 +929,8 @@ function renderPreview() {
   setText($("[data-parsed]"), t("control.parsed", { n: list.length, g: Object.keys(groups).length }));
   const ol = $("[data-preview]");
   ol.textContent = "";
-  list.forEach((c) => ol.appendChild(h("li", null, c.name, c.group ? h("small", null, c.group) : null)));
+  list.forEach((c) => ol.appendChild(h("li", null, c.name, c.group ? h("small", null, c.group) : null,
+    c.theme || c.presenter ? h("span", { class: "pv-theme" }, [c.theme, c.presenter].filter(Boolean).join(" · ")) : null)));
 }
 
 function uniqueID(base, used) {
@@ -838,6 +958,8 @@ function collectEvent() {
   ev.contestants = parseContestants($("[data-f-contestants]").value).map((c) => {
     const out = { name: c.name };
     if (c.group) out.group = c.group;
+    if (c.theme) out.theme = c.theme;
+    if (c.presenter) out.presenter = c.presenter;
     for (let i = 0; i < free.length; i++) {
       if (free[i].name === c.name) {
         out.id = free[i].id;
@@ -872,13 +994,17 @@ function collectEvent() {
     ev.panels.push(p);
   });
   if (!$("[data-f-hallcode]").checked) ev.noHallCode = true;
+  const secs = parseMinSec($("[data-f-presentation]").value);
+  if (isNaN(secs)) throw localError(t("control.badDuration"));
+  if (secs) ev.presentationSeconds = secs;
   if (S.exists && S.full) ev.revision = S.full.revision;
   return ev;
 }
 
 function saveSetup(e) {
   e.preventDefault();
-  const ev = collectEvent();
+  let ev;
+  try { ev = collectEvent(); } catch (err) { showError(err); return; }
   const req = S.exists ? api("PUT", evPath(), ev) : api("POST", "/events", ev);
   const btn = $("[data-save]");
   btn.disabled = true;
@@ -943,6 +1069,8 @@ document.addEventListener("click", (e) => {
   if (jump) { move({ action: "jump", contestant: jump.dataset.rowJump }); return; }
   const reset = target.closest("[data-row-reset]");
   if (reset) { resetContestant(reset.dataset.rowReset); return; }
+  const cm = target.closest("[data-row-comment]");
+  if (cm) { openComment(cm.dataset.rowComment); return; }
   const act = target.closest("[data-action]");
   if (act) {
     switch (act.dataset.action) {
@@ -1001,6 +1129,7 @@ document.addEventListener("keydown", (e) => {
   else if (e.key === "ArrowLeft") name = "previous";
   else if (e.key === "r" || e.key === "R") name = "reveal";
   else if (e.key === "h" || e.key === "H") name = "toggle-ranking";
+  else if (e.key === "t" || e.key === "T") name = "timer-toggle";
   if (!name) return;
   e.preventDefault();
   // A focused button would also take the Space as a click on key up.

@@ -66,6 +66,7 @@ const CODES = ["invalid", "not_found", "conflict", "confirm", "hall_code", "clos
 export function errorText(err, who) {
   const e = err || {};
   const msg = typeof e.message === "string" ? e.message : "";
+  if (e.local) return msg; // the page's own words (localError)
   const code = e.code || "";
   if (!code && !e.status) return t("err.network"); // no answer: the request never got through
   for (let i = 0; i < SPECIFIC.length; i++) {
@@ -77,4 +78,12 @@ export function errorText(err, who) {
   }
   const known = CODES.indexOf(code) >= 0 ? code : "internal";
   return t((who === "host" ? "err.host." : "err.") + known);
+}
+
+// localError is a refusal the page itself makes (a field it cannot read),
+// already in the page's language.
+export function localError(msg) {
+  const e = new Error(msg);
+  e.local = true;
+  return e;
 }

@@ -173,3 +173,44 @@ export function groupsOf(ev) {
   }
   return out;
 }
+
+// timerView says how the presentation timer (a stage's `timer`) reads at
+// now (the server's clock): the clock text, counting down (m:ss) and then
+// up in overtime (+m:ss), and its state: "ready" (not started), "normal",
+// "warn" (the last minute) or "over" (overtime); paused when stopped after
+// it ran.
+export function timerView(tm, now) {
+  const running = !!tm.startedAt;
+  const used = (tm.elapsed || 0) + (running ? Math.max(0, now - tm.startedAt) : 0);
+  const left = (tm.seconds || 0) * 1000 - used;
+  let text;
+  if (left > 0) text = fmtClock(left);
+  else {
+    const over = Math.floor(-left / 1000); // counts up whole seconds
+    text = over > 0 ? "+" + fmtClock(over * 1000) : fmtClock(0);
+  }
+  let state = "normal";
+  if (!running && used === 0) state = "ready";
+  else if (left <= 0) state = "over";
+  else if (left <= 60000) state = "warn";
+  return { text: text, left: left, running: running, paused: !running && used > 0, state: state };
+}
+
+// parseMinSec reads a duration as a host types it: "5:00", "0:02", "90s"
+// or minutes ("5", "1.5"). It returns whole seconds, 0 for "", or NaN.
+export function parseMinSec(text) {
+  const s = String(text || "").trim().replace(/：/g, ":");
+  if (s === "") return 0;
+  let m = /^(\d{1,4}):([0-5]?\d)$/.exec(s);
+  if (m) return Number(m[1]) * 60 + Number(m[2]);
+  m = /^(\d{1,5})\s*(s|秒)$/i.exec(s);
+  if (m) return Number(m[1]);
+  m = /^(\d{1,4}(?:\.\d+)?)\s*(m|min|分|分钟)?$/i.exec(s);
+  if (m) return Math.round(Number(m[1]) * 60);
+  return NaN;
+}
+
+// fmtMinSec writes whole seconds as m:ss ("" for 0).
+export function fmtMinSec(seconds) {
+  return seconds > 0 ? fmtClock(seconds * 1000) : "";
+}

@@ -3,7 +3,7 @@
 // A4 sheet. It reads GET /api/events/{event}/results: with the host key
 // (from the link's #key=… or what the control page remembered) always,
 // without it once the host has published the results.
-import { initI18n, getLang, onLangChange } from "./i18n.js";
+import { initI18n, getLang, onLangChange, t } from "./i18n.js";
 import { $, h, load, save, fmtScore } from "./format.js";
 
 const KEY_STORE = "leitai.hostKey"; // shared with the control page
@@ -229,11 +229,14 @@ function overallTable(r) {
     head.appendChild(h("th", { class: "panel" }, p.name, h("span", { class: "sub", text: (multi ? tr("weight", { w: p.share }) + " · " : "") + tr("panelHead") })));
   });
   head.appendChild(h("th", { text: tr("final") }));
-  const body = h("tbody");
+  const table = h("table", { class: "res-table" }, h("thead", null, head));
+  const columns = head.children.length;
   r.rows.forEach((row) => {
+    // One body per contestant, so that its comment row stays with it on paper.
+    const body = h("tbody", { class: "res-unit" });
     const tr_ = h("tr", { class: row.rank > 0 && row.rank <= 3 ? "top" : null, "data-contestant": row.contestant },
       h("td", { class: "rank", text: rankText(row.rank) }),
-      h("td", { class: "name", "data-group": grouped ? row.group || "" : null, text: row.name }));
+      nameCell(row, grouped));
     // On a phone the group goes under the name (CSS), not in a column.
     if (grouped) tr_.appendChild(h("td", { class: "group", text: row.group || "" }));
     row.panels.forEach((ps) => {
@@ -243,8 +246,21 @@ function overallTable(r) {
     });
     tr_.appendChild(h("td", { class: row.ballots > 0 ? "final" : "final none", text: row.ballots > 0 ? fmtScore(row.final, r.decimals) : "—" }));
     body.appendChild(tr_);
+    if (row.comment) {
+      body.appendChild(h("tr", { class: "res-comment", "data-comment": row.contestant },
+        h("td", { colspan: String(columns) }, h("b", { text: t("results.comment") + "：" }), h("span", { text: row.comment }))));
+    }
+    table.appendChild(body);
   });
-  return h("table", { class: "res-table" }, h("thead", null, head), body);
+  return table;
+}
+
+// nameCell is the contestant's name with what it presented under it.
+function nameCell(row, grouped) {
+  const td = h("td", { class: "name", "data-group": grouped ? row.group || "" : null }, h("span", { class: "res-name", text: row.name }));
+  const sub = [row.theme, row.presenter ? t("results.presenter", { name: row.presenter }) : ""].filter(Boolean).join(" · ");
+  if (sub) td.appendChild(h("span", { class: "res-theme", text: sub }));
+  return td;
 }
 
 function groupTable(r, g) {
@@ -259,7 +275,7 @@ function groupTable(r, g) {
       h("td", { class: row.ballots > 0 ? "final" : "final none", text: row.ballots > 0 ? fmtScore(row.final, r.decimals) : "—" }),
       h("td", { text: rankText(row.rank) })));
   });
-  return h("table", { class: "res-table" }, h("thead", null, head), body);
+  return h("table", { class: "res-table res-group" }, h("thead", null, head), body);
 }
 
 $("[data-reload]").addEventListener("click", refresh);

@@ -4,7 +4,7 @@
 // redrawn wholesale. The reveal counts up from the last place to a podium.
 import { t, initI18n, onLangChange, toggleLang } from "./i18n.js";
 import { Connection, probeEvent, bannerFor } from "./conn.js";
-import { $, $$, h, setText, tween, fmtClock, contestantIndex, groupsOf, load, save } from "./format.js";
+import { $, $$, h, setText, tween, fmtClock, contestantIndex, groupsOf, load, save, timerView } from "./format.js";
 import { showReachWarning } from "./reach.js";
 
 const body = document.body;
@@ -94,6 +94,7 @@ function render(animate) {
     setText($("[data-lobby-title]"), S.ev.title);
   } else if (mode === "live") {
     renderNow();
+    renderStageCard();
     renderBoards(animate && !modeChanged);
   } else {
     renderReveal(animate && !modeChanged);
@@ -141,6 +142,48 @@ function renderNow() {
   $("[data-hidden-ranking]").hidden = visible;
   $("[data-qr-side]").hidden = !visible;
 }
+
+// ---- the stage card: theme, presenter and the presentation timer ----------
+
+// renderStageCard shows what the contestant on stage presents (汇报主题,
+// 汇报人) and the presentation timer. While the contestant presents, the
+// card takes the place of the ranking (which does not move then) and shows
+// both large; while voting, the card is a strip above the ranking, with
+// the timer only if it runs.
+function renderStageCard() {
+  const st = S.stage || {};
+  const cur = st.current && contestantIndex(S.ev)[st.current];
+  const onStage = !!cur && (st.phase === "presenting" || st.phase === "voting" || st.phase === "closed");
+  const tm = st.timer || { seconds: 0 };
+  const showTimer = onStage && tm.seconds > 0 && (st.phase === "presenting" || !!tm.startedAt);
+  const c = onStage ? cur.c : null;
+  const card = $("[data-stage-card]");
+  card.hidden = !(c && (c.theme || c.presenter)) && !showTimer;
+  const full = !card.hidden && st.phase === "presenting";
+  card.classList.toggle("full", full);
+  $("[data-mode='live']").classList.toggle("stage-only", full);
+  if (card.hidden) return;
+  // Without a theme the card's headline is the contestant's name.
+  setText($("[data-sc-label]"), c.theme ? t("screen.theme") : t("screen.onStage"));
+  const theme = $("[data-sc-theme]");
+  setText(theme, c.theme || c.name);
+  theme.classList.toggle("long", theme.textContent.length > 24);
+  setText($("[data-sc-presenter]"), c.presenter ? t("screen.presenter", { name: c.presenter }) : "");
+  $("[data-timer]").hidden = !showTimer;
+  renderTimer();
+}
+
+function renderTimer() {
+  const box = $("[data-timer]");
+  const st = S.stage;
+  if (box.hidden || !st || !st.timer) return;
+  const v = timerView(st.timer, conn.now());
+  box.className = "sc-timer state-" + v.state + (v.running ? " running" : "") + (v.paused ? " paused" : "");
+  const label = v.paused ? "screen.timerPaused" : v.state === "over" ? "screen.timerOver" : v.state === "warn" ? "screen.timerWarn" : "screen.timer";
+  setText($("[data-timer-label]"), t(label));
+  setText($("[data-timer-clock]"), v.text);
+}
+setInterval(renderTimer, 200);
 
 // The countdown.
 function tick() {

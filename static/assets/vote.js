@@ -517,9 +517,14 @@ function renderStage() {
   const onStage = cur && st.phase !== "lobby" && st.phase !== "reveal" && st.phase !== "ended";
   setText($("[data-stage-label]"), onStage ? t("vote.onStage") : t("vote.event"));
   setText($("[data-stage-name]"), onStage ? cur.c.name : phaseHeadline(st.phase));
+  // What the contestant presents (汇报主题), under its name.
+  const theme = $("[data-stage-theme]");
+  theme.hidden = !(onStage && cur.c.theme);
+  setText(theme, onStage && cur.c.theme ? cur.c.theme : "");
   const meta = [];
   if (onStage) {
     if (cur.c.group) meta.push(cur.c.group);
+    if (cur.c.presenter) meta.push(t("vote.presenter", { name: cur.c.presenter }));
     meta.push(t("common.nOfN", { n: cur.i + 1, total: S.ev.contestants.length }));
   }
   setText($("[data-stage-meta]"), meta.join(" · "));
@@ -578,7 +583,7 @@ function contestantsOnOffer() {
 function renderBallots() {
   if (!S.ev) return;
   const offer = contestantsOnOffer();
-  const key = JSON.stringify([S.ev.rules, S.ev.votingScope, offer.map((c) => [c.id, c.name, c.group])]);
+  const key = JSON.stringify([S.ev.rules, S.ev.votingScope, offer.map((c) => [c.id, c.name, c.group, c.theme])]);
   const box = $("[data-ballots]");
   if (key !== builtKey) {
     builtKey = key;
@@ -603,7 +608,8 @@ function makeCard(c, showName) {
   const oneTap = !cr.length && isShort(rules);
   const el = h("section", { class: "card ballot" + (oneTap ? " one-tap" : ""), "data-ballot": c.id });
   if (showName) {
-    el.appendChild(h("h3", { class: "ballot-name" }, c.name, c.group ? h("small", null, c.group) : null));
+    el.appendChild(h("h3", { class: "ballot-name" }, c.name, c.group ? h("small", null, c.group) : null,
+      c.theme ? h("small", { class: "ballot-theme" }, c.theme) : null));
   }
   const inputs = [];
   const slots = cr.length ? cr : [{ id: "", name: "" }];
@@ -639,6 +645,9 @@ function makeCard(c, showName) {
   function update() {
     const open = votingOpenFor(c.id);
     const e = S.mine[c.id];
+    // Once voting is over, a score chosen but not sent is gone: the card
+    // shows the ballot that counts (or is on its way), or none.
+    if (!open) delete S.drafts[c.id];
     // Without a draft, show the ballot that counts (or is on its way).
     if (!S.drafts[c.id] && e) {
       const d = {};
@@ -655,9 +664,12 @@ function makeCard(c, showName) {
     if (submitBtn) {
       const same = v && e && e.state === "ok" && sameContent(e, v);
       submitBtn.disabled = !open || !v || same || (e && e.state === "pending" && sameContent(e, v));
+      // "Change to" only when a ballot has been counted: a first ballot
+      // still on its way is no change.
+      const counted = !!(e && (e.state === "ok" || e.prev));
       let label = t("vote.submit");
-      if (v && !cr.length) label = (e ? t("vote.change", { score: fmtPoints(v.score) }) : t("vote.submitScore", { score: fmtPoints(v.score) }));
-      else if (v && e) label = t("vote.changeCriteria");
+      if (v && !cr.length) label = counted ? t("vote.change", { score: fmtPoints(v.score) }) : t("vote.submitScore", { score: fmtPoints(v.score) });
+      else if (v && counted) label = t("vote.changeCriteria");
       if (same) label = t("vote.submitted");
       setText(submitBtn, label);
     }
@@ -741,29 +753,61 @@ function shortInput(c, slot, oneTap) {
   };
 }
 
-// fineInput: quick picks, −/+ by one step and a slider, for long scales.
+// fineInput: the score as a big number that can be typed on the numeric
+// keypad (tap it), quick picks, −/+ by one step and a slider, for long
+// scales. Until a score is chosen the slider sits empty at the lowest.
 function fineInput(c, slot) {
   const rules = S.ev.rules;
   const d = decimalsOf(rules.step);
-  const value = h("output", { class: "fine-value num", "aria-live": "polite" }, "—");
+  const mid = snap((rules.min + rules.max) / 2, rules.min, rules.max, rules.step);
+  const label = (slot.name || t("vote.yourScore")) + " " + t("vote.range", { min: fmtPoints(rules.min), max: fmtPoints(rules.max) });
+  const value = h("input", {
+    type: "text", inputmode: "decimal", enterkeyhint: "done", autocomplete: "off", spellcheck: "false",
+    class: "fine-value num", "aria-label": label, "data-typed": "",
+  });
+  const note = h("div", { class: "fine-note", role: "status", "aria-live": "polite" });
   const range = h("input", {
     type: "range", class: "fine-range", min: String(rules.min), max: String(rules.max), step: String(rules.step),
-    value: String(snap((rules.min + rules.max) / 2, rules.min, rules.max, rules.step)),
-    "aria-label": slot.name || t("vote.yourScore"),
+    value: String(rules.min), "aria-label": slot.name || t("vote.yourScore"),
   });
-  const set = (v) => {
+  let typedError = ""; // what is wrong with the typed text, shown under it
+  const setDraft = (v) => {
     const dd = S.drafts[c] || (S.drafts[c] = {});
-    dd[slot.id] = snap(v, rules.min, rules.max, rules.step);
+    if (v == null) delete dd[slot.id];
+    else dd[slot.id] = v;
+  };
+  const set = (v) => {
+    typedError = "";
+    setDraft(snap(v, rules.min, rules.max, rules.step));
     renderBallots();
   };
   const current = () => {
     const dd = S.drafts[c] || {};
     return typeof dd[slot.id] === "number" ? dd[slot.id] : null;
   };
+  // Typing: the draft is the typed score while it is a valid one, none
+  // otherwise (so that nothing wrong can be submitted); the note says why.
+  value.addEventListener("focus", () => {
+    // Typing replaces the number shown (after the browser placed the caret).
+    setTimeout(() => { try { value.setSelectionRange(0, value.value.length); } catch (e) { /* not a text field */ } }, 0);
+    renderBallots();
+  });
+  value.addEventListener("input", () => {
+    const r = checkTyped(value.value, rules, false);
+    typedError = r.error;
+    setDraft(r.value);
+    renderBallots();
+  });
+  value.addEventListener("blur", () => {
+    const r = checkTyped(value.value, rules, true);
+    typedError = r.error;
+    renderBallots();
+  });
+  value.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); value.blur(); } });
   const minus = h("button", { type: "button", class: "step-btn", "aria-label": t("vote.minus", { step: fmtPoints(rules.step) }) }, "−");
   const plus = h("button", { type: "button", class: "step-btn", "aria-label": t("vote.plus", { step: fmtPoints(rules.step) }) }, "+");
-  minus.addEventListener("click", () => { const v = current(); set(v == null ? Number(range.value) : v - rules.step); });
-  plus.addEventListener("click", () => { const v = current(); set(v == null ? Number(range.value) : v + rules.step); });
+  minus.addEventListener("click", () => { const v = current(); set(v == null ? mid : v - rules.step); });
+  plus.addEventListener("click", () => { const v = current(); set(v == null ? mid : v + rules.step); });
   range.addEventListener("input", () => set(Number(range.value)));
   const picks = h("div", { class: "picks", role: "group", "aria-label": t("vote.quickPicks") });
   const pickBtns = quickPicks(rules).map((v) => {
@@ -772,14 +816,24 @@ function fineInput(c, slot) {
     picks.appendChild(b);
     return b;
   });
-  const el = h("div", { class: "fine" }, value, h("div", { class: "fine-row" }, minus, range, plus), picks);
+  const el = h("div", { class: "fine" }, value, note, h("div", { class: "fine-row" }, minus, range, plus), picks);
   return {
     el: el,
     update: (open) => {
+      if (!open) typedError = "";
       const v = current();
-      setText(value, v == null ? t("vote.pick") : fmtScore(v, d));
-      value.classList.toggle("unset", v == null);
-      if (v != null && Number(range.value) !== v) range.value = String(v);
+      const typing = document.activeElement === value;
+      if (!typing && !typedError) value.value = v == null ? "" : fmtScore(v, d);
+      value.placeholder = open ? t("vote.pick") : "—";
+      value.classList.toggle("unset", v == null && !typing);
+      value.classList.toggle("invalid", !!typedError);
+      value.setAttribute("aria-invalid", typedError ? "true" : "false");
+      value.disabled = !open;
+      note.className = "fine-note" + (typedError ? " error" : "");
+      setText(note, typedError || (typing && v == null ? t("vote.typeRange", { min: fmtPoints(rules.min), max: fmtPoints(rules.max), step: fmtPoints(rules.step) }) : ""));
+      range.classList.toggle("unset", v == null);
+      const rv = String(v == null ? rules.min : v);
+      if (range.value !== rv) range.value = rv;
       [minus, plus, range].concat(pickBtns).forEach((b) => { b.disabled = !open; });
       if (v != null) {
         minus.disabled = !open || v <= rules.min;
@@ -788,6 +842,21 @@ function fineInput(c, slot) {
       pickBtns.forEach((b) => b.setAttribute("aria-pressed", Number(b.dataset.pick) === v ? "true" : "false"));
     },
   };
+}
+
+// checkTyped reads a typed score against the rules: {value} when it is a
+// score of the scale, else {error} saying why. While typing (final false)
+// a number below the lowest is no error yet: more digits may follow.
+function checkTyped(text, rules, final) {
+  const s = String(text || "").trim().replace(/[，,。]/g, ".").replace(/[０-９]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) - 0xfee0));
+  if (s === "") return { value: null, error: "" };
+  if (!/^(\d+\.?\d*|\.\d+)$/.test(s)) return { value: null, error: t("vote.typeNumber") };
+  const v = Number(s);
+  if (v > rules.max) return { value: null, error: t("vote.typeMax", { max: fmtPoints(rules.max) }) };
+  if (v < rules.min) return { value: null, error: final || s.indexOf(".") >= 0 ? t("vote.typeMin", { min: fmtPoints(rules.min) }) : "" };
+  const k = (v - rules.min) / rules.step;
+  if (Math.abs(k - Math.round(k)) > 1e-6) return { value: null, error: t("vote.typeStep", { step: fmtPoints(rules.step) }) };
+  return { value: snap(v, rules.min, rules.max, rules.step), error: "" };
 }
 
 // quickPicks: the lowest score, then five evenly spread from the middle

@@ -85,6 +85,11 @@ type Row struct {
 	Final      float64    `json:"final"`
 	Ballots    int        `json:"ballots"`
 	Panels     []PanelRow `json:"panels"` // in the event's panel order
+	// Theme (汇报主题), Presenter (汇报人) and the leader's comment
+	// (区领导点评), as the event has them; printed under the contestant.
+	Theme     string `json:"theme,omitempty"`
+	Presenter string `json:"presenter,omitempty"`
+	Comment   string `json:"comment,omitempty"`
 }
 
 // PanelRow is one panel's part of a contestant's result.
@@ -173,6 +178,7 @@ func Build(ev *voting.Event, st voting.Stage, ballots []voting.CountedBallot, no
 		row := Row{
 			Rank: s.Rank, GroupRank: s.GroupRank, Contestant: c.ID, Name: c.Name, Group: c.Group,
 			Order: idx + 1, Final: s.Final, Ballots: s.Ballots,
+			Theme: c.Theme, Presenter: c.Presenter, Comment: c.Comment,
 		}
 		for i, ps := range s.Panels {
 			us := units[[2]string{c.ID, ev.Panels[i].ID}]

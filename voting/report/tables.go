@@ -1,6 +1,7 @@
 package report
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -125,7 +126,31 @@ func (r *Report) RankingTable() Table {
 		}
 		t.Rows = append(t.Rows, cells)
 	}
+	r.addPresentation(&t)
 	return t
+}
+
+// addPresentation adds to the ranking a column for each of theme,
+// presenter and the leader's comment that some contestant has, last, so
+// that the numbers keep their places.
+func (r *Report) addPresentation(t *Table) {
+	cols := []struct {
+		col  Column
+		text func(Row) string
+	}{
+		{Column{Title: "汇报主题", Width: 36, Wrap: true}, func(row Row) string { return row.Theme }},
+		{Column{Title: "汇报人", Width: 10}, func(row Row) string { return row.Presenter }},
+		{Column{Title: "区领导点评", Width: 60, Wrap: true}, func(row Row) string { return row.Comment }},
+	}
+	for _, c := range cols {
+		if !slices.ContainsFunc(r.Rows, func(row Row) bool { return c.text(row) != "" }) {
+			continue
+		}
+		t.Columns = append(t.Columns, c.col)
+		for i, row := range r.Rows {
+			t.Rows[i] = append(t.Rows[i], nilIfEmpty(c.text(row)))
+		}
+	}
 }
 
 // BallotsTable is 明细: every live ballot, voters anonymised.

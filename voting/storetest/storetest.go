@@ -70,6 +70,7 @@ func Run(t *testing.T, f Factory) {
 		{"ConcurrentSameID", withStore(testConcurrentSameID)},
 		{"CloseWhileVoting", withStore(testCloseWhileVoting)},
 		{"Restart", testRestart},
+		{"Presentation", testPresentation},
 		{"Secret", testSecret},
 		{"Tickets", withStore(testTickets)},
 		{"TicketsConcurrentClaims", withStore(testTicketsConcurrentClaims)},
