@@ -11,8 +11,13 @@
 #   SCENARIOS="connections ballots-redis" VOTERS=5000 bench/run.sh
 #
 # Scenarios (SCENARIOS, space-separated; default all, in this order):
+#   fanout             for each N in FANOUT_VOTERS (5000 and VOTERS): the
+#                      plain-TCP floor for N sockets (bench/floor), N idle
+#                      voters through stage changes, the floor again; the
+#                      summary gives the stage fan-out as a ratio to it
 #   connections        embedded store: VOTERS idle voters, memory per idle
 #                      connection, a stage change to every voter, screens
+#                      (with the floor for VOTERS sockets before and after)
 #   ballots-embedded   sustained ballots on the embedded store (every voter
 #                      keeps changing its ballot for WINDOW)
 #   ballots-redis      the same on Redis, one instance
@@ -43,7 +48,8 @@ WINDOW=${WINDOW:-$([ -n "$QUICK" ] && echo 20s || echo 60s)}
 THINK=${THINK:-0-1s}
 RAMP=${RAMP:-2000}
 SOURCE_IPS=${SOURCE_IPS:-127.0.0.1-127.0.0.16}
-SCENARIOS=${SCENARIOS:-connections ballots-embedded ballots-redis restart-embedded two-instances restart-two redis-benchmark}
+FANOUT_VOTERS=${FANOUT_VOTERS:-5000 $VOTERS}
+SCENARIOS=${SCENARIOS:-fanout connections ballots-embedded ballots-redis restart-embedded two-instances restart-two redis-benchmark}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${OUT:-$ROOT/bench/out/$STAMP}
 KEY=bench-host-key-$RANDOM$RANDOM
@@ -82,6 +88,17 @@ free_port() {
 echo "building leitai"
 go build -o "$OUT/leitai" ./cmd/leitai # kept with the results: profiles need it
 LEITAI=$OUT/leitai
+go build -o "$OUT/floor" ./bench/floor
+
+# floor NAME N: the plain-TCP fan-out floor of this machine for N sockets
+# (one write of 200 bytes per socket from two writers, a client process
+# reading), its report in $OUT/NAME.floor.
+floor() {
+  local name=$1 n=$2
+  echo "=== $name: the fan-out floor for $n sockets"
+  "$OUT/floor" -n "$n" -rounds 10 -source-ips "$SOURCE_IPS" -json >"$OUT/$name.floor" ||
+    echo "bench: floor $name failed" >&2
+}
 
 REDIS_PORT=
 REDIS_PID=
@@ -200,14 +217,27 @@ SUSTAIN=(--change 1 --max-changes 1000000 --think "$THINK" --contestants 1 --pre
 
 for sc in $SCENARIOS; do
   case $sc in
+  fanout)
+    # Stage changes only (long think time: no ballots), minutes apart from
+    # the floor on both sides.
+    for n in $FANOUT_VOTERS; do
+      floor "fanout-$n-before" "$n"
+      P=$(free_port); start_leitai i1 "$P"
+      rehearse "fanout-$n" --url "http://127.0.0.1:$P" --metrics-url "$(murl "$P")" --voters "$n" --screens "$SCREENS" \
+        --contestants 6 --think 60s --change 0 --present 1s --window 1s --settle 2s
+      stop_leitai i1
+      floor "fanout-$n-after" "$n"
+    done ;;
   connections)
+    floor connections-before "$VOTERS"
     P=$(free_port); start_leitai i1 "$P"
     profile_during connections i1 "$P" &
     PROF_PID=$!
     rehearse connections --url "http://127.0.0.1:$P" --metrics-url "$(murl "$P")" --voters "$VOTERS" --screens "$SCREENS" \
       --contestants 2 --think 1s-10s --change 0 --present 3s --window 12s --settle 5s
     wait "$PROF_PID"
-    stop_leitai i1 ;;
+    stop_leitai i1
+    floor connections-after "$VOTERS" ;;
   ballots-embedded)
     P=$(free_port); start_leitai i1 "$P"
     profile_during ballots-embedded i1 "$P" &
@@ -294,7 +324,7 @@ done
   echo "- VOTERS=$VOTERS SCREENS=$SCREENS WINDOW=$WINDOW THINK=$THINK RAMP=$RAMP SOURCE_IPS=$SOURCE_IPS"
   echo
   shopt -s nullglob
-  reports=("$OUT"/*.json)
+  reports=("$OUT"/*.json "$OUT"/*.floor)
   shopt -u nullglob
   if ((${#reports[@]})); then go run ./bench/summary "${reports[@]}"; fi
   for pipe in 1 16; do

@@ -68,10 +68,10 @@ func main() {
 	}
 	var err error
 	if *client != "" {
-		err = runClient(*client, *n, *size, *sources)
+		err = runClient(*client, *n, *size, *sources, os.Stdout)
 	} else {
 		var rep Report
-		rep, err = runServer(*n, *size, *writers, *rounds, *pause, *sources)
+		rep, err = runServer(*n, *size, *writers, *rounds, *pause, clientProcess(*n, *size, *sources))
 		if err == nil {
 			printReport(rep, *asJSON)
 		}
@@ -96,34 +96,51 @@ func printReport(rep Report, asJSON bool) {
 
 func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 1, 64) + " ms" }
 
-// runServer accepts n sockets from a client process of its own and fans
-// a message out to all of them, rounds times.
-func runServer(n, size, writers, rounds int, pause time.Duration, sources string) (Report, error) {
+// startClient starts the client side against addr; its rounds arrive on
+// the reader, one JSON Round per line. stop ends it.
+type startClient func(addr string) (out io.Reader, stop func(), err error)
+
+// clientProcess runs the client as a process of its own: this program
+// again, with -client.
+func clientProcess(n, size int, sources string) startClient {
+	return func(addr string) (io.Reader, func(), error) {
+		self, err := os.Executable()
+		if err != nil {
+			return nil, nil, err
+		}
+		cmd := exec.Command(self, "-client", addr, "-n", strconv.Itoa(n), "-size", strconv.Itoa(size), "-source-ips", sources)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := cmd.Start(); err != nil {
+			return nil, nil, err
+		}
+		return out, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }, nil
+	}
+}
+
+// runServer accepts n sockets from the client and fans a message out to
+// all of them, rounds times.
+func runServer(n, size, writers, rounds int, pause time.Duration, start startClient) (Report, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return Report{}, err
 	}
 	defer ln.Close()
-	self, err := os.Executable()
+	out, stop, err := start(ln.Addr().String())
 	if err != nil {
 		return Report{}, err
 	}
-	cmd := exec.Command(self, "-client", ln.Addr().String(), "-n", strconv.Itoa(n), "-size", strconv.Itoa(size), "-source-ips", sources)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return Report{}, err
-	}
-	if err := cmd.Start(); err != nil {
-		return Report{}, err
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	defer stop()
 	conns := make([]net.Conn, 0, n)
 	for len(conns) < n {
 		c, err := ln.Accept()
 		if err != nil {
 			return Report{}, err
 		}
+		defer c.Close()
 		conns = append(conns, c)
 	}
 	lines := bufio.NewScanner(out)
@@ -177,7 +194,7 @@ func fanOut(conns []net.Conn, msg []byte, writers int) error {
 
 // runClient connects n sockets to addr and, for each round, prints one
 // JSON Round once every socket has read that round's message.
-func runClient(addr string, n, size int, sources string) error {
+func runClient(addr string, n, size int, sources string, w io.Writer) error {
 	ips, err := rehearse.ParseSourceIPs(sources)
 	if err != nil {
 		return fmt.Errorf("-source-ips: %w", err)
@@ -208,7 +225,7 @@ func runClient(addr string, n, size int, sources string) error {
 			}
 		}()
 	}
-	out := bufio.NewWriter(os.Stdout)
+	out := bufio.NewWriter(w)
 	took := make([]time.Duration, 0, n)
 	var round uint64
 	for a := range arrivals {

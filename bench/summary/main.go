@@ -1,9 +1,12 @@
 // Command summary turns the JSON reports of `leitai rehearse --json` into
 // the markdown tables of docs/performance.md. bench/run.sh runs it:
 //
-//	go run ./bench/summary bench/out/<date>/*.json
+//	go run ./bench/summary bench/out/<date>/*.json bench/out/<date>/*.floor
 //
-// Each report's scenario is its file name without .json.
+// Each report's scenario is its file name without .json. Files ending in
+// .floor are bench/floor's reports (the plain-TCP fan-out floor of the
+// machine, measured in the same run): each scenario's stage fan-out is
+// also given as a ratio to the floor for its number of voters.
 package main
 
 import (
@@ -32,10 +35,21 @@ type named struct {
 
 func run(files []string, w io.Writer) error {
 	var reps []named
+	var floors []floorReport
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return err
+		}
+		if strings.HasSuffix(f, ".floor") {
+			var fl floorReport
+			if err := json.Unmarshal(data, &fl); err != nil {
+				fmt.Fprintf(w, "- %s: no floor report (%v)\n", filepath.Base(f), err)
+				continue
+			}
+			fl.name = strings.TrimSuffix(filepath.Base(f), ".floor")
+			floors = append(floors, fl)
+			continue
 		}
 		var rep rehearse.Report
 		if err := json.Unmarshal(data, &rep); err != nil {
@@ -133,6 +147,8 @@ func run(files []string, w io.Writer) error {
 		}
 	}
 
+	writeFloorRatios(w, reps, floors)
+
 	var problems []string
 	for _, n := range reps {
 		for _, p := range n.rep.Problems {
@@ -152,4 +168,48 @@ func run(files []string, w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// floorReport is what bench/floor -json prints (durations in ns).
+type floorReport struct {
+	name    string
+	Sockets int `json:"sockets"`
+	Median  struct {
+		P50 float64 `json:"p50"`
+		P99 float64 `json:"p99"`
+	} `json:"median"`
+}
+
+// writeFloorRatios gives each scenario's stage fan-out (host command →
+// every voter) as a ratio to the plain-TCP floor measured in the same run
+// for the same number of sockets (the mean of the floor runs for it).
+func writeFloorRatios(w io.Writer, reps []named, floors []floorReport) {
+	if len(floors) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| stage fan-out | voters | leitai p50 / p99 ms | floor p50 / p99 ms (runs) | ratio p50 / p99 |")
+	fmt.Fprintln(w, "| --- | ---: | --- | --- | --- |")
+	for _, n := range reps {
+		l := n.rep.StageFanout
+		if l.Samples == 0 {
+			continue
+		}
+		var p50, p99 float64
+		var runs []string
+		for _, f := range floors {
+			if f.Sockets == n.rep.Voters {
+				p50 += f.Median.P50 / 1e6
+				p99 += f.Median.P99 / 1e6
+				runs = append(runs, f.name)
+			}
+		}
+		if len(runs) == 0 {
+			fmt.Fprintf(w, "| %s | %d | %.0f / %.0f | no floor for %d sockets | – |\n", n.name, n.rep.Voters, l.P50, l.P99, n.rep.Voters)
+			continue
+		}
+		p50, p99 = p50/float64(len(runs)), p99/float64(len(runs))
+		fmt.Fprintf(w, "| %s | %d | %.0f / %.0f | %.0f / %.0f (%s) | **%.2f× / %.2f×** |\n",
+			n.name, n.rep.Voters, l.P50, l.P99, p50, p99, strings.Join(runs, ", "), l.P50/p50, l.P99/p99)
+	}
 }
