@@ -3,8 +3,12 @@
 // (FLIP) while their scores count up. One DOM row per contestant, never
 // redrawn wholesale. The reveal counts up from the last place to a podium.
 import { t, initI18n, onLangChange, toggleLang } from "./i18n.js";
-import { Connection, probeEvent, bannerFor } from "./conn.js";
-import { $, $$, h, setText, tween, fmtClock, contestantIndex, groupsOf, load, save, timerView } from "./format.js";
+import { live, liveState, probeEvent, bannerFor } from "./conn.js";
+import { request, eventPath, takeFragment } from "./api.js";
+import { $, $$, h, setText, tween } from "./dom.js";
+import { load, save } from "./storage.js";
+import { fmtClock, timerView } from "./format.js";
+import { contestantIndex, groupsOf } from "./event.js";
 import { showReachWarning } from "./reach.js";
 
 const body = document.body;
@@ -12,15 +16,18 @@ const eventId = body.dataset.event;
 const ROTATE_MS = 12000; // each ranking tab stays this long
 const MOVE_MS = 800;
 
-// sdSeq is the seq of the standings in hand; revealSeq that of the last
-// stage message that changed what the reveal shows (its standings follow
-// it at once, with the same seq).
-const S = { ev: null, stage: null, standings: null, turnout: null, mode: "loading", sdSeq: 0, revealSeq: 0 };
+const S = liveState({ mode: "loading" });
 
-const conn = new Connection({
+const conn = live(S, {
   event: eventId,
   query: () => ({ role: "screen" }),
-  onMessage: receive,
+  on: {
+    snapshot: () => render(false),
+    stage: () => render(true),
+    event: () => render(false),
+    standings: () => render(true),
+    deleted: () => setMode("deleted"),
+  },
   onState: (st) => {
     banner(st);
     if (st === "notfound") setMode("notfound");
@@ -28,40 +35,6 @@ const conn = new Connection({
   probe: () => probeEvent(eventId),
 });
 const banner = bannerFor($("[data-banner]"), () => t("common.offline"));
-
-function receive(m) {
-  switch (m.type) {
-    case "snapshot":
-      S.ev = m.event;
-      S.stage = m.stage;
-      S.turnout = m.turnout || null;
-      S.standings = m.standings || S.standings;
-      S.sdSeq = S.revealSeq = m.seq;
-      render(false);
-      break;
-    case "stage":
-      if (!S.stage || S.stage.phase !== m.stage.phase || S.stage.revealed !== m.stage.revealed) S.revealSeq = m.seq;
-      S.stage = m.stage;
-      render(true);
-      break;
-    case "event":
-      S.ev = m.event;
-      render(false);
-      break;
-    case "standings":
-      S.turnout = m.turnout || S.turnout;
-      if (m.standings) {
-        S.standings = m.standings;
-        S.sdSeq = m.seq;
-      }
-      render(true);
-      break;
-    case "deleted":
-      conn.stop();
-      setMode("deleted");
-      break;
-  }
-}
 
 function setMode(mode) {
   if (S.mode === mode) return;
@@ -414,7 +387,7 @@ function renderReveal(animate) {
   setText($("[data-reveal-sub]"), ended ? t("screen.thanks") : "");
   // Standings older than the last reveal step are not what this step
   // shows: keep the picture until the step's own standings arrive.
-  if (S.sdSeq < S.revealSeq) return;
+  if (S.standingsSeq < S.revealSeq) return;
   const v = revealView();
   const unscored = v.ranked == null ? 0 : S.ev.contestants.length - v.ranked;
   const note = $("[data-reveal-note]");
@@ -620,14 +593,9 @@ drawShortLinks(body.dataset.voteUrl || "");
 // to read the next code. Without the key (or while the server cannot be
 // reached) the screen keeps drawing what it has, and says so.
 const SCREEN_KEY_STORE = "leitai.screenKey." + eventId;
-let screenKey = load(SCREEN_KEY_STORE, "") || "";
-(function readScreenKey() {
-  const m = /(?:^#|[#&])s=([^&]+)/.exec(window.location.hash);
-  if (!m) return;
-  screenKey = decodeURIComponent(m[1]);
-  save(SCREEN_KEY_STORE, screenKey);
-  try { window.history.replaceState(null, "", window.location.pathname + window.location.search); } catch (e) { /* old browser */ }
-})();
+let screenKey = takeFragment("s");
+if (screenKey) save(SCREEN_KEY_STORE, screenKey);
+else screenKey = load(SCREEN_KEY_STORE, "") || "";
 
 let hallTimer = 0;
 let hallShown = null; // the code the QR codes show ("" for none)
@@ -645,21 +613,23 @@ function showHallCode(code) {
 function refreshHallCode() {
   clearTimeout(hallTimer);
   const headers = screenKey ? { "X-Leitai-Screen": screenKey } : {};
-  fetch("/api/events/" + encodeURIComponent(eventId) + "/hall-code", { headers: headers, cache: "no-store" })
-    .then((r) => r.json().then((b) => ({ ok: r.ok, b: b })))
-    .then((res) => {
-      const warn = $("[data-hall-warning]");
-      if (res.ok && res.b.on) {
-        warn.hidden = true;
-        showHallCode(res.b.code);
-        hallTimer = setTimeout(refreshHallCode, Math.max(200, res.b.expiresIn + 250));
-        return;
-      }
-      // Off for this event, or this screen lacks its key (say so).
-      warn.hidden = res.ok;
-      showHallCode("");
-      hallTimer = setTimeout(refreshHallCode, 15000);
-    }, () => { hallTimer = setTimeout(refreshHallCode, 3000); });
+  const warn = $("[data-hall-warning]");
+  request("GET", eventPath(eventId) + "/hall-code", undefined, { headers: headers }).then((b) => {
+    if (b && b.on) {
+      warn.hidden = true;
+      showHallCode(b.code);
+      hallTimer = setTimeout(refreshHallCode, Math.max(200, b.expiresIn + 250));
+      return;
+    }
+    warn.hidden = true; // off for this event
+    showHallCode("");
+    hallTimer = setTimeout(refreshHallCode, 15000);
+  }, (e) => {
+    if (!e.status) { hallTimer = setTimeout(refreshHallCode, 3000); return; }
+    warn.hidden = false; // this screen lacks its key: say so
+    showHallCode("");
+    hallTimer = setTimeout(refreshHallCode, 15000);
+  });
 }
 
 initI18n();

@@ -3,16 +3,18 @@
 // acknowledges them, and resent with their original id after a dropped
 // connection or a reload, so that each counts exactly once.
 import { t, initI18n, onLangChange } from "./i18n.js";
-import { Connection, bannerFor, secretProtocols } from "./conn.js";
+import { live, liveState, bannerFor, secretProtocols } from "./conn.js";
 import { errorText } from "./errors.js";
-import {
-  $, $$, h, setText, load, save, uuid, fmtPoints, fmtScore, fmtClock, decimalsOf, scaleValues, snap,
-  contestantIndex, fmtTicket,
-} from "./format.js";
+import { request, eventPath } from "./api.js";
+import { $, $$, h, setText } from "./dom.js";
+import { load, save } from "./storage.js";
+import { uuid } from "./uuid.js";
+import { fmtPoints, fmtScore, fmtClock, decimalsOf, fmtTicket } from "./format.js";
+import { contestantIndex } from "./event.js";
+import { isShort, shortInput, fineInput } from "./vote-input.js";
 
 const body = document.body;
 const eventId = body.dataset.event;
-const SHORT_SCALE = 21; // at most this many choices: one button each
 
 // The phone's identity across reloads: a credential for this event that the
 // server issues (an HttpOnly cookie, and a copy here because some in-app
@@ -62,25 +64,24 @@ function ensureCredential() {
     if (panelSel.key) req.panelKey = panelSel.key;
   }
   if (T.code) req.ticket = true;
-  return fetch("/api/voter", { method: "POST", headers: headers, body: JSON.stringify(req), credentials: "same-origin", cache: "no-store" })
-    .then((r) => r.json().then((b) => ({ ok: r.ok, status: r.status, b: b }), () => ({ ok: r.ok, status: r.status, b: null })))
-    .then((res) => {
-      const b = res.b || {};
-      joinBusy = res.status === 429 || res.status === 503;
-      if (res.ok && b.credential && b.voter) {
-        credential = b.credential;
-        voter = b.voter;
-        joinRefused = "";
-        save(credStore, credential);
-        save(voterStore, voter);
-        return true;
-      }
-      if (b.error && b.error.code === "hall_code") {
-        joinRefused = hallCode ? "expired" : "missing";
-        showHallCode();
-      }
-      return false;
-    }, () => !!credential); // offline: keep what we have
+  return request("POST", "/voter", req, { headers: headers }).then((b) => {
+    joinBusy = false;
+    if (!b || !b.credential || !b.voter) return false;
+    credential = b.credential;
+    voter = b.voter;
+    joinRefused = "";
+    save(credStore, credential);
+    save(voterStore, voter);
+    return true;
+  }, (e) => {
+    if (!e.status) return !!credential; // offline: keep what we have
+    joinBusy = e.status === 429 || e.status === 503;
+    if (e.code === "hall_code") {
+      joinRefused = hallCode ? "expired" : "missing";
+      showHallCode();
+    }
+    return false;
+  });
 }
 
 // join gets a new phone its credential, asking again every few seconds
@@ -134,24 +135,23 @@ function claimTicket() {
   if (!T.code || !credential) return Promise.resolve();
   T.busy = true;
   renderTicket();
-  return fetch("/api/events/" + encodeURIComponent(eventId) + "/tickets/" + encodeURIComponent(T.code) + "/claim", {
-    method: "POST", headers: { "X-Leitai-Credential": credential }, credentials: "same-origin", cache: "no-store",
-  }).then((r) => r.json().then((b) => ({ ok: r.ok, b: b }))).then((res) => {
+  const path = eventPath(eventId) + "/tickets/" + encodeURIComponent(T.code) + "/claim";
+  return request("POST", path, undefined, { headers: { "X-Leitai-Credential": credential } }).then((tk) => {
     T.busy = false;
-    if (res.ok) {
-      T.held = res.b;
-      T.error = "";
-      adoptTicketPanel(res.b.panel);
-    } else {
-      const code = (res.b && res.b.error && res.b.error.code) || "";
-      T.held = null;
-      T.error = ticketErrorText(code);
-      if (code === "unavailable") setTimeout(claimTicket, 2000);
-    }
+    T.held = tk;
+    T.error = "";
+    adoptTicketPanel(tk.panel);
     renderTicket();
-  }, () => {
-    // No answer (hall Wi-Fi): say so and try again with the same code.
+  }, (e) => {
     T.busy = false;
+    if (e.status) {
+      T.held = null;
+      T.error = ticketErrorText(e.code);
+      if (e.code === "unavailable") setTimeout(claimTicket, 2000);
+      renderTicket();
+      return;
+    }
+    // No answer (hall Wi-Fi): say so and try again with the same code.
     T.error = t("vote.ticketRetry");
     renderTicket();
     setTimeout(() => { if (!T.held && !T.busy) claimTicket(); }, 3000);
@@ -173,9 +173,8 @@ function ticketErrorText(code) {
 // claimed one and lost its local storage, or opened the plain link).
 function mineTickets() {
   if (!credential) return Promise.resolve();
-  return fetch("/api/events/" + encodeURIComponent(eventId) + "/tickets/mine", {
-    headers: { "X-Leitai-Credential": credential }, credentials: "same-origin", cache: "no-store",
-  }).then((r) => (r.ok ? r.json() : null)).then((b) => {
+  return request("GET", eventPath(eventId) + "/tickets/mine", undefined, { headers: { "X-Leitai-Credential": credential } })
+    .then((b) => b, (e) => { if (e.status) return null; throw e; }).then((b) => {
     const list = (b && b.tickets) || [];
     const want = panelSel ? panelSel.panel : "";
     const held = list.filter((x) => !x.revoked && (!want || x.panel === want))[0] || list.filter((x) => !x.revoked)[0];
@@ -221,18 +220,13 @@ function renderTicket() {
 
 function ballotStoreKey() { return "leitai.ballots." + eventId + "." + (panelSel ? panelSel.panel : ""); }
 
-const S = {
-  ev: null,
-  stage: null,
-  turnout: null,
-  ranking: null,
-  panel: "",
+const S = liveState({
   mine: load(ballotStoreKey(), {}) || {}, // contestant → ballot entry (pending ones survive a reload)
   notes: {}, // contestant → a refusal to show
   drafts: {}, // contestant → {criterion or "": value}
   view: "loading",
   panelProblem: false,
-};
+});
 
 function persist() { save(ballotStoreKey(), S.mine); }
 
@@ -241,7 +235,7 @@ function persist() { save(ballotStoreKey(), S.mine); }
 const lastStore = "leitai.last." + eventId;
 function remember() { save(lastStore, { ev: S.ev, stage: S.stage, panel: S.panel, at: Date.now() }); }
 
-const conn = new Connection({
+const conn = live(S, {
   event: eventId,
   query: () => {
     const q = { role: "voter" };
@@ -249,7 +243,35 @@ const conn = new Connection({
     return q;
   },
   protocols: () => secretProtocols("cred", credential),
-  onMessage: receive,
+  on: {
+    snapshot: (m) => {
+      if (Array.isArray(m.ballots)) mergeServerBallots(m.ballots);
+      remember();
+      setView("event");
+      renderAll();
+      if (ticketNeeded() && !T.held && !T.busy) {
+        if (T.code) claimTicket();
+        else mineTickets();
+      }
+      if (m.first) resendPending();
+    },
+    stage: () => { remember(); renderAll(); },
+    event: () => { remember(); renderAll(); },
+    standings: () => { renderRanking(); renderFoot(); },
+    reset: (m) => {
+      delete S.mine[m.contestant];
+      delete S.drafts[m.contestant];
+      delete S.notes[m.contestant];
+      persist();
+      renderBallots();
+    },
+    deleted: () => {
+      save(lastStore, null);
+      setView("deleted");
+    },
+    ack: onAck,
+    // error: a frame the server could not use; nothing changed. Keep going.
+  },
   onState: (st) => {
     banner(st);
     if (st === "notfound") setView("notfound");
@@ -264,17 +286,22 @@ const banner = bannerFor($("[data-banner]"), () => t("common.offline"));
 
 function probe() {
   // A refused handshake may be a credential the server no longer takes,
-  // or none that admits this phone (no hall code).
-  return ensureCredential().then(() => joinRefused ? "forbidden" : fetch("/api/events/" + encodeURIComponent(eventId), { cache: "no-store" })).then((r) => {
-    if (r.status === 404) return "notfound";
-    if (!r.ok || !panelSel) return "ok";
-    return r.json().then((ev) => {
+  // or none that admits this phone (no hall code: the page says so and
+  // keeps trying).
+  return ensureCredential().then(() => {
+    if (joinRefused) return "ok";
+    return request("GET", eventPath(eventId)).then((ev) => {
+      if (!panelSel) return "ok";
       const p = (ev.panels || []).filter((x) => x.id === panelSel.panel)[0];
       if (!p || conn.failures >= 3) {
         S.panelProblem = true;
         return "forbidden";
       }
       return "ok";
+    }, (e) => {
+      if (e.status === 404) return "notfound";
+      if (e.status) return "ok";
+      throw e;
     });
   });
 }
@@ -284,62 +311,7 @@ function setView(v) {
   $$("[data-view]").forEach((el) => { el.hidden = el.dataset.view !== v; });
 }
 
-// ---- messages ------------------------------------------------------------
-
-function receive(m) {
-  switch (m.type) {
-    case "snapshot":
-      S.ev = m.event;
-      S.stage = m.stage;
-      S.turnout = m.turnout || null;
-      S.ranking = m.ranking || null;
-      S.panel = m.panel || "";
-      if (Array.isArray(m.ballots)) mergeServerBallots(m.ballots);
-      remember();
-      setView("event");
-      renderAll();
-      if (ticketNeeded() && !T.held && !T.busy) {
-        if (T.code) claimTicket();
-        else mineTickets();
-      }
-      if (m.first) resendPending();
-      break;
-    case "stage":
-      S.stage = m.stage;
-      remember();
-      renderAll();
-      break;
-    case "event":
-      S.ev = m.event;
-      remember();
-      renderAll();
-      break;
-    case "standings":
-      S.turnout = m.turnout || S.turnout;
-      S.ranking = m.ranking || null;
-      renderRanking();
-      renderFoot();
-      break;
-    case "reset":
-      delete S.mine[m.contestant];
-      delete S.drafts[m.contestant];
-      delete S.notes[m.contestant];
-      persist();
-      renderBallots();
-      break;
-    case "deleted":
-      conn.stop();
-      save(lastStore, null);
-      setView("deleted");
-      break;
-    case "ack":
-      onAck(m);
-      break;
-    case "error":
-      // A frame the server could not use: nothing changed. Keep going.
-      break;
-  }
-}
+// ---- ballots --------------------------------------------------------------
 
 // mergeServerBallots takes the server's list of this voter's live ballots
 // as the truth, keeping the ballots still waiting for an answer.
@@ -598,10 +570,6 @@ function renderBallots() {
   Object.keys(cards).forEach((id) => cards[id].update());
 }
 
-function isShort(rules) {
-  return Math.round((rules.max - rules.min) / rules.step) + 1 <= SHORT_SCALE;
-}
-
 function makeCard(c, showName) {
   const rules = S.ev.rules;
   const cr = criteria();
@@ -612,6 +580,15 @@ function makeCard(c, showName) {
       c.theme ? h("small", { class: "ballot-theme" }, c.theme) : null));
   }
   const inputs = [];
+  // What the inputs know of this card (see vote-input.js).
+  const k = {
+    rules: rules,
+    draft: () => S.drafts[c.id] || (S.drafts[c.id] = {}),
+    peek: () => S.drafts[c.id] || {},
+    counted: () => !!(S.mine[c.id] && S.mine[c.id].state === "ok"),
+    submit: () => submit(c.id),
+    changed: renderBallots,
+  };
   const slots = cr.length ? cr : [{ id: "", name: "" }];
   const totalWeight = cr.reduce((a, x) => a + x.weight, 0);
   slots.forEach((slot) => {
@@ -624,7 +601,7 @@ function makeCard(c, showName) {
       wrap.appendChild(h("div", { class: "crit-head" }, h("span", { class: "crit-name" }, t("vote.yourScore")),
         h("span", { class: "muted num" }, t("vote.range", { min: fmtPoints(rules.min), max: fmtPoints(rules.max) }))));
     }
-    const input = isShort(rules) ? shortInput(c.id, slot, oneTap) : fineInput(c.id, slot);
+    const input = isShort(rules) ? shortInput(k, slot, oneTap) : fineInput(k, slot);
     wrap.appendChild(input.el);
     inputs.push(input);
     el.appendChild(wrap);
@@ -718,159 +695,6 @@ function renderReceipt(el, c, open) {
   el.textContent = "";
   if (main) el.appendChild(h("div", { class: "receipt-main" }, main));
   if (sub) el.appendChild(h("div", { class: "receipt-sub" }, sub));
-}
-
-// shortInput: one big button per score; with oneTap the tap submits.
-function shortInput(c, slot, oneTap) {
-  const rules = S.ev.rules;
-  const values = scaleValues(rules);
-  const n = values.length;
-  const cols = n <= 6 ? n : n <= 10 ? 5 : n <= 12 ? 6 : 7;
-  const grid = h("div", { class: "scale", role: "group", "aria-label": slot.name || t("vote.yourScore"), style: "--cols:" + cols });
-  const btns = values.map((v) => {
-    const b = h("button", { type: "button", class: "score-btn num", "data-score": String(v), "aria-pressed": "false" }, fmtPoints(v));
-    b.addEventListener("click", () => {
-      const d = S.drafts[c] || (S.drafts[c] = {});
-      d[slot.id] = v;
-      if (oneTap) submit(c);
-      renderBallots();
-    });
-    grid.appendChild(b);
-    return b;
-  });
-  return {
-    el: grid,
-    update: (open) => {
-      const d = S.drafts[c] || {};
-      const e = S.mine[c];
-      btns.forEach((b, i) => {
-        const sel = d[slot.id] === values[i];
-        b.setAttribute("aria-pressed", sel ? "true" : "false");
-        b.classList.toggle("counted", !!(sel && e && e.state === "ok" && oneTap));
-        b.disabled = !open;
-      });
-    },
-  };
-}
-
-// fineInput: the score as a big number that can be typed on the numeric
-// keypad (tap it), quick picks, −/+ by one step and a slider, for long
-// scales. Until a score is chosen the slider sits empty at the lowest.
-function fineInput(c, slot) {
-  const rules = S.ev.rules;
-  const d = decimalsOf(rules.step);
-  const mid = snap((rules.min + rules.max) / 2, rules.min, rules.max, rules.step);
-  const label = (slot.name || t("vote.yourScore")) + " " + t("vote.range", { min: fmtPoints(rules.min), max: fmtPoints(rules.max) });
-  const value = h("input", {
-    type: "text", inputmode: "decimal", enterkeyhint: "done", autocomplete: "off", spellcheck: "false",
-    class: "fine-value num", "aria-label": label, "data-typed": "",
-  });
-  const note = h("div", { class: "fine-note", role: "status", "aria-live": "polite" });
-  const range = h("input", {
-    type: "range", class: "fine-range", min: String(rules.min), max: String(rules.max), step: String(rules.step),
-    value: String(rules.min), "aria-label": slot.name || t("vote.yourScore"),
-  });
-  let typedError = ""; // what is wrong with the typed text, shown under it
-  const setDraft = (v) => {
-    const dd = S.drafts[c] || (S.drafts[c] = {});
-    if (v == null) delete dd[slot.id];
-    else dd[slot.id] = v;
-  };
-  const set = (v) => {
-    typedError = "";
-    setDraft(snap(v, rules.min, rules.max, rules.step));
-    renderBallots();
-  };
-  const current = () => {
-    const dd = S.drafts[c] || {};
-    return typeof dd[slot.id] === "number" ? dd[slot.id] : null;
-  };
-  // Typing: the draft is the typed score while it is a valid one, none
-  // otherwise (so that nothing wrong can be submitted); the note says why.
-  value.addEventListener("focus", () => {
-    // Typing replaces the number shown (after the browser placed the caret).
-    setTimeout(() => { try { value.setSelectionRange(0, value.value.length); } catch (e) { /* not a text field */ } }, 0);
-    renderBallots();
-  });
-  value.addEventListener("input", () => {
-    const r = checkTyped(value.value, rules, false);
-    typedError = r.error;
-    setDraft(r.value);
-    renderBallots();
-  });
-  value.addEventListener("blur", () => {
-    const r = checkTyped(value.value, rules, true);
-    typedError = r.error;
-    renderBallots();
-  });
-  value.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); value.blur(); } });
-  const minus = h("button", { type: "button", class: "step-btn", "aria-label": t("vote.minus", { step: fmtPoints(rules.step) }) }, "−");
-  const plus = h("button", { type: "button", class: "step-btn", "aria-label": t("vote.plus", { step: fmtPoints(rules.step) }) }, "+");
-  minus.addEventListener("click", () => { const v = current(); set(v == null ? mid : v - rules.step); });
-  plus.addEventListener("click", () => { const v = current(); set(v == null ? mid : v + rules.step); });
-  range.addEventListener("input", () => set(Number(range.value)));
-  const picks = h("div", { class: "picks", role: "group", "aria-label": t("vote.quickPicks") });
-  const pickBtns = quickPicks(rules).map((v) => {
-    const b = h("button", { type: "button", class: "pick num", "data-pick": String(v), "aria-pressed": "false" }, fmtPoints(v));
-    b.addEventListener("click", () => set(v));
-    picks.appendChild(b);
-    return b;
-  });
-  const el = h("div", { class: "fine" }, value, note, h("div", { class: "fine-row" }, minus, range, plus), picks);
-  return {
-    el: el,
-    update: (open) => {
-      if (!open) typedError = "";
-      const v = current();
-      const typing = document.activeElement === value;
-      if (!typing && !typedError) value.value = v == null ? "" : fmtScore(v, d);
-      value.placeholder = open ? t("vote.pick") : "—";
-      value.classList.toggle("unset", v == null && !typing);
-      value.classList.toggle("invalid", !!typedError);
-      value.setAttribute("aria-invalid", typedError ? "true" : "false");
-      value.disabled = !open;
-      note.className = "fine-note" + (typedError ? " error" : "");
-      setText(note, typedError || (typing && v == null ? t("vote.typeRange", { min: fmtPoints(rules.min), max: fmtPoints(rules.max), step: fmtPoints(rules.step) }) : ""));
-      range.classList.toggle("unset", v == null);
-      const rv = String(v == null ? rules.min : v);
-      if (range.value !== rv) range.value = rv;
-      [minus, plus, range].concat(pickBtns).forEach((b) => { b.disabled = !open; });
-      if (v != null) {
-        minus.disabled = !open || v <= rules.min;
-        plus.disabled = !open || v >= rules.max;
-      }
-      pickBtns.forEach((b) => b.setAttribute("aria-pressed", Number(b.dataset.pick) === v ? "true" : "false"));
-    },
-  };
-}
-
-// checkTyped reads a typed score against the rules: {value} when it is a
-// score of the scale, else {error} saying why. While typing (final false)
-// a number below the lowest is no error yet: more digits may follow.
-function checkTyped(text, rules, final) {
-  const s = String(text || "").trim().replace(/[，,。]/g, ".").replace(/[０-９]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) - 0xfee0));
-  if (s === "") return { value: null, error: "" };
-  if (!/^(\d+\.?\d*|\.\d+)$/.test(s)) return { value: null, error: t("vote.typeNumber") };
-  const v = Number(s);
-  if (v > rules.max) return { value: null, error: t("vote.typeMax", { max: fmtPoints(rules.max) }) };
-  if (v < rules.min) return { value: null, error: final || s.indexOf(".") >= 0 ? t("vote.typeMin", { min: fmtPoints(rules.min) }) : "" };
-  const k = (v - rules.min) / rules.step;
-  if (Math.abs(k - Math.round(k)) > 1e-6) return { value: null, error: t("vote.typeStep", { step: fmtPoints(rules.step) }) };
-  return { value: snap(v, rules.min, rules.max, rules.step), error: "" };
-}
-
-// quickPicks: the lowest score, then five evenly spread from the middle
-// of the range to the top (60–100 → 60, 80, 85, 90, 95, 100), on the grid.
-function quickPicks(rules) {
-  const mid = (rules.min + rules.max) / 2;
-  const out = [rules.min];
-  for (let k = 0; k <= 4; k++) {
-    let v = mid + (k * (rules.max - mid)) / 4;
-    if (rules.max - rules.min >= 20) v = Math.round(v / 5) * 5;
-    v = snap(v, rules.min, rules.max, rules.step);
-    if (out.indexOf(v) < 0) out.push(v);
-  }
-  return out;
 }
 
 function renderRanking() {
