@@ -50,7 +50,10 @@ func TestAssetsHaveContentHashedURLs(t *testing.T) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	for _, want := range []string{"common.css", "i18n.js", "conn.js", "format.js", "vote.js", "screen.js", "control.js", "csv.js", "index.js"} {
+	for _, want := range []string{
+		"common.css", "i18n.js", "conn.js", "api.js", "dom.js", "storage.js", "uuid.js", "event.js", "format.js", "csv.js",
+		"index.js", "vote.js", "screen.js", "control.js", "results.js", "tickets.js", "control-page.js", "vote-ballots.js", "screen-board.js",
+	} {
 		if p.AssetURL(want) == "" {
 			t.Errorf("no asset %s among %v", want, names)
 		}
@@ -122,7 +125,7 @@ func TestModuleImportsAreRewrittenToHashedURLs(t *testing.T) {
 	}
 	// A module imported by another is hashed after rewriting its own
 	// imports, so the importer's hash changes when a dependency changes:
-	// conn.js imports nothing relative, screen.js imports conn.js.
+	// screen.js imports conn.js.
 	_, screen := get(t, srv.URL+p.AssetURL("screen.js"))
 	if !strings.Contains(screen, p.AssetURL("conn.js")) {
 		t.Errorf("screen.js does not name conn.js's hashed URL")

@@ -1,7 +1,10 @@
 // Every string the pages show, in one place per language. zh-CN is the
 // default; English is a toggle ([data-lang-toggle]) remembered in
-// localStorage. Static text in the HTML carries data-i18n="key" (and
-// data-i18n-attr="attr:key,attr:key" for attributes); scripts call t().
+// localStorage. The pages' HTML holds no text of its own: elements carry
+// data-i18n="key" (and data-i18n-attr="attr:key,attr:key" for attributes),
+// which applyI18n fills; scripts call t(). The server reads this file too
+// (static.Dictionary) to render in Chinese what shows before the scripts
+// run ({{t "key"}} in the pages): keep one "key": "text", entry a line.
 
 const zh = {
   "common.loading": "正在连接…",
