@@ -67,7 +67,7 @@ export function ensureCredential() {
     if (me.panelSel.key) req.panelKey = me.panelSel.key;
   }
   if (me.ticket.code) req.ticket = true;
-  return request("POST", "/me.voter", req, { headers: headers }).then((b) => {
+  return request("POST", "/voter", req, { headers: headers }).then((b) => {
     me.joinBusy = false;
     if (!b || !b.credential || !b.voter) return false;
     me.credential = b.credential;
@@ -87,7 +87,7 @@ export function ensureCredential() {
   });
 }
 
-// join gets a new phone its me.credential, asking again every few seconds
+// join gets a new phone its credential, asking again every few seconds
 // while the server says it is busy, until the hall code would have expired.
 export function join(until) {
   return ensureCredential().then((ok) => {

@@ -124,7 +124,7 @@ initBallots(S, conn, { persist: persist, ticketNeeded: ticketNeeded, renderTicke
 const banner = bannerFor($("[data-banner]"), () => t("common.offline"));
 
 function probe() {
-  // A refused handshake may be a me.credential the server no longer takes,
+  // A refused handshake may be a credential the server no longer takes,
   // or none that admits this phone (no hall code: the page says so and
   // keeps trying).
   return ensureCredential().then(() => {
