@@ -21,8 +21,8 @@ const eventId = body.dataset.event;
 // showHallCode says, in the page's language, that this phone must scan
 // the big screen's QR code (again, when its code expired on the way).
 function showHallCode() {
-  setText($("[data-hall-title]"), t(joinRefused === "expired" ? "vote.hallExpired" : "vote.hallScan"));
-  setText($("[data-hall-hint]"), t(joinRefused === "expired" ? "vote.hallExpiredHint" : "vote.hallScanHint"));
+  setText($("[data-hall-title]"), t(me.joinRefused === "expired" ? "vote.hallExpired" : "vote.hallScan"));
+  setText($("[data-hall-hint]"), t(me.joinRefused === "expired" ? "vote.hallExpiredHint" : "vote.hallScanHint"));
   setView("hallcode");
 }
 
