@@ -1,7 +1,10 @@
-// Package static serves the three pages (vote, screen, control) and their
-// assets, embedded in the binary. Assets are served under content-hashed
-// URLs so that phones and projectors cache them forever and never run a
-// stale script after an upgrade.
+// Package static serves the six pages (index, vote, screen, control, results,
+// tickets) and their assets, embedded in the binary. Assets are served under
+// content-hashed URLs so that phones and projectors cache them forever and
+// never run a stale script after an upgrade. Every page starts with the one
+// head of pages/head.html; its text comes from the string table
+// (assets/i18n.js), which the server reads too, so that what must show
+// before the scripts run (the title, "connecting…") is rendered from it.
 package static
 
 import (
@@ -49,6 +52,7 @@ type Pages struct {
 	assets map[string]asset   // by hashed name
 	hashed map[string]string  // logical name (e.g. "vote.js") → hashed URL
 	pages  *template.Template // pages/*.html
+	zh     map[string]string  // the string table's Chinese (assets/i18n.js)
 }
 
 type asset struct {
@@ -127,18 +131,54 @@ func New(cfg Config) (*Pages, error) {
 			return nil, err
 		}
 	}
+	if p.zh, err = Dictionary(raw["i18n.js"], "zh"); err != nil {
+		return nil, err
+	}
 	p.pages, err = template.New("").Funcs(template.FuncMap{
-		"asset": func(name string) (string, error) {
-			if u, ok := p.hashed[name]; ok {
-				return u, nil
-			}
-			return "", fmt.Errorf("no asset %q", name)
-		},
+		"asset": p.asset,
+		"t":     p.text,
+		"head":  p.head,
 	}).ParseFS(files, "pages/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("static: %w", err)
 	}
 	return p, nil
+}
+
+func (p *Pages) asset(name string) (string, error) {
+	if u, ok := p.hashed[name]; ok {
+		return u, nil
+	}
+	return "", fmt.Errorf("no asset %q", name)
+}
+
+// text is a string of the table in Chinese, the language a page has
+// before its scripts run (they switch it to the one chosen on the device).
+func (p *Pages) text(key string) (string, error) {
+	if s, ok := p.zh[key]; ok {
+		return s, nil
+	}
+	return "", fmt.Errorf("no string %q in i18n.js", key)
+}
+
+// headData is what the shared head (pages/head.html) is given: the page's
+// title, and its stylesheet and script by their logical names.
+type headData struct {
+	Title, Style, Script string
+}
+
+// head makes a page's headData: the title from the string table (the
+// brand, then titleKey's string), page+".css" and page+".js".
+func (p *Pages) head(titleKey, page string) (headData, error) {
+	title, err := p.text(titleKey)
+	if err != nil {
+		return headData{}, err
+	}
+	brand, err := p.text("common.brand")
+	if err != nil {
+		return headData{}, err
+	}
+	return headData{Title: brand + " · " + title, Style: page + ".css", Script: page + ".js"}, nil
 }
 
 // importPattern finds relative module specifiers in import/export statements

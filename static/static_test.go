@@ -50,7 +50,10 @@ func TestAssetsHaveContentHashedURLs(t *testing.T) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	for _, want := range []string{"common.css", "i18n.js", "conn.js", "format.js", "vote.js", "screen.js", "control.js", "csv.js", "index.js"} {
+	for _, want := range []string{
+		"common.css", "i18n.js", "conn.js", "api.js", "dom.js", "storage.js", "uuid.js", "event.js", "format.js", "csv.js",
+		"index.js", "vote.js", "screen.js", "control.js", "results.js", "tickets.js", "control-page.js", "vote-ballots.js", "screen-board.js",
+	} {
 		if p.AssetURL(want) == "" {
 			t.Errorf("no asset %s among %v", want, names)
 		}
@@ -122,7 +125,7 @@ func TestModuleImportsAreRewrittenToHashedURLs(t *testing.T) {
 	}
 	// A module imported by another is hashed after rewriting its own
 	// imports, so the importer's hash changes when a dependency changes:
-	// conn.js imports nothing relative, screen.js imports conn.js.
+	// screen.js imports conn.js.
 	_, screen := get(t, srv.URL+p.AssetURL("screen.js"))
 	if !strings.Contains(screen, p.AssetURL("conn.js")) {
 		t.Errorf("screen.js does not name conn.js's hashed URL")
@@ -239,37 +242,33 @@ func TestEveryStringIsTranslated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dict := func(name string) map[string]bool {
-		s := string(src)
-		start := strings.Index(s, "const "+name+" = {")
-		if start < 0 {
-			t.Fatalf("no dictionary %s in i18n.js", name)
-		}
-		end := strings.Index(s[start:], "\n};")
-		keys := make(map[string]bool)
-		for _, m := range regexp.MustCompile(`(?m)^\s*"([a-zA-Z0-9_.]+)":`).FindAllStringSubmatch(s[start:start+end], -1) {
-			keys[m[1]] = true
-		}
-		return keys
+	zh, err := Dictionary(src, "zh")
+	if err != nil {
+		t.Fatal(err)
 	}
-	zh, en := dict("zh"), dict("en")
+	en, err := Dictionary(src, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(zh) < 50 {
 		t.Fatalf("only %d zh strings found", len(zh))
 	}
 	for k := range zh {
-		if !en[k] {
+		if _, ok := en[k]; !ok {
 			t.Errorf("%q has no English", k)
 		}
 	}
 	for k := range en {
-		if !zh[k] {
+		if _, ok := zh[k]; !ok {
 			t.Errorf("%q has no Chinese", k)
 		}
 	}
 	used := map[string]string{}
 	keyRef := []*regexp.Regexp{
 		regexp.MustCompile(`data-i18n="([^"]+)"`),
-		regexp.MustCompile(`\bt\("([a-zA-Z0-9_.]+)"`),
+		regexp.MustCompile(`\bt\("([a-zA-Z0-9_.-]+)"`),      // t("key") in scripts
+		regexp.MustCompile(`\{\{t "([a-zA-Z0-9_.-]+)"\}\}`), // {{t "key"}} in pages
+		regexp.MustCompile(`\(head "([a-zA-Z0-9_.-]+)"`),    // (head "title key" "page")
 	}
 	attrRef := regexp.MustCompile(`data-i18n-attr="([^"]+)"`)
 	for _, dir := range []string{"pages", "assets"} {
@@ -303,8 +302,124 @@ func TestEveryStringIsTranslated(t *testing.T) {
 		if strings.HasSuffix(k, ".") {
 			continue // a prefix completed at run time, e.g. t("phase." + phase)
 		}
-		if !zh[k] {
+		if _, ok := zh[k]; !ok {
 			t.Errorf("%s uses %q, which has no string", file, k)
+		}
+	}
+}
+
+// The pages' own text all comes from the string table: a page's source
+// has no words of its own (the brand 擂 apart), neither between tags nor
+// in attributes that people read; an element with data-i18n is empty or
+// rendered by the server from the same key ({{t "key"}}, for what shows
+// before the scripts run), which the rendered page then holds.
+func TestPagesTextComesFromTheStringTable(t *testing.T) {
+	src, err := files.ReadFile("assets/i18n.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zh, err := Dictionary(src, "zh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed := map[string]bool{"擂": true}
+	allowedAttr := map[string]bool{"gongshu-2020": true, "5:00": true} // examples in fields, not words
+	letters := regexp.MustCompile(`\p{L}`)
+	action := regexp.MustCompile(`\{\{[^}]*\}\}`)
+	comment := regexp.MustCompile(`(?s)<!--.*?-->`)
+	text := regexp.MustCompile(`>([^<]*)<`)
+	readable := regexp.MustCompile(`\s(placeholder|title|alt|aria-label)="([^"]*)"`)
+	i18nElement := regexp.MustCompile(`<(\w+)\b[^>]*\sdata-i18n="([^"]+)"[^>]*>([^<]*)</(\w+)>`)
+	entries, err := files.ReadDir("pages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, _ := files.ReadFile("pages/" + e.Name())
+		page := string(b)
+		for _, m := range i18nElement.FindAllStringSubmatch(page, -1) {
+			if inner := strings.TrimSpace(m[3]); inner != "" && inner != `{{t "`+m[2]+`"}}` {
+				t.Errorf("%s: <%s data-i18n=%q> holds %q; want nothing or {{t %q}}", e.Name(), m[1], m[2], inner, m[2])
+			}
+		}
+		bare := comment.ReplaceAllString(action.ReplaceAllString(page, ""), "")
+		for _, m := range text.FindAllStringSubmatch(bare, -1) {
+			if s := strings.TrimSpace(m[1]); letters.MatchString(s) && !allowed[s] {
+				t.Errorf("%s: text %q is not from the string table", e.Name(), s)
+			}
+		}
+		for _, m := range readable.FindAllStringSubmatch(bare, -1) {
+			if s := m[2]; letters.MatchString(s) && !allowedAttr[s] {
+				t.Errorf("%s: %s=%q is not from the string table (use data-i18n-attr)", e.Name(), m[1], s)
+			}
+		}
+	}
+	// The server renders those strings from the table.
+	_, srv := newPages(t)
+	_, vote := get(t, srv.URL+"/e/gongshu-2020")
+	if want := `data-i18n="common.loading">` + zh["common.loading"] + "<"; !strings.Contains(vote, want) {
+		t.Errorf("the vote page does not render %q", want)
+	}
+}
+
+// Every page starts with the same head: charset, viewport, referrer,
+// favicon, the shared stylesheet, its own stylesheet and one module
+// script by their hashed URLs, a title from the string table, and no
+// inline script (the CSP allows none).
+func TestEveryPageHasTheSharedHead(t *testing.T) {
+	p, srv := newPages(t)
+	headOf := regexp.MustCompile(`(?s)^<!doctype html>\n<html lang="zh-CN">\n<head>\n(.*?)\n</head>\n<body[ >]`)
+	cases := []struct{ path, page string }{
+		{"/", "index"},
+		{"/e/gongshu-2020", "vote"},
+		{"/e/gongshu-2020/screen", "screen"},
+		{"/e/gongshu-2020/control", "control"},
+		{"/e/gongshu-2020/results", "results"},
+		{"/e/gongshu-2020/tickets", "tickets"},
+	}
+	var first, firstPath string
+	for _, c := range cases {
+		res, body := get(t, srv.URL+c.path)
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %s", c.path, res.Status)
+			continue
+		}
+		m := headOf.FindStringSubmatch(body)
+		if m == nil {
+			t.Errorf("%s: no head of the shared shape: %.300s", c.path, body)
+			continue
+		}
+		head := m[1]
+		for _, want := range []string{
+			`<meta charset="utf-8">`,
+			`<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">`,
+			`<meta name="referrer" content="no-referrer">`,
+			`<link rel="icon" href="` + p.AssetURL("favicon.svg") + `" type="image/svg+xml">`,
+			`<link rel="stylesheet" href="` + p.AssetURL("common.css") + `">`,
+			`<link rel="stylesheet" href="` + p.AssetURL(c.page+".css") + `">`,
+			`<script type="module" src="` + p.AssetURL(c.page+".js") + `"></script>`,
+		} {
+			if strings.Count(head, want) != 1 {
+				t.Errorf("%s: the head has not exactly one %s", c.path, want)
+			}
+		}
+		if strings.Count(body, "<script") != 1 || strings.Count(body, "<head>") != 1 {
+			t.Errorf("%s: %d scripts and %d heads; want the head's one each", c.path, strings.Count(body, "<script"), strings.Count(body, "<head>"))
+		}
+		if regexp.MustCompile(`(?i)\son[a-z]+=|javascript:`).MatchString(body) {
+			t.Errorf("%s: inline script (the CSP forbids it)", c.path)
+		}
+		title := regexp.MustCompile(`<title>([^<]+)</title>`).FindStringSubmatch(head)
+		if title == nil || !strings.HasPrefix(title[1], "擂台 · ") {
+			t.Errorf("%s: title %v; want 擂台 · <page>", c.path, title)
+		}
+		// The same parts for every page: only the title, the stylesheet
+		// and the script differ.
+		same := strings.NewReplacer(title[0], "TITLE", p.AssetURL(c.page+".css"), "STYLE", p.AssetURL(c.page+".js"), "SCRIPT").Replace(head)
+		if first == "" {
+			first, firstPath = same, c.path
+		} else if same != first {
+			t.Errorf("%s: head differs from %s's:\n%s\n----\n%s", c.path, firstPath, same, first)
 		}
 	}
 }

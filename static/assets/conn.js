@@ -1,7 +1,10 @@
 // The live connection every page keeps: a WebSocket to /e/{event}/ws that
 // reconnects with exponential backoff (0.5 s doubling to 10 s, with jitter),
 // follows the message sequence numbers (a gap asks for a resync), and
-// corrects the clock from the server's `now`. See docs/protocol.md.
+// corrects the clock from the server's `now`; and the one message handler
+// (live) that applies the frames to a page's state before the page
+// renders. See docs/protocol.md.
+import { request, eventPath } from "./api.js";
 
 const MIN_DELAY = 500;
 const MAX_DELAY = 10000;
@@ -201,15 +204,100 @@ export function secretProtocols(kind, value) {
 }
 
 // probeEvent asks the API whether the event exists (for the vote page and
-// the screen, whose handshake fails without saying why).
+// the screen, whose handshake fails without saying why): "notfound" or
+// "ok"; it rejects when the server cannot be reached.
 export function probeEvent(event) {
-  return fetch("/api/events/" + encodeURIComponent(event), { cache: "no-store" }).then((r) => {
-    if (r.status === 404) return "notfound";
-    return "ok";
+  return request("GET", eventPath(event)).then(() => "ok", (e) => {
+    if (e.status === 404) return "notfound";
+    if (e.status) return "ok";
+    throw e;
   });
 }
 
-// showBanner wires the quiet banner of a page to a connection's state.
+// liveState is the part of a page's state that the socket keeps: the
+// event, the stage, turnout, the standings (hosts, screens) or the ranking
+// (phones), the phone's panel, and two sequence numbers: standingsSeq, of
+// the standings in hand, and revealSeq, of the last snapshot or stage
+// frame that changed the phase or the places revealed (whose standings
+// follow with the same seq). A page adds its own fields.
+export function liveState(own) {
+  return Object.assign({
+    ev: null, stage: null, turnout: null, standings: null, ranking: null, panel: "",
+    standingsSeq: 0, revealSeq: 0,
+  }, own || {});
+}
+
+// newerStage says whether st may replace held: a stage only moves forward
+// (its version only goes up), so one older than what the page holds — a
+// frame that was overtaken by a command's answer — is ignored.
+export function newerStage(held, st) {
+  return !!st && (!held || typeof held.version !== "number" || st.version >= held.version);
+}
+
+// applyFrame applies a message to S (see liveState) and returns the name
+// of the hook to call: the message's type, or "" when it changed nothing.
+// adopt(event) returns the event to keep for the one the socket sent.
+export function applyFrame(S, m, adopt) {
+  switch (m.type) {
+    case "snapshot":
+      // Replaces everything the page knew, whatever its stage's version:
+      // a deleted and re-created event starts again from version 1.
+      S.ev = adopt(m.event);
+      S.stage = m.stage;
+      S.turnout = m.turnout || null;
+      if (m.standings) S.standings = m.standings;
+      S.ranking = m.ranking || null;
+      if (typeof m.panel === "string") S.panel = m.panel;
+      S.standingsSeq = S.revealSeq = m.seq;
+      return "snapshot";
+    case "stage": {
+      if (!newerStage(S.stage, m.stage)) return "";
+      const prev = S.stage;
+      if (!prev || prev.phase !== m.stage.phase || prev.revealed !== m.stage.revealed) S.revealSeq = m.seq;
+      S.stage = m.stage;
+      return "stage";
+    }
+    case "event":
+      S.ev = adopt(m.event);
+      return "event";
+    case "standings":
+      S.turnout = m.turnout || S.turnout;
+      // Phones get the ranking only while the audience may see it.
+      S.ranking = m.ranking || null;
+      if (m.standings) {
+        S.standings = m.standings;
+        S.standingsSeq = m.seq;
+      }
+      return "standings";
+    case "reset":
+    case "deleted":
+    case "ack":
+    case "error":
+      return m.type;
+  }
+  return "";
+}
+
+// live connects a page to its event: one Connection (opts as Connection's,
+// without onMessage) whose frames applyFrame applies to S, after which the
+// page's hook of that name runs with the message: opts.on.snapshot,
+// .stage, .event, .standings, .reset, .deleted (the connection has
+// stopped), .ack and .error. opts.adopt (optional) maps the socket's
+// event to the one to keep.
+export function live(S, opts) {
+  const on = opts.on || {};
+  const adopt = opts.adopt || ((ev) => ev);
+  const conn = new Connection(Object.assign({}, opts, {
+    onMessage: (m) => {
+      const hook = applyFrame(S, m, adopt);
+      if (hook === "deleted") conn.stop();
+      if (hook && on[hook]) on[hook](m);
+    },
+  }));
+  return conn;
+}
+
+// bannerFor wires the quiet banner of a page to a connection's state.
 export function bannerFor(el, text) {
   let timer = 0;
   return (state) => {

@@ -1,7 +1,10 @@
 // Every string the pages show, in one place per language. zh-CN is the
 // default; English is a toggle ([data-lang-toggle]) remembered in
-// localStorage. Static text in the HTML carries data-i18n="key" (and
-// data-i18n-attr="attr:key,attr:key" for attributes); scripts call t().
+// localStorage. The pages' HTML holds no text of its own: elements carry
+// data-i18n="key" (and data-i18n-attr="attr:key,attr:key" for attributes),
+// which applyI18n fills; scripts call t(). The server reads this file too
+// (static.Dictionary) to render in Chinese what shows before the scripts
+// run ({{t "key"}} in the pages): keep one "key": "text", entry a line.
 
 const zh = {
   "common.loading": "正在连接…",
@@ -10,6 +13,7 @@ const zh = {
   "common.langToggle": "EN",
   "common.langToggleLabel": "Switch to English",
   "common.noEvent": "未指定活动",
+  "common.brand": "擂台",
 
   "phase.lobby": "即将开始",
   "phase.presenting": "尚未开始投票",
@@ -22,7 +26,6 @@ const zh = {
   "err.not_found": "没有找到该参赛单位",
   "err.conflict": "评分冲突，请重新提交",
   "err.confirm": "这一步需要主持人确认",
-  "err.hall_code": "请扫描大屏上的二维码加入评分",
   "err.closed": "投票已关闭，本次评分未计入",
   "err.forbidden": "没有评分权限",
   "err.hall_code": "请扫描大屏上的二维码加入",
@@ -210,6 +213,7 @@ const zh = {
   "screen.notScored": "未评分",
   "screen.unscored": "另有 {n} 个参赛单位未评分，不参加排名",
   "screen.points": "分",
+  "screen.rankingTabs": "排名分组",
 
   "control.docTitle": "主持控制台",
   "control.keyTitle": "输入主持密钥",
@@ -375,7 +379,45 @@ const zh = {
   "control.copyLink": "复制链接",
   "control.copied": "已复制投票链接",
   "control.copyFailed": "无法自动复制，请手动复制已选中的链接",
+  "control.issuePanel": "入场票的评审组",
+  "control.issueCount": "生成张数",
 
+  "results.docTitle": "成绩公告",
+  "results.loading": "正在载入成绩…",
+  "results.reload": "刷新",
+  "results.print": "打印 / 存为 PDF",
+  "results.sheetTitle": "成绩公告",
+  "results.sheetTitleProvisional": "成绩（临时）",
+  "results.provisional": "活动尚未结束，以下为临时结果，最终以活动结束后的成绩为准。",
+  "results.closedAt": "结束时间 {t}",
+  "results.contestants": "参赛单位 {n} 个",
+  "results.ballots": "有效票 {n} 张",
+  "results.voters": "投票人 {n} 位",
+  "results.overall": "总排名",
+  "results.rules": "评分规则",
+  "results.rank": "名次",
+  "results.groupRank": "组内名次",
+  "results.overallRank": "总名次",
+  "results.name": "参赛单位",
+  "results.group": "分组",
+  "results.final": "最终得分",
+  "results.panelHead": "平均分（票数）",
+  "results.count": "（{n}）",
+  "results.weight": "权重 {w}%",
+  "results.signScorer": "计分：",
+  "results.signSupervisor": "监督：",
+  "results.signDate": "日期：",
+  "results.footer": "制表时间 {t} · 擂台 leitai",
+  "results.stateFinal": "最终结果",
+  "results.stateProvisional": "临时结果",
+  "results.statePublished": "已公开",
+  "results.stateHidden": "未公开，仅主持人可见",
+  "results.notFound": "没有找到这个活动",
+  "results.notFoundHint": "请确认链接是否正确；活动可能已被删除。",
+  "results.notPublished": "成绩尚未公布",
+  "results.notPublishedHint": "主持人公布成绩后，此页面即可查看。",
+  "results.failed": "成绩载入失败",
+  "results.failedHint": "请检查网络后点击“刷新”。",
   "results.comment": "区领导点评",
   "results.presenter": "汇报人：{name}",
 
@@ -393,6 +435,7 @@ const zh = {
   "index.step3": "主持人打开 /e/活动编号/control#key=主持密钥。",
   "index.step4": "观众扫描大屏上的二维码（即 /e/活动编号）进行评分。",
   "index.badId": "活动编号只能包含小写字母、数字、“-”和“_”。",
+  "index.docTitle": "现场评分系统",
 };
 
 const en = {
@@ -402,6 +445,7 @@ const en = {
   "common.langToggle": "中文",
   "common.langToggleLabel": "切换到中文",
   "common.noEvent": "No event given",
+  "common.brand": "leitai",
 
   "phase.lobby": "Starting soon",
   "phase.presenting": "Voting not open yet",
@@ -414,7 +458,6 @@ const en = {
   "err.not_found": "No such contestant",
   "err.conflict": "Conflicting ballot; please submit again",
   "err.confirm": "This needs the host's confirmation",
-  "err.hall_code": "Scan the QR code on the big screen to join",
   "err.closed": "Voting is closed; this score was not counted",
   "err.forbidden": "You may not vote here",
   "err.hall_code": "Scan the QR code on the big screen to join",
@@ -602,6 +645,7 @@ const en = {
   "screen.notScored": "Not scored",
   "screen.unscored": "{n} more contestants were not scored and are not ranked",
   "screen.points": "pts",
+  "screen.rankingTabs": "Ranking tabs",
 
   "control.docTitle": "Host control",
   "control.keyTitle": "Enter the host key",
@@ -767,7 +811,45 @@ const en = {
   "control.copyLink": "Copy link",
   "control.copied": "Vote link copied",
   "control.copyFailed": "Could not copy: the link is selected, copy it by hand",
+  "control.issuePanel": "Panel of the tickets",
+  "control.issueCount": "How many tickets",
 
+  "results.docTitle": "Results",
+  "results.loading": "Loading the results…",
+  "results.reload": "Reload",
+  "results.print": "Print / save as PDF",
+  "results.sheetTitle": "Official results",
+  "results.sheetTitleProvisional": "Results (provisional)",
+  "results.provisional": "The event has not ended: these results are provisional.",
+  "results.closedAt": "Closed {t}",
+  "results.contestants": "{n} contestants",
+  "results.ballots": "{n} ballots",
+  "results.voters": "{n} voters",
+  "results.overall": "Overall ranking",
+  "results.rules": "Scoring rules",
+  "results.rank": "Rank",
+  "results.groupRank": "Rank in group",
+  "results.overallRank": "Overall rank",
+  "results.name": "Contestant",
+  "results.group": "Group",
+  "results.final": "Final score",
+  "results.panelHead": "average (ballots)",
+  "results.count": " ({n})",
+  "results.weight": "weight {w}%",
+  "results.signScorer": "Scorer:",
+  "results.signSupervisor": "Supervisor:",
+  "results.signDate": "Date:",
+  "results.footer": "Generated {t} · leitai",
+  "results.stateFinal": "final",
+  "results.stateProvisional": "provisional",
+  "results.statePublished": "published",
+  "results.stateHidden": "not published: only the host can see this",
+  "results.notFound": "No such event",
+  "results.notFoundHint": "Check the link; the event may have been deleted.",
+  "results.notPublished": "The results have not been published yet",
+  "results.notPublishedHint": "This page shows them once the host publishes them.",
+  "results.failed": "The results could not be loaded",
+  "results.failedHint": "Check the network and press Reload.",
   "results.comment": "Leader's comment",
   "results.presenter": "presenter: {name}",
 
@@ -785,6 +867,7 @@ const en = {
   "index.step3": "The host opens /e/EVENT/control#key=HOSTKEY.",
   "index.step4": "The audience scans the QR code on the screen (it opens /e/EVENT) and votes.",
   "index.badId": "An event id has lower-case letters, digits, '-' and '_' only.",
+  "index.docTitle": "live scoring",
 };
 
 const dicts = { zh: zh, en: en };

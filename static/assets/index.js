@@ -1,6 +1,6 @@
 // The index page: what this server is, and the links of an event's pages.
-import { initI18n } from "./i18n.js";
-import { $ } from "./format.js";
+import { t, initI18n, onLangChange } from "./i18n.js";
+import { $ } from "./dom.js";
 
 const ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
@@ -23,3 +23,6 @@ $("[data-open-form]").addEventListener("submit", (e) => {
 });
 
 initI18n();
+const title = () => { document.title = t("common.brand") + " · " + t("index.docTitle"); };
+onLangChange(title);
+title();

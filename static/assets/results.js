@@ -4,130 +4,28 @@
 // (from the link's #key=… or what the control page remembered) always,
 // without it once the host has published the results.
 import { initI18n, getLang, onLangChange, t } from "./i18n.js";
-import { $, h, load, save, fmtScore } from "./format.js";
+import { $, h } from "./dom.js";
+import { fmtScore } from "./format.js";
+import { request, keyFromLink, eventPath, zoneQuery } from "./api.js";
 
-const KEY_STORE = "leitai.hostKey"; // shared with the control page
 const EVENT = document.body.getAttribute("data-event") || "";
-
-const TEXT = {
-  zh: {
-    docTitle: "成绩公告",
-    loading: "正在载入成绩…",
-    reload: "刷新",
-    print: "打印 / 存为 PDF",
-    sheetTitle: "成绩公告",
-    sheetTitleProvisional: "成绩（临时）",
-    provisional: "活动尚未结束，以下为临时结果，最终以活动结束后的成绩为准。",
-    closedAt: "结束时间 {t}",
-    contestants: "参赛单位 {n} 个",
-    ballots: "有效票 {n} 张",
-    voters: "投票人 {n} 位",
-    overall: "总排名",
-    groupTitle: "{g}",
-    rules: "评分规则",
-    rank: "名次",
-    groupRank: "组内名次",
-    overallRank: "总名次",
-    name: "参赛单位",
-    group: "分组",
-    final: "最终得分",
-    panelHead: "平均分（票数）",
-    count: "（{n}）",
-    weight: "权重 {w}%",
-    signScorer: "计分：",
-    signSupervisor: "监督：",
-    signDate: "日期：",
-    footer: "制表时间 {t} · 擂台 leitai",
-    stateFinal: "最终结果",
-    stateProvisional: "临时结果",
-    statePublished: "已公开",
-    stateHidden: "未公开，仅主持人可见",
-    notFound: "没有找到这个活动",
-    notFoundHint: "请确认链接是否正确；活动可能已被删除。",
-    notPublished: "成绩尚未公布",
-    notPublishedHint: "主持人公布成绩后，此页面即可查看。",
-    failed: "成绩载入失败",
-    failedHint: "请检查网络后点击“刷新”。",
-  },
-  en: {
-    docTitle: "Results",
-    loading: "Loading the results…",
-    reload: "Reload",
-    print: "Print / save as PDF",
-    sheetTitle: "Official results",
-    sheetTitleProvisional: "Results (provisional)",
-    provisional: "The event has not ended: these results are provisional.",
-    closedAt: "Closed {t}",
-    contestants: "{n} contestants",
-    ballots: "{n} ballots",
-    voters: "{n} voters",
-    overall: "Overall ranking",
-    groupTitle: "{g}",
-    rules: "Scoring rules",
-    rank: "Rank",
-    groupRank: "Rank in group",
-    overallRank: "Overall rank",
-    name: "Contestant",
-    group: "Group",
-    final: "Final score",
-    panelHead: "average (ballots)",
-    count: " ({n})",
-    weight: "weight {w}%",
-    signScorer: "Scorer:",
-    signSupervisor: "Supervisor:",
-    signDate: "Date:",
-    footer: "Generated {t} · leitai",
-    stateFinal: "final",
-    stateProvisional: "provisional",
-    statePublished: "published",
-    stateHidden: "not published: only the host can see this",
-    notFound: "No such event",
-    notFoundHint: "Check the link; the event may have been deleted.",
-    notPublished: "The results have not been published yet",
-    notPublishedHint: "This page shows them once the host publishes them.",
-    failed: "The results could not be loaded",
-    failedHint: "Check the network and press Reload.",
-  },
-};
-
-function tr(key, vars) {
-  const d = TEXT[getLang()] || TEXT.zh;
-  let s = d[key] != null ? d[key] : TEXT.zh[key];
-  if (s == null) return key;
-  if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] == null ? m : String(vars[k])));
-  return s;
-}
-
-// The host key: from the fragment (then remembered, and taken out of the
-// address bar), or as the control page left it.
-let hostKey = load(KEY_STORE, "") || "";
-(function keyFromFragment() {
-  const m = /(?:^#|[#&])key=([^&]+)/.exec(window.location.hash);
-  if (!m) return;
-  try { hostKey = decodeURIComponent(m[1]); } catch (e) { return; }
-  save(KEY_STORE, hostKey);
-  try { window.history.replaceState(null, "", window.location.pathname + window.location.search); } catch (e) { /* fine */ }
-})();
+keyFromLink(); // the host's key, from the link or as the control page left it
 
 let report = null; // the last report
 let problem = "";  // "notFound" | "notPublished" | "failed" | ""
 
-function zone() {
-  try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return ""; }
-}
-
+// fetchReport reads the report, in the device's time zone unless the
+// server does not know it; it resolves to {report} or {code} (a refusal),
+// and rejects when the server cannot be reached.
 async function fetchReport(withZone) {
-  let url = "/api/events/" + encodeURIComponent(EVENT) + "/results";
-  const tz = withZone ? zone() : "";
-  if (tz) url += "?tz=" + encodeURIComponent(tz);
-  const headers = hostKey ? { Authorization: "Bearer " + hostKey } : {};
-  const resp = await fetch(url, { headers: headers, cache: "no-store" });
-  let body = null;
-  try { body = await resp.json(); } catch (e) { body = null; }
-  if (resp.ok && body) return { report: body };
-  const code = body && body.error ? body.error.code : "";
-  if (code === "invalid" && tz) return fetchReport(false); // a zone the server does not know
-  return { code: code || "internal" };
+  const tz = withZone ? zoneQuery() : "";
+  try {
+    return { report: await request("GET", eventPath(EVENT) + "/results" + (tz ? "?" + tz : ""), undefined, { host: true }) };
+  } catch (e) {
+    if (!e.status) throw e;
+    if (e.code === "invalid" && tz) return fetchReport(false); // a zone the server does not know
+    return { code: e.code || "internal" };
+  }
 }
 
 async function refresh() {
@@ -157,13 +55,13 @@ function fmtTime(ms) {
 }
 
 function message(titleKey, hintKey) {
-  return h("div", { class: "res-message" }, h("strong", { text: tr(titleKey) }), tr(hintKey));
+  return h("div", { class: "res-message" }, h("strong", { text: t("results." + titleKey) }), t("results." + hintKey));
 }
 
 function render() {
-  document.title = (report ? report.title + " · " : "") + tr("docTitle");
-  $("[data-reload]").textContent = tr("reload");
-  $("[data-print]").textContent = tr("print");
+  document.title = (report ? report.title + " · " : "") + t("results.docTitle");
+  $("[data-reload]").textContent = t("results.reload");
+  $("[data-print]").textContent = t("results.print");
   $("[data-print]").disabled = !report;
   $("[data-bar-title]").textContent = report ? report.title : EVENT;
   const sheet = $("[data-sheet]");
@@ -173,31 +71,31 @@ function render() {
     if (problem === "notFound") sheet.appendChild(message("notFound", "notFoundHint"));
     else if (problem === "notPublished") sheet.appendChild(message("notPublished", "notPublishedHint"));
     else if (problem === "failed") sheet.appendChild(message("failed", "failedHint"));
-    else sheet.appendChild(h("p", { class: "res-message", text: tr("loading") }));
+    else sheet.appendChild(h("p", { class: "res-message", text: t("results.loading") }));
     return;
   }
   const r = report;
   // Unpublished results reach only the host, so both states are true for
   // whoever reads them.
-  $("[data-bar-state]").textContent = tr(r.final ? "stateFinal" : "stateProvisional") + " · " + tr(r.published ? "statePublished" : "stateHidden");
+  $("[data-bar-state]").textContent = t(r.final ? "results.stateFinal" : "results.stateProvisional") + " · " + t(r.published ? "results.statePublished" : "results.stateHidden");
 
   const lang = getLang();
   const meta = h("p", { class: "res-meta" });
-  if (r.final && r.closedAt) meta.appendChild(h("span", { "data-closed-at": String(r.closedAt), text: tr("closedAt", { t: fmtTime(r.closedAt) }) }));
-  meta.appendChild(h("span", { text: tr("contestants", { n: r.contestants }) }));
-  meta.appendChild(h("span", { text: tr("ballots", { n: r.ballots }) }));
-  meta.appendChild(h("span", { text: tr("voters", { n: r.voters }) }));
+  if (r.final && r.closedAt) meta.appendChild(h("span", { "data-closed-at": String(r.closedAt), text: t("results.closedAt", { t: fmtTime(r.closedAt) }) }));
+  meta.appendChild(h("span", { text: t("results.contestants", { n: r.contestants }) }));
+  meta.appendChild(h("span", { text: t("results.ballots", { n: r.ballots }) }));
+  meta.appendChild(h("span", { text: t("results.voters", { n: r.voters }) }));
   sheet.appendChild(h("header", { class: "res-head" },
     h("h1", { class: "res-title", text: r.title }),
-    h("div", { class: "res-subtitle", text: tr(r.final ? "sheetTitle" : "sheetTitleProvisional") }),
+    h("div", { class: "res-subtitle", text: t(r.final ? "results.sheetTitle" : "results.sheetTitleProvisional") }),
     meta));
-  if (!r.final) sheet.appendChild(h("p", { class: "res-provisional", text: tr("provisional") }));
+  if (!r.final) sheet.appendChild(h("p", { class: "res-provisional", text: t("results.provisional") }));
 
   sheet.appendChild(h("section", { class: "res-section", "data-table": "overall" },
-    h("h2", { text: tr("overall") }), overallTable(r)));
+    h("h2", { text: t("results.overall") }), overallTable(r)));
   (r.groups || []).forEach((g) => {
     sheet.appendChild(h("section", { class: "res-section group", "data-table": "group" },
-      h("h2", { text: tr("groupTitle", { g: g }) }), groupTable(r, g)));
+      h("h2", { text: g }), groupTable(r, g)));
   });
 
   const rules = (lang === "en" ? r.rulesEn : r.rules) || [];
@@ -206,13 +104,13 @@ function render() {
     if (i === 0) return; // the event's name heads the sheet already
     list.appendChild(h("li", null, h("b", { text: ru.item }), h("span", { text: ru.text })));
   });
-  sheet.appendChild(h("section", { class: "res-section", "data-table": "rules" }, h("h2", { text: tr("rules") }), list));
+  sheet.appendChild(h("section", { class: "res-section", "data-table": "rules" }, h("h2", { text: t("results.rules") }), list));
 
   // Signatures and the footer stay together on the last page.
   sheet.appendChild(h("div", { class: "res-end" },
     h("div", { class: "res-sign" },
-      h("span", { text: tr("signScorer") }), h("span", { text: tr("signSupervisor") }), h("span", { text: tr("signDate") })),
-    h("p", { class: "res-foot", text: tr("footer", { t: fmtTime(r.generatedAt) }) })));
+      h("span", { text: t("results.signScorer") }), h("span", { text: t("results.signSupervisor") }), h("span", { text: t("results.signDate") })),
+    h("p", { class: "res-foot", text: t("results.footer", { t: fmtTime(r.generatedAt) }) })));
 }
 
 function rankText(n) { return n > 0 ? String(n) : "—"; }
@@ -222,13 +120,13 @@ function overallTable(r) {
   // The report's averages are rounded already (docs/scoring.md); older
   // servers sent no averageDecimals.
   const avgDecimals = r.averageDecimals != null ? r.averageDecimals : Math.min(4, Math.max(2, r.decimals + 2));
-  const head = h("tr", null, h("th", { text: tr("rank") }), h("th", { text: tr("name") }));
-  if (grouped) head.appendChild(h("th", { class: "group", text: tr("group") }));
+  const head = h("tr", null, h("th", { text: t("results.rank") }), h("th", { text: t("results.name") }));
+  if (grouped) head.appendChild(h("th", { class: "group", text: t("results.group") }));
   const multi = r.panels.length > 1;
   r.panels.forEach((p) => {
-    head.appendChild(h("th", { class: "panel" }, p.name, h("span", { class: "sub", text: (multi ? tr("weight", { w: p.share }) + " · " : "") + tr("panelHead") })));
+    head.appendChild(h("th", { class: "panel" }, p.name, h("span", { class: "sub", text: (multi ? t("results.weight", { w: p.share }) + " · " : "") + t("results.panelHead") })));
   });
-  head.appendChild(h("th", { text: tr("final") }));
+  head.appendChild(h("th", { text: t("results.final") }));
   const table = h("table", { class: "res-table" }, h("thead", null, head));
   const columns = head.children.length;
   r.rows.forEach((row) => {
@@ -241,7 +139,7 @@ function overallTable(r) {
     if (grouped) tr_.appendChild(h("td", { class: "group", text: row.group || "" }));
     row.panels.forEach((ps) => {
       tr_.appendChild(ps.count > 0
-        ? h("td", { class: "avg" }, fmtScore(ps.average, avgDecimals), h("span", { class: "cnt", text: tr("count", { n: ps.count }) }))
+        ? h("td", { class: "avg" }, fmtScore(ps.average, avgDecimals), h("span", { class: "cnt", text: t("results.count", { n: ps.count }) }))
         : h("td", { class: "none", text: "—" }));
     });
     tr_.appendChild(h("td", { class: row.ballots > 0 ? "final" : "final none", text: row.ballots > 0 ? fmtScore(row.final, r.decimals) : "—" }));
@@ -265,8 +163,8 @@ function nameCell(row, grouped) {
 
 function groupTable(r, g) {
   const head = h("tr", null,
-    h("th", { text: tr("groupRank") }), h("th", { text: tr("name") }),
-    h("th", { text: tr("final") }), h("th", { text: tr("overallRank") }));
+    h("th", { text: t("results.groupRank") }), h("th", { text: t("results.name") }),
+    h("th", { text: t("results.final") }), h("th", { text: t("results.overallRank") }));
   const body = h("tbody");
   r.rows.filter((row) => row.group === g).forEach((row) => {
     body.appendChild(h("tr", { class: row.groupRank > 0 && row.groupRank <= 3 ? "top" : null, "data-contestant": row.contestant },

@@ -4,35 +4,20 @@
 // It reads the tickets with the host key the control page remembered (or
 // #key=… in the link).
 import { t, initI18n } from "./i18n.js";
-import { $, h, load, save, setText, fmtTicket } from "./format.js";
+import { $, h, setText } from "./dom.js";
+import { fmtTicket } from "./format.js";
 import { errorText } from "./errors.js";
+import { host, keyFromLink, eventPath } from "./api.js";
 
-const KEY_STORE = "leitai.hostKey"; // shared with the control page
 const EVENT = document.body.getAttribute("data-event") || "";
-
-let key = load(KEY_STORE, "") || "";
-const m = /(?:^#|[#&])key=([^&]+)/.exec(window.location.hash);
-if (m) {
-  key = decodeURIComponent(m[1]);
-  save(KEY_STORE, key);
-  try { window.history.replaceState(null, "", window.location.pathname + window.location.search); } catch (e) { /* old browser */ }
-}
+const key = keyFromLink();
 
 initI18n(); // the language chosen on the other pages of this device
 $("[data-print]").addEventListener("click", () => window.print());
 
 const S = { ev: null, tickets: [] };
 
-function get(path) {
-  return fetch("/api/events/" + encodeURIComponent(EVENT) + path, { headers: { Authorization: "Bearer " + key }, cache: "no-store" })
-    .then((r) => r.json().then((b) => {
-      if (!r.ok) {
-        const eb = (b && b.error) || {};
-        throw Object.assign(new Error(eb.message || r.statusText), { code: eb.code || "", status: r.status });
-      }
-      return b;
-    }));
-}
+function get(path) { return host("GET", eventPath(EVENT) + path); }
 
 function render() {
   const sheet = $("[data-sheet]");
