@@ -33,7 +33,7 @@ import (
 	"sync"
 	"time"
 
-	"leitai/cmd/leitai/rehearse"
+	"leitai/internal/rehearse"
 )
 
 // Round is one fan-out: latencies from its start to each socket's read.

@@ -18,7 +18,7 @@ import (
 	"sort"
 	"strings"
 
-	"leitai/cmd/leitai/rehearse"
+	"leitai/internal/rehearse"
 )
 
 func main() {

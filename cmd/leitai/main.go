@@ -24,7 +24,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
 
-	"leitai/cmd/leitai/rehearse"
+	"leitai/internal/rehearse"
 	"leitai/hub"
 	"leitai/hub/redisbroker"
 	"leitai/static"

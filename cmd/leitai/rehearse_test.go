@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"leitai/cmd/leitai/rehearse"
+	"leitai/internal/rehearse"
 	"leitai/voting/redistest"
 )
 
