@@ -2,10 +2,12 @@ package main
 
 import (
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
 	"leitai/voting"
+	"leitai/voting/votingtest"
 )
 
 func TestParseExampleEventFile(t *testing.T) {
@@ -35,6 +37,10 @@ func TestParseExampleEventFile(t *testing.T) {
 	}
 	if ev.VotingScope != voting.ScopeOnStage {
 		t.Fatalf("scope %q", ev.VotingScope)
+	}
+	// The tests' copy of the example event is the file's event.
+	if want := votingtest.Example(); !reflect.DeepEqual(ev, want) {
+		t.Fatalf("votingtest.Example() differs from examples/gongshu-2020.yaml:\n file %+v\n copy %+v", ev, want)
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 
 	"leitai/voting"
 	"leitai/voting/redistest"
+	"leitai/voting/votingtest"
 )
 
 const faultKey = "fault-test-host-key"
@@ -41,14 +42,13 @@ func faultEnv(t *testing.T, redisURL string) []string {
 	return env
 }
 
-// faultEvent creates an event with three contestants on the server at base
-// and opens voting for the first; its id starts with id.
+// faultEvent creates votingtest's small event with one panel on the server
+// at base and opens voting for the first contestant; its id starts with id.
 func faultEvent(t *testing.T, base, id string) voting.Event {
 	t.Helper()
 	// A fresh id per run: a shared Redis (LEITAI_TEST_REDIS) keeps events.
 	id += "-" + uuid.NewString()[:8]
-	ev := voting.Event{ID: id, Title: "故障演练", Rules: voting.Rules{Min: 60, Max: 100, Step: 0.5, Trim: 1, Decimals: 2},
-		Contestants: []voting.Contestant{{Name: "甲", Group: "一组"}, {Name: "乙", Group: "一组"}, {Name: "丙", Group: "二组"}}}
+	ev := votingtest.Event(id, votingtest.Title("故障演练"), votingtest.AudienceOnly)
 	var created voting.Event
 	faultAPI(t, base, "POST", "/api/events", faultKey, ev, &created)
 	faultCommand(t, base, id, voting.ActionNext)

@@ -16,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 
 	"leitai/voting"
+	"leitai/voting/votingtest"
 )
 
 func TestHistogram(t *testing.T) {
@@ -142,10 +143,7 @@ func TestDiffBallots(t *testing.T) {
 }
 
 func TestCompareStandings(t *testing.T) {
-	ev := voting.Event{
-		ID: "e", Contestants: []voting.Contestant{{ID: "c1", Group: "g"}, {ID: "c2", Group: "g"}},
-		Panels: []voting.Panel{{ID: "audience", Weight: 1}}, Rules: voting.Rules{Min: 60, Max: 100, Step: 0.5, Trim: 1, Decimals: 2},
-	}
+	ev := votingtest.Event("e", votingtest.AudienceOnly)
 	var ballots []voting.CountedBallot
 	for i, u := range []int64{800000, 850000, 900000, 700000} {
 		ballots = append(ballots, voting.CountedBallot{Ballot: voting.Ballot{

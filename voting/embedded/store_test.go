@@ -12,6 +12,7 @@ import (
 
 	"leitai/voting"
 	"leitai/voting/embedded"
+	"leitai/voting/votingtest"
 )
 
 func TestEvents(t *testing.T) {
@@ -34,7 +35,7 @@ func TestEvents(t *testing.T) {
 	ev.Contestants[0].Name = "changed"
 	ev.Panels[0].Weight = 99
 	got, _ := s.Event(ctx, "b-event")
-	if got.Contestants[0].Name != "一号" || got.Panels[0].Weight != 0.6 {
+	if want := testEvent("a-event"); got.Contestants[0].Name != want.Contestants[0].Name || got.Panels[0].Weight != want.Panels[0].Weight {
 		t.Fatalf("store shares memory with a returned event: %+v", got)
 	}
 
@@ -190,14 +191,14 @@ func TestBallotCopies(t *testing.T) {
 	openVoting(t, s, ev.ID)
 	b := ballot(t, &ev, "v1", "c1", "audience", 8)
 	cast(t, s, b, ev.Revision)
-	b.Scores["plan"] = 1 // the caller's map is not the store's
+	b.Scores[votingtest.Measures] = 1 // the caller's map is not the store's
 	got, _ := s.VoterBallots(ctx, ev.ID, "v1")
-	if got[0].Scores["plan"] != 8 {
+	if got[0].Scores[votingtest.Measures] != 8 {
 		t.Fatalf("store kept the caller's map: %v", got[0].Scores)
 	}
-	got[0].Scores["plan"] = 2
+	got[0].Scores[votingtest.Measures] = 2
 	again, _ := s.Ballots(ctx, ev.ID)
-	if again[0].Scores["plan"] != 8 {
+	if again[0].Scores[votingtest.Measures] != 8 {
 		t.Fatalf("store returned its own map: %v", again[0].Scores)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"leitai/voting"
 	"leitai/voting/redisstore"
 	"leitai/voting/redistest"
+	"leitai/voting/votingtest"
 )
 
 func TestEvents(t *testing.T) {
@@ -38,7 +39,7 @@ func TestEvents(t *testing.T) {
 	if !reflect.DeepEqual(got, created) {
 		t.Fatalf("Event = %+v\nwant %+v", got, created)
 	}
-	if got.Panels[1].Key != "secret" {
+	if got.Panels[1].Key != votingtest.JudgesKey {
 		t.Fatal("the store must keep panel keys")
 	}
 	_, err = s.Event(ctx, "missing")

@@ -12,47 +12,32 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/xuri/excelize/v2"
 
 	"leitai/voting"
+	"leitai/voting/votingtest"
 )
 
 var shanghai = time.FixedZone("CST", 8*3600)
 
-// testEvent has two groups, two panels (60/40) and trims one at each end.
+// testEvent is votingtest's small event (two groups, two panels 60/40,
+// trimming one at each end) with the example's names and a fifth unit,
+// named like a spreadsheet formula, that gets no ballots.
 func testEvent() *voting.Event {
-	ev := &voting.Event{
-		ID: "gongshu-2020", Title: "拱墅区“战疫情促发展”大比武擂台赛",
-		Contestants: []voting.Contestant{
-			{ID: "c1", Name: "区发改经信局", Group: "专项组牵头单位"},
-			{ID: "c2", Name: "区住建局", Group: "专项组牵头单位"},
-			{ID: "c3", Name: "米市巷街道", Group: "街道和园区"},
-			{ID: "c4", Name: "湖墅街道", Group: "街道和园区"},
-			{ID: "c5", Name: "=没有人投票", Group: "街道和园区"},
-		},
-		Panels: []voting.Panel{
-			{ID: "audience", Name: "大众评审", Weight: 60},
-			{ID: "judges", Name: "专家评委", Weight: 40, Key: "secret"},
-		},
-		Rules: voting.Rules{Min: 60, Max: 100, Step: 0.5, Trim: 1, Decimals: 2},
-	}
-	ev.Normalize()
-	if err := ev.Validate(); err != nil {
-		panic(err)
-	}
-	return ev
+	ev := votingtest.Event("gongshu-2020", votingtest.Title("拱墅区“战疫情促发展”大比武擂台赛"), votingtest.Contestants(
+		voting.Contestant{ID: "c1", Name: "区发改经信局", Group: votingtest.GroupLead},
+		voting.Contestant{ID: "c2", Name: "区住建局", Group: votingtest.GroupLead},
+		voting.Contestant{ID: "c3", Name: "米市巷街道", Group: votingtest.GroupStreet},
+		voting.Contestant{ID: "c4", Name: "湖墅街道", Group: votingtest.GroupStreet},
+		voting.Contestant{ID: "c5", Name: "=没有人投票", Group: votingtest.GroupStreet},
+	))
+	return &ev
 }
 
 // cast makes a counted ballot as a store would keep it.
 func cast(t *testing.T, ev *voting.Event, voter, contestant, panel string, score float64, at int64) voting.CountedBallot {
 	t.Helper()
-	cb, err := ev.Count(voting.Ballot{ID: uuid.NewString(), Event: ev.ID, Voter: voter, Contestant: contestant, Panel: panel, Score: score})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cb.At = at
-	return cb
+	return votingtest.MustCount(t, ev, votingtest.Ballot(ev, voter, contestant, panel, score), at)
 }
 
 // fixture: c4 leads, c1 and c3 tie; c2 has only judges; c5 has no ballots.
