@@ -20,6 +20,7 @@ import (
 )
 
 func TestHistogram(t *testing.T) {
+	t.Parallel()
 	var h histogram
 	if got := h.Summary(); got.Samples != 0 || got.P99 != 0 {
 		t.Fatalf("empty histogram: %+v", got)
@@ -53,6 +54,7 @@ func TestHistogram(t *testing.T) {
 }
 
 func TestParseMetrics(t *testing.T) {
+	t.Parallel()
 	text := `# HELP go_goroutines Number of goroutines.
 # TYPE go_goroutines gauge
 go_goroutines 42
@@ -82,6 +84,7 @@ process_cpu_seconds_total 1.5
 }
 
 func TestParseSourceIPs(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string][]string{
 		"":                        nil,
 		"127.0.0.1":               {"127.0.0.1"},
@@ -112,6 +115,7 @@ func TestParseSourceIPs(t *testing.T) {
 }
 
 func TestParseRange(t *testing.T) {
+	t.Parallel()
 	lo, hi, err := parseRange("100ms-2s")
 	if err != nil || lo != 100*time.Millisecond || hi != 2*time.Second {
 		t.Errorf("100ms-2s → %v %v %v", lo, hi, err)
@@ -128,6 +132,7 @@ func TestParseRange(t *testing.T) {
 }
 
 func TestDiffBallots(t *testing.T) {
+	t.Parallel()
 	b := func(id, c string, units int64) voting.CountedBallot {
 		return voting.CountedBallot{Ballot: voting.Ballot{ID: id, Contestant: c, Panel: "audience"}, Units: units}
 	}
@@ -143,6 +148,7 @@ func TestDiffBallots(t *testing.T) {
 }
 
 func TestCompareStandings(t *testing.T) {
+	t.Parallel()
 	ev := votingtest.Event("e", votingtest.AudienceOnly)
 	var ballots []voting.CountedBallot
 	for i, u := range []int64{800000, 850000, 900000, 700000} {
@@ -195,6 +201,7 @@ func TestMainUsage(t *testing.T) {
 // A server that cannot be reached is a failed rehearsal (1), not a usage
 // error.
 func TestMainUnreachable(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -209,6 +216,7 @@ func TestMainUnreachable(t *testing.T) {
 }
 
 func TestDropCause(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		err  error
 		want string

@@ -16,6 +16,7 @@ import (
 )
 
 func TestEvents(t *testing.T) {
+	t.Parallel()
 	s := open(t, t.TempDir())
 	ev := create(t, s, testEvent("b-event"))
 	if ev.Revision != 1 {
@@ -84,6 +85,7 @@ func TestEvents(t *testing.T) {
 }
 
 func TestStageCAS(t *testing.T) {
+	t.Parallel()
 	s := open(t, t.TempDir())
 	ev := create(t, s, testEvent("e"))
 	st, _ := s.Stage(ctx, ev.ID)
@@ -107,6 +109,7 @@ func TestStageCAS(t *testing.T) {
 }
 
 func TestCastBallot(t *testing.T) {
+	t.Parallel()
 	s := open(t, t.TempDir())
 	ev := testEvent("e")
 	ev.VotingScope = voting.ScopeOnStage
@@ -186,6 +189,7 @@ func TestCastBallot(t *testing.T) {
 }
 
 func TestBallotCopies(t *testing.T) {
+	t.Parallel()
 	s := open(t, t.TempDir())
 	ev := create(t, s, criteriaEvent("e"))
 	openVoting(t, s, ev.ID)
@@ -204,6 +208,7 @@ func TestBallotCopies(t *testing.T) {
 }
 
 func TestUpdateEventWithBallots(t *testing.T) {
+	t.Parallel()
 	s := open(t, t.TempDir())
 	ev := create(t, s, testEvent("e"))
 	openVoting(t, s, ev.ID)
@@ -244,6 +249,7 @@ func cloneEv(ev voting.Event) voting.Event {
 }
 
 func TestResetContestant(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := open(t, dir)
 	ev := create(t, s, testEvent("e"))
@@ -290,6 +296,7 @@ func TestResetContestant(t *testing.T) {
 // and resets, and checks its standings against Tally all along, across
 // restarts and compactions.
 func TestRandomAgainstTally(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := open(t, dir)
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -351,6 +358,7 @@ func TestRandomAgainstTally(t *testing.T) {
 }
 
 func TestConcurrentBallotsAndStage(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := open(t, dir)
 	ev := create(t, s, testEvent("e"))
@@ -402,6 +410,7 @@ func TestConcurrentBallotsAndStage(t *testing.T) {
 }
 
 func TestClose(t *testing.T) {
+	t.Parallel()
 	s := open(t, t.TempDir())
 	ev := create(t, s, testEvent("e"))
 	if err := s.Ping(ctx); err != nil {
@@ -424,6 +433,7 @@ func TestClose(t *testing.T) {
 }
 
 func TestCanceledContext(t *testing.T) {
+	t.Parallel()
 	s := open(t, t.TempDir())
 	c, cancel := context.WithCancel(ctx)
 	cancel()
@@ -435,6 +445,7 @@ func TestCanceledContext(t *testing.T) {
 }
 
 func TestDirectoryLock(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := open(t, dir)
 	if _, err := embedded.Open(dir); err == nil || !strings.Contains(err.Error(), "in use") {

@@ -74,6 +74,7 @@ func endedStage() voting.Stage {
 }
 
 func TestTrimmed(t *testing.T) {
+	t.Parallel()
 	u := func(ps ...float64) []int64 {
 		var out []int64
 		for _, p := range ps {
@@ -111,6 +112,7 @@ func TestTrimmed(t *testing.T) {
 }
 
 func TestBuild(t *testing.T) {
+	t.Parallel()
 	ev, bs := fixture(t)
 	now := time.Date(2020, 5, 1, 17, 0, 0, 0, shanghai)
 	r := Build(ev, endedStage(), bs, now, shanghai)
@@ -186,6 +188,7 @@ func TestBuild(t *testing.T) {
 }
 
 func TestBuildProvisional(t *testing.T) {
+	t.Parallel()
 	ev, bs := fixture(t)
 	r := Build(ev, voting.Stage{Phase: voting.PhaseVoting, Current: "c2", ChangedAt: 1}, bs, time.Date(2020, 5, 1, 15, 0, 0, 0, shanghai), shanghai)
 	if r.Final || r.ClosedAt != 0 {
@@ -203,6 +206,7 @@ func TestBuildProvisional(t *testing.T) {
 // are voting.Tally's and that each panel's average is the mean of the
 // ballots that were not dropped.
 func TestTallyAgrees(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	for iter := range 30 {
 		ev := testEvent()
@@ -259,6 +263,7 @@ func TestTallyAgrees(t *testing.T) {
 }
 
 func TestVoterHash(t *testing.T) {
+	t.Parallel()
 	a := VoterHash("e1", "8f6b2c1d-0000-4000-8000-000000000001")
 	if a != VoterHash("e1", "8f6b2c1d-0000-4000-8000-000000000001") || len(a) != 12 {
 		t.Errorf("hash %q not stable or not 12 digits", a)
@@ -272,6 +277,7 @@ func TestVoterHash(t *testing.T) {
 }
 
 func TestRules(t *testing.T) {
+	t.Parallel()
 	ev, bs := fixture(t)
 	r := Build(ev, endedStage(), bs, time.Now(), shanghai)
 	zh := rulesText(r.Rules)
@@ -299,6 +305,7 @@ func rulesText(rs []Rule) string {
 }
 
 func TestFileName(t *testing.T) {
+	t.Parallel()
 	ev, bs := fixture(t)
 	ev.Title = `战疫情/促发展: "擂台"?`
 	r := Build(ev, endedStage(), bs, time.Now(), shanghai)
@@ -315,6 +322,7 @@ func TestFileName(t *testing.T) {
 // TestCSVRoundTrip writes every table, reads it back with encoding/csv and
 // checks the text and the numbers.
 func TestCSVRoundTrip(t *testing.T) {
+	t.Parallel()
 	ev, bs := fixture(t)
 	r := Build(ev, endedStage(), bs, time.Now(), shanghai)
 	sd := voting.Tally(ev, bs)
@@ -413,6 +421,7 @@ func checkInt(t *testing.T, cell string, want int) {
 // TestXLSXRoundTrip writes the workbook, opens it again with excelize and
 // compares its numbers with the standings.
 func TestXLSXRoundTrip(t *testing.T) {
+	t.Parallel()
 	ev, bs := fixture(t)
 	r := Build(ev, endedStage(), bs, time.Now(), shanghai)
 	var buf bytes.Buffer
