@@ -11,6 +11,7 @@ import (
 )
 
 func TestParseExampleEventFile(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile("../../examples/gongshu-2020.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +46,7 @@ func TestParseExampleEventFile(t *testing.T) {
 }
 
 func TestParseEventFileErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, yaml, want string
 	}{
@@ -66,6 +68,7 @@ func TestParseEventFileErrors(t *testing.T) {
 }
 
 func TestParseEventFileDefaults(t *testing.T) {
+	t.Parallel()
 	ev, err := ParseEventFile([]byte("id: quick\ntitle: 快速\ncontestants: [{name: 甲}, {name: 乙}]\n"))
 	if err != nil {
 		t.Fatal(err)

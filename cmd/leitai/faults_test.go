@@ -105,6 +105,7 @@ func closeAndSee(t *testing.T, base string, ev voting.Event, fl *phoneFleet) {
 }
 
 func TestFaultKillServerEmbedded(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the binary with 200 phones")
 	}
@@ -114,6 +115,7 @@ func TestFaultKillServerEmbedded(t *testing.T) {
 // TestFaultStopServerEmbedded is the same with SIGTERM: a graceful stop
 // under load loses nothing acknowledged and exits cleanly.
 func TestFaultStopServerEmbedded(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the binary with 200 phones")
 	}
@@ -121,6 +123,7 @@ func TestFaultStopServerEmbedded(t *testing.T) {
 }
 
 func TestFaultKillServerRedis(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the binary and Redis with 200 phones")
 	}
@@ -201,6 +204,7 @@ func faultKillServer(t *testing.T, redisURL string, graceful bool) {
 // connection resubscribed). Acknowledged ballots from before the crash
 // survived, and every acknowledged ballot counts exactly once.
 func TestFaultRedisRestart(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("kills and restarts Redis")
 	}
@@ -333,6 +337,7 @@ func TestFaultRedisRestart(t *testing.T) {
 // command, the phones' reconnections, the standings and the screen's
 // updates that run other scripts after a flush.
 func TestFaultScriptFlush(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the binary and Redis")
 	}
@@ -382,6 +387,7 @@ func TestFaultScriptFlush(t *testing.T) {
 // other and resend; nothing acknowledged is lost, and the screen on the
 // survivor converges to the reference standings.
 func TestFaultInstanceDies(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs two binaries and Redis")
 	}
@@ -488,6 +494,7 @@ func faultReadJournal(t *testing.T, path string) ([]byte, []faultJournalFrame) {
 // after the cut so that the next start is clean. Twice: a ballot record
 // cut in half, then a frame header and a few bytes of payload appended.
 func TestFaultJournalCut(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the binary")
 	}
