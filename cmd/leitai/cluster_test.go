@@ -87,7 +87,7 @@ func readUntil(t *testing.T, ctx context.Context, c *websocket.Conn, what string
 // host drives the stage on B, voters cast on both, the screen on B sees the
 // standings of every ballot, and both instances agree with the reference.
 func TestRedisClusterTwoInstances(t *testing.T) {
-	t.Parallel()
+	redistest.Parallel(t)
 	if testing.Short() {
 		t.Skip("starts a Redis Cluster")
 	}

@@ -164,7 +164,7 @@ func TestRestartKeepsHostChangesEmbedded(t *testing.T) {
 }
 
 func TestRestartKeepsHostChangesRedis(t *testing.T) {
-	t.Parallel()
+	redistest.Parallel(t)
 	if testing.Short() {
 		t.Skip("runs the binary and Redis")
 	}

@@ -123,7 +123,7 @@ func TestFaultStopServerEmbedded(t *testing.T) {
 }
 
 func TestFaultKillServerRedis(t *testing.T) {
-	t.Parallel()
+	redistest.Parallel(t)
 	if testing.Short() {
 		t.Skip("runs the binary and Redis with 200 phones")
 	}
@@ -204,7 +204,7 @@ func faultKillServer(t *testing.T, redisURL string, graceful bool) {
 // connection resubscribed). Acknowledged ballots from before the crash
 // survived, and every acknowledged ballot counts exactly once.
 func TestFaultRedisRestart(t *testing.T) {
-	t.Parallel()
+	redistest.Parallel(t)
 	if testing.Short() {
 		t.Skip("kills and restarts Redis")
 	}
@@ -337,7 +337,7 @@ func TestFaultRedisRestart(t *testing.T) {
 // command, the phones' reconnections, the standings and the screen's
 // updates that run other scripts after a flush.
 func TestFaultScriptFlush(t *testing.T) {
-	t.Parallel()
+	redistest.Parallel(t)
 	if testing.Short() {
 		t.Skip("runs the binary and Redis")
 	}
@@ -387,7 +387,7 @@ func TestFaultScriptFlush(t *testing.T) {
 // other and resend; nothing acknowledged is lost, and the screen on the
 // survivor converges to the reference standings.
 func TestFaultInstanceDies(t *testing.T) {
-	t.Parallel()
+	redistest.Parallel(t)
 	if testing.Short() {
 		t.Skip("runs two binaries and Redis")
 	}

@@ -97,7 +97,7 @@ func TestRehearseEmbedded(t *testing.T) {
 // Two instances sharing one Redis: voters and screens are spread over
 // both, the host drives the first, ballots on one move screens on the other.
 func TestRehearseTwoInstancesRedis(t *testing.T) {
-	t.Parallel()
+	redistest.Parallel(t)
 	srv := redistest.MustStart(t, redistest.Options{})
 	a := rehearseServer(t, func(c *Config) { c.RedisURL = srv.URL() })
 	b := rehearseServer(t, func(c *Config) { c.RedisURL = srv.URL() })
