@@ -165,25 +165,9 @@ func Weights(audience, judges float64) Option {
 	}
 }
 
-// JudgesKeyed sets the judges' panel key.
-func JudgesKeyed(key string) Option {
-	return func(ev *voting.Event) {
-		for i := range ev.Panels {
-			if ev.Panels[i].ID == Judges {
-				ev.Panels[i].Key = key
-			}
-		}
-	}
-}
-
 // AudienceOnly leaves one panel, Audience with weight 1.
 func AudienceOnly(ev *voting.Event) {
 	ev.Panels = []voting.Panel{{ID: Audience, Name: "大众评审", Weight: 1}}
-}
-
-// Panels replaces the panels.
-func Panels(ps ...voting.Panel) Option {
-	return func(ev *voting.Event) { ev.Panels = slices.Clone(ps) }
 }
 
 // Rules replaces the rules (criteria included).
@@ -201,17 +185,6 @@ func Criteria(measures, results float64) Option {
 		ev.Rules.Criteria = []voting.Criterion{
 			{ID: Measures, Name: "举措", Weight: measures},
 			{ID: Results, Name: "成绩", Weight: results},
-		}
-	}
-}
-
-// Tickets makes the panel vote with tickets (one person, one vote).
-func Tickets(panel string) Option {
-	return func(ev *voting.Event) {
-		for i := range ev.Panels {
-			if ev.Panels[i].ID == panel {
-				ev.Panels[i].Tickets = true
-			}
 		}
 	}
 }
