@@ -110,8 +110,8 @@ func (c *client) send(frame []byte, standings bool, limit int) (dropped, slowNow
 }
 
 // maxCloseReason is the longest close reason a close frame carries (a
-// control frame's 125 bytes less the code): coder/websocket replaces a
-// longer one with 1011 and no reason.
+// control frame's 125 bytes less the code): with a longer one,
+// coder/websocket sends no close frame at all.
 const maxCloseReason = 123
 
 // close asks the writer to close the connection with code and reason once
