@@ -303,10 +303,12 @@ func wireRound(t *testing.T, round int) (pings int) {
 	}
 	flooder := open("flooder", "role=voter", http.Header{"X-Leitai-Credential": {cred(fmt.Sprintf("wire-flood-%d", round))}}, flood...)
 	var wg sync.WaitGroup
-	for _, c := range append(clients, flooder) {
+	for _, c := range clients {
 		wg.Add(1)
 		go func() { defer wg.Done(); c.run() }()
 	}
+	flooded := make(chan struct{})
+	go func() { defer close(flooded); flooder.run() }()
 
 	ctx := testContext(t)
 	stop := make(chan struct{})
@@ -334,8 +336,14 @@ func wireRound(t *testing.T, round int) (pings int) {
 			}
 		}
 	}()
-	// Hub.Close lands while the broadcast and the pings go on.
-	time.Sleep(time.Duration(100+round*10) * time.Millisecond)
+	// The flooder is closed while the broadcast goes on; then Hub.Close
+	// lands while the broadcast and the pings go on.
+	select {
+	case <-flooded:
+	case <-time.After(wait):
+		t.Fatalf("round %d: the flooder was not closed", round)
+	}
+	time.Sleep(time.Duration(50+round*10) * time.Millisecond)
 	e.Hub.Close()
 	close(stop)
 	n := <-published
