@@ -46,6 +46,9 @@ func (s *Service) CreateEvent(ctx context.Context, ev Event) (Event, error) {
 }
 
 func (s *Service) createEvent(ctx context.Context, ev Event) (Event, error) {
+	if err := s.placeInSeries(ctx, &ev); err != nil {
+		return Event{}, err
+	}
 	created, err := s.store.CreateEvent(ctx, ev)
 	if err != nil {
 		return Event{}, err
@@ -79,6 +82,11 @@ func (s *Service) updateEvent(ctx context.Context, ev Event) (Event, error) {
 		ev.Source = cur.Source // only ApplyEventFile changes it
 	}
 	ev.keepComments(&cur) // only SetComment changes them
+	if ev.Series != cur.Series || ev.Round != cur.Round {
+		if err := s.placeInSeries(ctx, &ev); err != nil {
+			return Event{}, err
+		}
+	}
 	updated, err := s.store.UpdateEvent(ctx, ev)
 	if err != nil {
 		s.Forget(ev.ID)

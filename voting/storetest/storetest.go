@@ -76,6 +76,8 @@ func Run(t *testing.T, f Factory) {
 		{"TicketsConcurrentClaims", withStore(testTicketsConcurrentClaims)},
 		{"Audit", withStore(testAudit)},
 		{"HostKeys", testHostKeys},
+		{"Series", testSeries},
+		{"Season", withStore(testSeason)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, f) })
