@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // seasonRound makes a round from "id:name:group=final" entries; a final of
@@ -228,5 +229,52 @@ func TestRoundNames(t *testing.T) {
 		if got := RoundTitle(tc.title, tc.prev, tc.next); got != tc.want {
 			t.Errorf("RoundTitle(%q, %d, %d) = %q, want %q", tc.title, tc.prev, tc.next, got, tc.want)
 		}
+	}
+}
+
+func TestStageSeason(t *testing.T) {
+	ev := &Event{ID: "r", Series: "s", Round: 1, Contestants: []Contestant{{ID: "a", Name: "甲"}}}
+	show, hide := true, false
+	at := func(phase Phase, revealed int) Stage {
+		return Stage{Phase: phase, Revealed: revealed, Version: 1, RankingVisible: true}
+	}
+	cases := []struct {
+		name  string
+		st    Stage
+		ev    *Event
+		vis   *bool
+		steps int
+		ok    bool
+	}{
+		{"after the whole reveal", at(PhaseReveal, 3), ev, &show, 3, true},
+		{"reveal under way", at(PhaseReveal, 2), ev, &show, 3, false},
+		{"while voting", at(PhaseVoting, 0), ev, &show, 3, false},
+		{"not in a series", at(PhaseReveal, 3), &Event{ID: "x"}, &show, 3, false},
+		{"no visible", at(PhaseReveal, 3), ev, nil, 3, false},
+		{"hide any time", at(PhaseVoting, 0), ev, &hide, 3, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			next, err := tc.st.Apply(tc.ev, Command{Action: ActionSeason, Visible: tc.vis}, time.Unix(0, 0), tc.steps)
+			if (err == nil) != tc.ok {
+				t.Fatalf("Apply = %v, want ok %v", err, tc.ok)
+			}
+			if err == nil && next.Season != *tc.vis {
+				t.Fatalf("Season = %v", next.Season)
+			}
+		})
+	}
+	// Taking back a reveal step, or going back to the lobby, hides it.
+	shown := at(PhaseReveal, 3)
+	shown.Season = true
+	for _, cmd := range []Command{{Action: ActionUnreveal}, {Action: ActionLobby}} {
+		next, err := shown.Apply(ev, cmd, time.Unix(0, 0), 3)
+		if err != nil || next.Season {
+			t.Fatalf("%s: Season %v, %v", cmd.Action, next.Season, err)
+		}
+	}
+	// Ending the event keeps it on the screen.
+	if next, err := shown.Apply(ev, Command{Action: ActionEnd}, time.Unix(0, 0), 3); err != nil || !next.Season {
+		t.Fatalf("end: Season %v, %v", next.Season, err)
 	}
 }

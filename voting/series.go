@@ -216,3 +216,22 @@ func (e *Event) validRound() error {
 	}
 	return nil
 }
+
+// applySeason checks a season command: showing the season table needs an
+// event in a series whose reveal has shown every place; hiding it is
+// always allowed.
+func (s Stage) applySeason(ev *Event, cmd Command, revealSteps int) error {
+	if cmd.Visible == nil {
+		return Errorf(CodeInvalid, "say whether the season table is visible")
+	}
+	if !*cmd.Visible {
+		return nil
+	}
+	if ev.Series == "" {
+		return Errorf(CodeInvalid, "this event is not a round of a series: there is no season table")
+	}
+	if s.Phase != PhaseReveal || s.Revealed < revealSteps {
+		return Errorf(CodeInvalid, "reveal every place of this round first; then show the season table")
+	}
+	return nil
+}

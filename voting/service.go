@@ -184,7 +184,7 @@ func (s *Service) Command(ctx context.Context, id string, cmd Command) (Stage, e
 // revealSteps reads the number of reveal steps from the standings when the
 // action needs it (reveal), and answers 0 without a store read otherwise.
 func (s *Service) revealSteps(ctx context.Context, id string, a Action) (int, error) {
-	if a != ActionReveal {
+	if a != ActionReveal && a != ActionSeason {
 		return 0, nil
 	}
 	sd, err := s.store.Standings(ctx, id)
