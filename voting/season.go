@@ -62,6 +62,9 @@ type SeasonRow struct {
 	// rank is 0.
 	PrevRank int `json:"prevRank"`
 	Move     int `json:"move"`
+	// PrevCombined is the combined score in the table before the latest
+	// round (0 when it had none): the screen counts up from it.
+	PrevCombined float64 `json:"prevCombined"`
 }
 
 // SeasonFinal is a unit's result in one round.
@@ -106,13 +109,17 @@ func SeasonTable(se *Series, rounds []SeasonRound) (Season, error) {
 	if err != nil {
 		return Season{}, err
 	}
-	prev := make(map[string]int, len(before.Rows))
-	for _, r := range before.Rows {
-		prev[r.Contestant] = r.Rank
+	prev := make(map[string]*SeasonRow, len(before.Rows))
+	for i, r := range before.Rows {
+		if r.Rank > 0 {
+			prev[r.Contestant] = &before.Rows[i]
+		}
 	}
 	for i := range table.Rows {
 		r := &table.Rows[i]
-		r.PrevRank = prev[r.Contestant]
+		if p := prev[r.Contestant]; p != nil {
+			r.PrevRank, r.PrevCombined = p.Rank, p.Combined
+		}
 		if r.PrevRank > 0 && r.Rank > 0 {
 			r.Move = r.PrevRank - r.Rank
 		}
