@@ -164,6 +164,33 @@ func TestBrowserSeason(t *testing.T) {
 		s.check()
 	}
 	host.check()
+
+	// The printable sheets: round 3's results with the season, and the
+	// series' own page, holding the same numbers as the JSON.
+	sheet := chrome.tab(t, "results", 1280, 1000, false)
+	for _, page := range []string{"/e/" + ev + "/results#key=" + btHostKey, "/s/" + series + "/results"} {
+		sheet.open(srv.base + page)
+		sheet.wait("the season table", `document.querySelectorAll('.res-season tbody tr').length === 16`)
+		got := btEval[string](sheet, `Array.from(document.querySelectorAll('.res-season tbody tr')).map(tr =>
+			tr.dataset.contestant + " " + tr.querySelector('.rank').textContent + " " + tr.querySelector('.final').textContent).join("|")`)
+		var wantSheet []string
+		for _, r := range season.Rows {
+			wantSheet = append(wantSheet, fmt.Sprintf("%s %d %.2f", r.Contestant, r.Rank, r.Combined))
+		}
+		if got != strings.Join(wantSheet, "|") {
+			t.Errorf("%s: season table %q", page, got)
+		}
+		if dir != "" {
+			png, err := chromedp.Run(sheet.ctx, chromedp.FullScreenshot(100))
+			if err == nil {
+				err = os.WriteFile(filepath.Join(dir, "season-results-"+strings.Split(page, "/")[1]+".png"), png, 0o644)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		sheet.check()
+	}
 }
 
 // seasonBallots is btScore with a phone of its own for every ballot (one

@@ -80,7 +80,7 @@ export function seasonSheet(sheet, s, footer) {
   sheet.appendChild(h("header", { class: "res-head" },
     h("h1", { class: "res-title", text: s.name }),
     h("div", { class: "res-subtitle", text: t("results.seasonTitle") }),
-    h("p", { class: "res-meta" }, ...s.rounds.map((rd) => h("span", { text: t("results.roundName", { name: rd.name, n: rd.round }) + " " + rd.title })))));
+    h("p", { class: "res-meta res-rounds" }, ...s.rounds.map((rd) => h("span", { text: t("results.roundName", { name: rd.name, n: rd.round }) + " " + rd.title })))));
   if (!s.rounds.length) {
     sheet.appendChild(h("p", { class: "res-provisional", text: t("results.seasonNoRounds") }));
     return;
