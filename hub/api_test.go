@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"leitai/hub"
+	"leitai/hub/access"
 	"leitai/voting"
 )
 
@@ -15,7 +15,7 @@ import (
 // and the error shape; both header forms of the key work.
 func TestAPIAuth(t *testing.T) {
 	// Room for every wrong key below: TestHostKeyGuessing tests the limit.
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{HostKeyFailures: 1000}})
+	e := newEmbeddedEnv(t, envOptions{access: access.Config{HostKeyFailures: 1000}})
 	e.createEvent(testEvent("auth", 2))
 	hostOnly := []struct{ method, path, body string }{
 		{"GET", "/api/events", ""},
@@ -340,7 +340,7 @@ func TestHTTPStatus(t *testing.T) {
 		voting.CodeInternal:    500,
 		"something-else":       500,
 	} {
-		if got := hub.HTTPStatus(code); got != want {
+		if got := access.HTTPStatus(code); got != want {
 			t.Errorf("HTTPStatus(%s) = %d, want %d", code, got, want)
 		}
 	}

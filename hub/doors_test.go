@@ -19,6 +19,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"leitai/hub"
+	"leitai/hub/access"
+	"leitai/hub/api"
 	"leitai/voting"
 )
 
@@ -125,7 +127,7 @@ func slowBody(t *testing.T, addr, method, path string, hdr http.Header, gap time
 // normal request is answered meanwhile; POST /api/host-key refuses a wrong
 // key before it reads any body.
 func TestSlowBodies(t *testing.T) {
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{BodyTimeout: 500 * time.Millisecond, HostKeyFailures: 1000}})
+	e := newEmbeddedEnv(t, envOptions{access: access.Config{BodyTimeout: 500 * time.Millisecond, HostKeyFailures: 1000}})
 	e.createEvent(testEvent("slow", 2))
 	e.command("slow", voting.Command{Action: voting.ActionNext})
 	e.command("slow", voting.Command{Action: voting.ActionOpen})
@@ -144,7 +146,7 @@ func TestSlowBodies(t *testing.T) {
 	wrong := slowBody(t, addr, "POST", "/api/host-key", http.Header{"Authorization": {"Bearer not-the-key"}}, time.Hour)
 
 	// Meanwhile a phone's ballot goes through.
-	status, data := e.api("POST", "/api/events/slow/ballots", "", hub.BallotRequest{ID: newID(), Credential: cred("normal"), Contestant: "c1", Score: ptr(80.0)})
+	status, data := e.api("POST", "/api/events/slow/ballots", "", api.BallotRequest{ID: newID(), Credential: cred("normal"), Contestant: "c1", Score: ptr(80.0)})
 	if status != http.StatusOK {
 		t.Fatalf("a normal ballot while 40 bodies trickle in: %d %s", status, data)
 	}
@@ -180,8 +182,8 @@ func TestSlowBodies(t *testing.T) {
 // TestRequestsInFlightCapped: one address may have MaxRequestsPerAddress
 // requests in flight; beyond, 429 at once; other addresses are served.
 func TestRequestsInFlightCapped(t *testing.T) {
-	creds := hub.NewCredentials(bytes.Repeat([]byte{5}, 32), false, 1000).TrustProxies(loopback)
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{Credentials: creds, MaxRequestsPerAddress: 5, BodyTimeout: time.Hour}})
+	creds := access.NewCredentials(bytes.Repeat([]byte{5}, 32), false, 1000).TrustProxies(loopback)
+	e := newEmbeddedEnv(t, envOptions{access: access.Config{Credentials: creds, MaxRequestsPerAddress: 5, BodyTimeout: time.Hour}})
 	e.createEvent(testEvent("cap", 2))
 	addr := strings.TrimPrefix(e.Srv.URL, "http://")
 	from := func(a string) http.Header { return http.Header{"X-Forwarded-For": {a}} }
@@ -207,16 +209,16 @@ func TestRequestsInFlightCapped(t *testing.T) {
 // them the address gets 429 without a check, even with the right key,
 // while other addresses are served.
 func TestHostKeyGuessing(t *testing.T) {
-	creds := hub.NewCredentials(bytes.Repeat([]byte{6}, 32), false, 1000).TrustProxies(loopback)
+	creds := access.NewCredentials(bytes.Repeat([]byte{6}, 32), false, 1000).TrustProxies(loopback)
 	var logs syncBuffer
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{Credentials: creds, Logger: textLogger(&logs)}})
+	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{Logger: textLogger(&logs)}, access: access.Config{Credentials: creds}})
 	e.createEvent(testEvent("guess", 2))
 	from := func(a, key string) http.Header {
 		return http.Header{"X-Forwarded-For": {a}, "Authorization": {"Bearer " + key}}
 	}
 	var guesses []string
 	forbidden, limited := 0, 0
-	for i := range 3 * hub.HostKeyFailureBurst {
+	for i := range 3 * access.HostKeyFailureBurst {
 		g := fmt.Sprintf("guess-%04d-%s", i, strings.Repeat("x", 10))
 		guesses = append(guesses, g)
 		switch status, _, _ := e.request("GET", "/api/events", from("192.0.2.66", g), nil); status {
@@ -229,8 +231,8 @@ func TestHostKeyGuessing(t *testing.T) {
 		}
 	}
 	// One more may pass its check if the run takes HostKeyFailureEvery.
-	if forbidden < hub.HostKeyFailureBurst || forbidden > hub.HostKeyFailureBurst+2 || limited < 2*hub.HostKeyFailureBurst-2 {
-		t.Fatalf("%d refused, %d limited; want %d and %d", forbidden, limited, hub.HostKeyFailureBurst, 2*hub.HostKeyFailureBurst)
+	if forbidden < access.HostKeyFailureBurst || forbidden > access.HostKeyFailureBurst+2 || limited < 2*access.HostKeyFailureBurst-2 {
+		t.Fatalf("%d refused, %d limited; want %d and %d", forbidden, limited, access.HostKeyFailureBurst, 2*access.HostKeyFailureBurst)
 	}
 	// The right key from that address waits too: the guessing stops.
 	if status, _, _ := e.request("GET", "/api/events", from("192.0.2.66", hostKey), nil); status != http.StatusTooManyRequests {
@@ -263,7 +265,7 @@ func TestHostKeyGuessing(t *testing.T) {
 // TestHostKeyOutOfURLs: the host key is taken from headers and, for the
 // control page's socket, the leitai-key subprotocol; never from a URL.
 func TestHostKeyOutOfURLs(t *testing.T) {
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{HostKeyFailures: 1000}})
+	e := newEmbeddedEnv(t, envOptions{access: access.Config{HostKeyFailures: 1000}})
 	e.createEvent(testEvent("url", 2))
 	if status, _ := e.api("GET", "/api/events/url/standings?key="+hostKey, "", nil); status != http.StatusForbidden {
 		t.Errorf("?key= on the API: %d, want 403", status)
@@ -294,7 +296,7 @@ func TestHostKeyOutOfURLs(t *testing.T) {
 	}
 	// Short keys are refused at start.
 	svc := voting.NewService(e.Store, nil)
-	if _, err := hub.New(hub.Config{Service: svc, Broker: hub.NewMemoryBroker(), HostKey: "fifteen-chars!!", Credentials: testCreds}); err == nil {
+	if _, err := access.NewGuard(access.Config{Keys: svc, HostKey: "fifteen-chars!!", Credentials: testCreds}); err == nil {
 		t.Error("a 15-character host key was taken")
 	}
 }
@@ -303,8 +305,8 @@ func TestHostKeyOutOfURLs(t *testing.T) {
 // (the probe opened 1,000); a closed one frees its place; other addresses
 // are not affected.
 func TestScreensCappedPerAddress(t *testing.T) {
-	creds := hub.NewCredentials(bytes.Repeat([]byte{7}, 32), false, 1000).TrustProxies(loopback)
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{Credentials: creds, MaxScreensPerAddress: 3}})
+	creds := access.NewCredentials(bytes.Repeat([]byte{7}, 32), false, 1000).TrustProxies(loopback)
+	e := newEmbeddedEnv(t, envOptions{access: access.Config{Credentials: creds, MaxScreensPerAddress: 3}})
 	e.createEvent(testEvent("scr", 2))
 	from := func(a string) dialOptions {
 		return dialOptions{query: "role=screen", header: http.Header{"X-Forwarded-For": {a}}}
@@ -332,13 +334,13 @@ func TestScreensCappedPerAddress(t *testing.T) {
 // socket's messages (each replaced ballot stays in the audit log); other
 // voters are served.
 func TestHTTPBallotsRateLimited(t *testing.T) {
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{MessageRate: 1, MessageBurst: 5}})
+	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{MessageRate: 1, MessageBurst: 5}, api: api.Config{BallotRate: 1, BallotBurst: 5}})
 	e.createEvent(testEvent("pace", 2))
 	e.command("pace", voting.Command{Action: voting.ActionNext})
 	e.command("pace", voting.Command{Action: voting.ActionOpen})
 	ok, limited := 0, 0
 	for i := range 60 {
-		status, _ := e.api("POST", "/api/events/pace/ballots", "", hub.BallotRequest{ID: newID(), Credential: cred("eager"), Contestant: "c1", Score: ptr(60.0 + float64(i%40))})
+		status, _ := e.api("POST", "/api/events/pace/ballots", "", api.BallotRequest{ID: newID(), Credential: cred("eager"), Contestant: "c1", Score: ptr(60.0 + float64(i%40))})
 		switch status {
 		case http.StatusOK:
 			ok++
@@ -356,7 +358,7 @@ func TestHTTPBallotsRateLimited(t *testing.T) {
 	if len(audit.Entries) != ok {
 		t.Errorf("%d audit entries for %d accepted ballots", len(audit.Entries), ok)
 	}
-	if status, data := e.api("POST", "/api/events/pace/ballots", "", hub.BallotRequest{ID: newID(), Credential: cred("calm"), Contestant: "c1", Score: ptr(77.0)}); status != http.StatusOK {
+	if status, data := e.api("POST", "/api/events/pace/ballots", "", api.BallotRequest{ID: newID(), Credential: cred("calm"), Contestant: "c1", Score: ptr(77.0)}); status != http.StatusOK {
 		t.Errorf("another voter: %d %s", status, data)
 	}
 }
@@ -388,9 +390,9 @@ func TestCrossSiteRequestsRefused(t *testing.T) {
 	} {
 		tc.hdr.Set("Cookie", cookie)
 		for _, path := range []string{"/api/events/csrf/ballots", "/api/events/csrf/tickets/ABCDEFGHJK/claim", "/api/voter"} {
-			var body any = hub.BallotRequest{ID: newID(), Contestant: "c1", Score: ptr(100.0)}
+			var body any = api.BallotRequest{ID: newID(), Contestant: "c1", Score: ptr(100.0)}
 			if path == "/api/voter" {
-				body = hub.VoterRequest{Event: "csrf"}
+				body = api.VoterRequest{Event: "csrf"}
 			} else if strings.Contains(path, "claim") {
 				body = nil
 			}
@@ -414,7 +416,7 @@ func TestCrossSiteRequestsRefused(t *testing.T) {
 // name, IP addresses and localhost (a page on a name pointed at it, DNS
 // rebinding, gets 421); every answer has nosniff.
 func TestHostHeaderChecked(t *testing.T) {
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{PublicURL: "https://vote.example.com"}})
+	e := newEmbeddedEnv(t, envOptions{access: access.Config{PublicURL: "https://vote.example.com"}})
 	e.createEvent(testEvent("host", 2))
 	for _, tc := range []struct {
 		host string

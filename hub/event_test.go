@@ -160,10 +160,10 @@ func TestFullEvent(t *testing.T) {
 			t.Errorf("%s got %d standings messages for %d ballots", c.name, n, nVoters+nVoters/5)
 		}
 	}
-	var wantRanking []hub.RankingRow
+	var wantRanking []voting.RankingRow
 	for _, row := range want.Rows {
 		if row.Rank > 0 {
-			wantRanking = append(wantRanking, hub.RankingRow{Contestant: row.Contestant, Final: row.Final, Rank: row.Rank})
+			wantRanking = append(wantRanking, voting.RankingRow{Contestant: row.Contestant, Final: row.Final, Rank: row.Rank})
 		}
 	}
 	var voterFrame []byte

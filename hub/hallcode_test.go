@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"leitai/hub"
+	"leitai/hub/access"
+	"leitai/hub/api"
 	"leitai/voting"
 )
 
@@ -38,8 +40,8 @@ func (c *testClock) add(d time.Duration) {
 }
 
 // hallCreds are credentials with their own secret, issuing rate and clock.
-func hallCreds(perAddress float64, clk *testClock) *hub.Credentials {
-	return hub.NewCredentials(bytes.Repeat([]byte{99}, 32), false, rateOf(perAddress)).WithHallCode(30*time.Second, clk.now)
+func hallCreds(perAddress float64, clk *testClock) *access.Credentials {
+	return access.NewCredentials(bytes.Repeat([]byte{99}, 32), false, rateOf(perAddress)).WithHallCode(30*time.Second, clk.now)
 }
 
 // request sends a request with headers and returns the status, headers
@@ -74,11 +76,11 @@ func (e *env) request(method, path string, hdr http.Header, body any) (int, http
 type issued struct {
 	Voter      string `json:"voter"`
 	Credential string `json:"credential"`
-	Error      *hub.ErrorBody
+	Error      *access.ErrorBody
 }
 
 // join asks for a voter credential as the vote page does.
-func (e *env) join(req hub.VoterRequest, hdr http.Header) (int, issued, http.Header) {
+func (e *env) join(req api.VoterRequest, hdr http.Header) (int, issued, http.Header) {
 	e.t.Helper()
 	status, h, data := e.request("POST", "/api/voter", hdr, req)
 	var out issued
@@ -88,7 +90,7 @@ func (e *env) join(req hub.VoterRequest, hdr http.Header) (int, issued, http.Hea
 	return status, out, h
 }
 
-func credHeader(cred string) http.Header { return http.Header{hub.CredentialHeader: {cred}} }
+func credHeader(cred string) http.Header { return http.Header{access.CredentialHeader: {cred}} }
 
 // TestStuffingNeedsHallCode is the probe's stuffing script: a fresh
 // credential before each ballot. With the hall code on and no current
@@ -98,7 +100,7 @@ func credHeader(cred string) http.Header { return http.Header{hub.CredentialHead
 // ballots from one address in 0.59 s.)
 func TestStuffingNeedsHallCode(t *testing.T) {
 	clk := newTestClock()
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{Credentials: hallCreds(1000, clk)}})
+	e := newEmbeddedEnv(t, envOptions{access: access.Config{Credentials: hallCreds(1000, clk)}})
 	e.createEvent(testEvent("stuff", 2)) // the hall code is on by default
 	open := testEvent("open", 2)
 	open.NoHallCode = true
@@ -112,7 +114,7 @@ func TestStuffingNeedsHallCode(t *testing.T) {
 
 	credentials, refused := 0, map[voting.Code]int{}
 	for i := range 300 {
-		req := hub.VoterRequest{Event: "stuff"}
+		req := api.VoterRequest{Event: "stuff"}
 		switch i % 3 {
 		case 1:
 			req.HallCode = copied
@@ -122,7 +124,7 @@ func TestStuffingNeedsHallCode(t *testing.T) {
 		status, out, _ := e.join(req, nil)
 		if status == http.StatusOK {
 			credentials++
-			if s, data := e.api("POST", "/api/events/stuff/ballots", "", hub.BallotRequest{
+			if s, data := e.api("POST", "/api/events/stuff/ballots", "", api.BallotRequest{
 				ID: newID(), Credential: out.Credential, Contestant: "c1", Score: ptr(100.0),
 			}); s == http.StatusOK {
 				t.Fatalf("a stuffed ballot counted: %s", data)
@@ -142,21 +144,21 @@ func TestStuffingNeedsHallCode(t *testing.T) {
 
 	// An event without the hall code gives credentials freely; they do not
 	// count in another event.
-	status, out, _ := e.join(hub.VoterRequest{Event: "open"}, nil)
+	status, out, _ := e.join(api.VoterRequest{Event: "open"}, nil)
 	if status != http.StatusOK {
 		t.Fatalf("open event: %d %+v", status, out)
 	}
-	s, data := e.api("POST", "/api/events/stuff/ballots", "", hub.BallotRequest{ID: newID(), Credential: out.Credential, Contestant: "c1", Score: ptr(100.0)})
+	s, data := e.api("POST", "/api/events/stuff/ballots", "", api.BallotRequest{ID: newID(), Credential: out.Credential, Contestant: "c1", Score: ptr(100.0)})
 	wantAPIError(t, s, data, http.StatusForbidden, voting.CodeForbidden)
 	_, resp, err := e.tryDial("stuff", dialOptions{query: "role=voter", header: credHeader(out.Credential)})
 	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a socket with another event's credential: %v (%v), want 403", err, resp)
 	}
-	if status, again, _ := e.join(hub.VoterRequest{Event: "stuff"}, credHeader(out.Credential)); status != http.StatusForbidden || again.Error.Code != voting.CodeHallCode {
+	if status, again, _ := e.join(api.VoterRequest{Event: "stuff"}, credHeader(out.Credential)); status != http.StatusForbidden || again.Error.Code != voting.CodeHallCode {
 		t.Errorf("another event's credential traded for one: %d %+v", status, again)
 	}
 	// It works where it was issued.
-	if s, data := e.api("POST", "/api/events/open/ballots", "", hub.BallotRequest{ID: newID(), Credential: out.Credential, Contestant: "c1", Score: ptr(80.0)}); s != http.StatusOK {
+	if s, data := e.api("POST", "/api/events/open/ballots", "", api.BallotRequest{ID: newID(), Credential: out.Credential, Contestant: "c1", Score: ptr(80.0)}); s != http.StatusOK {
 		t.Fatalf("the open event's own credential: %d %s", s, data)
 	}
 }
@@ -168,13 +170,13 @@ func TestStuffingNeedsHallCode(t *testing.T) {
 func TestHallCodeInHallRate(t *testing.T) {
 	clk := newTestClock()
 	var logs syncBuffer
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{Credentials: hallCreds(1, clk).TrustProxies(loopback), Logger: textLogger(&logs)}})
+	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{Logger: textLogger(&logs)}, access: access.Config{Credentials: hallCreds(1, clk).TrustProxies(loopback)}})
 	e.createEvent(testEvent("hall", 2))
 	code := e.hallCode("hall")
 	from := func(addr string) http.Header { return http.Header{"X-Forwarded-For": {addr}} }
 	ok, limited := 0, 0
 	for range 200 {
-		switch status, _, _ := e.join(hub.VoterRequest{Event: "hall", HallCode: code}, from("198.51.100.7")); status {
+		switch status, _, _ := e.join(api.VoterRequest{Event: "hall", HallCode: code}, from("198.51.100.7")); status {
 		case http.StatusOK:
 			ok++
 		case http.StatusTooManyRequests:
@@ -187,7 +189,7 @@ func TestHallCodeInHallRate(t *testing.T) {
 	if ok < 21 || ok > 100 || limited == 0 {
 		t.Fatalf("200 requests with a current code from one address: %d credentials, %d limited", ok, limited)
 	}
-	if status, _, _ := e.join(hub.VoterRequest{Event: "hall", HallCode: code}, from("198.51.100.8")); status != http.StatusOK {
+	if status, _, _ := e.join(api.VoterRequest{Event: "hall", HallCode: code}, from("198.51.100.8")); status != http.StatusOK {
 		t.Fatalf("another address was limited too: %d", status)
 	}
 	m := metricsText(t, e)
@@ -196,7 +198,7 @@ func TestHallCodeInHallRate(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
-	if ok >= hub.IssueWatchThreshold {
+	if ok >= access.IssueWatchThreshold {
 		if !strings.Contains(logs.String(), "many new voter credentials from one address") || !strings.Contains(logs.String(), "198.51.100.7") ||
 			!strings.Contains(m, "leitai_voter_credentials_flagged_addresses_total 1\n") {
 			t.Errorf("the busy address was not logged and counted:\n%s", logs.String())
@@ -211,19 +213,19 @@ func TestHallCodeInHallRate(t *testing.T) {
 // admits (it scanned just before the screen changed it).
 func TestHallCodeJoin(t *testing.T) {
 	clk := newTestClock()
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{Credentials: hallCreds(1000, clk)}})
+	e := newEmbeddedEnv(t, envOptions{access: access.Config{Credentials: hallCreds(1000, clk)}})
 	e.createEvent(testEvent("join", 2))
 	e.command("join", voting.Command{Action: voting.ActionNext})
 	e.command("join", voting.Command{Action: voting.ActionOpen})
 
 	code := e.hallCode("join")
-	status, phone, h := e.join(hub.VoterRequest{Event: "join", HallCode: code}, nil)
+	status, phone, h := e.join(api.VoterRequest{Event: "join", HallCode: code}, nil)
 	if status != http.StatusOK || len(phone.Voter) != 22 {
 		t.Fatalf("joining with the code: %d %+v", status, phone)
 	}
 	var cookie *http.Cookie
 	for _, c := range (&http.Response{Header: h}).Cookies() {
-		if c.Name == hub.CredentialCookie+".join" {
+		if c.Name == access.CredentialCookie+".join" {
 			cookie = c
 		}
 	}
@@ -236,7 +238,7 @@ func TestHallCodeJoin(t *testing.T) {
 		"cookie": {"Cookie": {cookie.Name + "=" + cookie.Value}},
 		"stored": credHeader(phone.Credential),
 	} {
-		status, again, _ := e.join(hub.VoterRequest{Event: "join"}, hdr)
+		status, again, _ := e.join(api.VoterRequest{Event: "join"}, hdr)
 		if status != http.StatusOK || again.Voter != phone.Voter || again.Credential != phone.Credential {
 			t.Errorf("reload with the %s credential: %d %+v", name, status, again)
 		}
@@ -248,22 +250,22 @@ func TestHallCodeJoin(t *testing.T) {
 	wantAccepted(t, v.ballot(newID(), "c1", 80), "c1", 80, false)
 
 	// Slow Wi-Fi: the code expired before the phone got in.
-	status, late, _ := e.join(hub.VoterRequest{Event: "join", HallCode: code}, nil)
+	status, late, _ := e.join(api.VoterRequest{Event: "join", HallCode: code}, nil)
 	if status != http.StatusForbidden || late.Error == nil || late.Error.Code != voting.CodeHallCode || !strings.Contains(late.Error.Message, "expired") {
 		t.Errorf("an expired code: %d %+v", status, late)
 	}
-	status, none, _ := e.join(hub.VoterRequest{Event: "join"}, nil)
+	status, none, _ := e.join(api.VoterRequest{Event: "join"}, nil)
 	if status != http.StatusForbidden || none.Error == nil || none.Error.Code != voting.CodeHallCode || !strings.Contains(none.Error.Message, "scan the QR code") {
 		t.Errorf("no code: %d %+v", status, none)
 	}
 	// The code of the period before admits; two periods back does not.
 	prev := e.hallCode("join")
 	clk.add(30 * time.Second)
-	if status, _, _ := e.join(hub.VoterRequest{Event: "join", HallCode: prev}, nil); status != http.StatusOK {
+	if status, _, _ := e.join(api.VoterRequest{Event: "join", HallCode: prev}, nil); status != http.StatusOK {
 		t.Errorf("the previous period's code: %d", status)
 	}
 	clk.add(30 * time.Second)
-	if status, _, _ := e.join(hub.VoterRequest{Event: "join", HallCode: prev}, nil); status != http.StatusForbidden {
+	if status, _, _ := e.join(api.VoterRequest{Event: "join", HallCode: prev}, nil); status != http.StatusForbidden {
 		t.Errorf("a code two periods old: %d, want 403", status)
 	}
 	// Bad requests change nothing and say why.
@@ -280,7 +282,7 @@ func TestHallCodeJoin(t *testing.T) {
 // there.
 func TestHallCodeExemptions(t *testing.T) {
 	clk := newTestClock()
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{Credentials: hallCreds(1000, clk)}})
+	e := newEmbeddedEnv(t, envOptions{access: access.Config{Credentials: hallCreds(1000, clk)}})
 	ev := testEvent("exempt", 2)
 	ev.Panels = append(ev.Panels, voting.Panel{ID: "staff", Name: "员工", Weight: 10, Tickets: true})
 	e.createEvent(ev)
@@ -288,7 +290,7 @@ func TestHallCodeExemptions(t *testing.T) {
 	e.command("exempt", voting.Command{Action: voting.ActionOpen})
 
 	// A judge's link: the panel key.
-	status, judge, _ := e.join(hub.VoterRequest{Event: "exempt", Panel: "judges", PanelKey: "judge-key"}, nil)
+	status, judge, _ := e.join(api.VoterRequest{Event: "exempt", Panel: "judges", PanelKey: "judge-key"}, nil)
 	if status != http.StatusOK {
 		t.Fatalf("judge: %d %+v", status, judge)
 	}
@@ -297,15 +299,15 @@ func TestHallCodeExemptions(t *testing.T) {
 	if _, resp, err := e.tryDial("exempt", dialOptions{query: "role=voter", header: credHeader(judge.Credential)}); err == nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a judge's credential in the audience: %v, want 403", err)
 	}
-	if status, wrong, _ := e.join(hub.VoterRequest{Event: "exempt", Panel: "judges", PanelKey: "guess"}, nil); status != http.StatusForbidden || wrong.Error.Code != voting.CodeForbidden {
+	if status, wrong, _ := e.join(api.VoterRequest{Event: "exempt", Panel: "judges", PanelKey: "guess"}, nil); status != http.StatusForbidden || wrong.Error.Code != voting.CodeForbidden {
 		t.Errorf("a wrong panel key: %d %+v", status, wrong)
 	}
 
 	// A ticket: a credential for the panels that take tickets, useless
 	// without a ticket and elsewhere.
-	var tk struct{ Tickets []hub.TicketView }
-	e.must("POST", "/api/events/exempt/tickets", hub.IssueRequest{Panel: "staff", Count: 1}, &tk)
-	status, holder, _ := e.join(hub.VoterRequest{Event: "exempt", Ticket: true}, nil)
+	var tk struct{ Tickets []api.TicketView }
+	e.must("POST", "/api/events/exempt/tickets", api.IssueRequest{Panel: "staff", Count: 1}, &tk)
+	status, holder, _ := e.join(api.VoterRequest{Event: "exempt", Ticket: true}, nil)
 	if status != http.StatusOK {
 		t.Fatalf("ticket holder: %d %+v", status, holder)
 	}
@@ -318,7 +320,7 @@ func TestHallCodeExemptions(t *testing.T) {
 		t.Fatalf("claim: %d %s", s, data)
 	}
 	wantAccepted(t, staff.ballot(newID(), "c1", 70), "c1", 70, false)
-	if status, _, _ := e.join(hub.VoterRequest{Event: "exempt", Panel: "staff"}, nil); status != http.StatusOK {
+	if status, _, _ := e.join(api.VoterRequest{Event: "exempt", Panel: "staff"}, nil); status != http.StatusOK {
 		t.Errorf("a phone naming a ticket panel: %d", status)
 	}
 }
@@ -329,25 +331,25 @@ func TestHallCodeExemptions(t *testing.T) {
 func TestHallCodeForScreens(t *testing.T) {
 	clk := newTestClock()
 	creds := hallCreds(1000, clk)
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{Credentials: creds}})
+	e := newEmbeddedEnv(t, envOptions{access: access.Config{Credentials: creds}})
 	e.createEvent(testEvent("scr", 2))
 	open := testEvent("remote", 2)
 	open.NoHallCode = true
 	e.createEvent(open)
 
-	var host hub.HallCodeInfo
+	var host api.HallCodeInfo
 	e.must("GET", "/api/events/scr/hall-code", nil, &host)
 	if !host.On || host.Code != creds.HallCode("scr", clk.now()) || host.ScreenKey != creds.ScreenKey("scr") || host.ExpiresIn <= 0 || host.Period != 30000 {
 		t.Fatalf("host: %+v", host)
 	}
-	status, _, data := e.request("GET", "/api/events/scr/hall-code", http.Header{hub.ScreenKeyHeader: {host.ScreenKey}}, nil)
-	var screen hub.HallCodeInfo
+	status, _, data := e.request("GET", "/api/events/scr/hall-code", http.Header{api.ScreenKeyHeader: {host.ScreenKey}}, nil)
+	var screen api.HallCodeInfo
 	if status != http.StatusOK || json.Unmarshal(data, &screen) != nil || screen.Code != host.Code || screen.ScreenKey != "" {
 		t.Fatalf("screen: %d %s", status, data)
 	}
 	for name, hdr := range map[string]http.Header{
 		"nothing":                  nil,
-		"another event's key":      {hub.ScreenKeyHeader: {creds.ScreenKey("remote")}},
+		"another event's key":      {api.ScreenKeyHeader: {creds.ScreenKey("remote")}},
 		"a phone's own credential": credHeader(testCreds.For("v")),
 	} {
 		status, _, data := e.request("GET", "/api/events/scr/hall-code", hdr, nil)
@@ -358,7 +360,7 @@ func TestHallCodeForScreens(t *testing.T) {
 	}
 	// The code rotates with the period.
 	clk.add(30 * time.Second)
-	var next hub.HallCodeInfo
+	var next api.HallCodeInfo
 	e.must("GET", "/api/events/scr/hall-code", nil, &next)
 	if next.Code == host.Code {
 		t.Errorf("the code did not change with the period")

@@ -21,6 +21,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"leitai/hub"
+	"leitai/hub/access"
+	"leitai/hub/api"
 	"leitai/hub/redisbroker"
 	"leitai/voting"
 	"leitai/voting/embedded"
@@ -54,7 +56,11 @@ type env struct {
 
 // envOptions tune newEnv.
 type envOptions struct {
-	cfg hub.Config // Service, Broker and HostKey are filled in
+	cfg hub.Config // Service, Broker and Access are filled in
+	// access configures the doors (HostKey, Keys and, unless set,
+	// Credentials are filled in); api the HTTP API.
+	access access.Config
+	api    api.Config
 	// listener, when set, wraps the server's listener (e.g. small buffers).
 	listener func(net.Listener) net.Listener
 	// brokerNow is the Redis broker's clock (presence), when set.
@@ -92,18 +98,44 @@ func startEnv(t testing.TB, st voting.Store, br hub.Broker, opts envOptions) *en
 	})
 	t.Cleanup(func() { _ = br.Close() })
 	svc := voting.NewService(st, nil)
-	cfg := opts.cfg
-	cfg.Service, cfg.Broker, cfg.HostKey = svc, br, hostKey
-	if cfg.Credentials == nil {
-		cfg.Credentials = testCreds
+	acfg := opts.access
+	acfg.HostKey, acfg.Keys = hostKey, svc
+	if acfg.Credentials == nil {
+		acfg.Credentials = testCreds
 	}
+	if acfg.Logger == nil {
+		acfg.Logger = opts.cfg.Logger
+	}
+	if acfg.Metrics == nil && opts.cfg.Metrics == nil {
+		opts.cfg.Metrics = hub.NewMetrics()
+	}
+	if acfg.Metrics == nil {
+		acfg.Metrics = opts.cfg.Metrics.Doors
+	}
+	guard, err := access.NewGuard(acfg)
+	if err != nil {
+		t.Fatalf("access.NewGuard: %v", err)
+	}
+	cfg := opts.cfg
+	cfg.Service, cfg.Broker, cfg.Access = svc, br, guard
 	h, err := hub.New(cfg)
 	if err != nil {
 		t.Fatalf("hub.New: %v", err)
 	}
+	apiCfg := opts.api
+	apiCfg.Service, apiCfg.Hub, apiCfg.Access = svc, h, guard
+	if apiCfg.Logger == nil {
+		apiCfg.Logger = cfg.Logger
+	}
+	a, err := api.New(apiCfg)
+	if err != nil {
+		h.Close()
+		t.Fatalf("api.New: %v", err)
+	}
 	mux := http.NewServeMux()
 	h.Routes(mux)
-	srv := httptest.NewUnstartedServer(h.Protect(mux))
+	a.Routes(mux)
+	srv := httptest.NewUnstartedServer(guard.Protect(mux))
 	if opts.listener != nil {
 		srv.Listener = opts.listener(srv.Listener)
 	}
@@ -223,7 +255,7 @@ func wantAPIError(t testing.TB, status int, data []byte, wantStatus int, wantCod
 		t.Errorf("status %d, want %d (%s)", status, wantStatus, data)
 	}
 	var body struct {
-		Error *hub.ErrorBody `json:"error"`
+		Error *access.ErrorBody `json:"error"`
 	}
 	if err := json.Unmarshal(data, &body); err != nil || body.Error == nil {
 		t.Errorf("error body %s is not {\"error\": {...}}: %v", data, err)
@@ -245,13 +277,13 @@ type msg struct {
 	Event      *voting.Event           `json:"event"`
 	Stage      *voting.Stage           `json:"stage"`
 	Standings  *voting.Standings       `json:"standings"`
-	Ranking    []hub.RankingRow        `json:"ranking"`
+	Ranking    []voting.RankingRow     `json:"ranking"`
 	Turnout    *hub.Turnout            `json:"turnout"`
 	Ballots    *[]voting.CountedBallot `json:"ballots"`
 	Voter      string                  `json:"voter"`
 	Panel      string                  `json:"panel"`
 	Receipt    *voting.Receipt         `json:"receipt"`
-	Error      *hub.ErrorBody          `json:"error"`
+	Error      *access.ErrorBody       `json:"error"`
 	Contestant string                  `json:"contestant"`
 
 	raw []byte
@@ -527,7 +559,7 @@ type view struct {
 	seq       int64
 	stage     voting.Stage
 	standings *voting.Standings
-	ranking   []hub.RankingRow
+	ranking   []voting.RankingRow
 	turnout   hub.Turnout
 }
 
@@ -596,7 +628,7 @@ func (c *wsClient) waitAck(id string) msg {
 
 // testCreds sign the test voters' credentials (a fixed secret, a generous
 // issuing rate).
-var testCreds = hub.NewCredentials(bytes.Repeat([]byte{42}, 32), false, 1000)
+var testCreds = access.NewCredentials(bytes.Repeat([]byte{42}, 32), false, 1000)
 
 // cred is the credential of a named test voter.
 func cred(voter string) string { return testCreds.For(voter) }
@@ -608,7 +640,7 @@ func newID() string { return uuid.NewString() }
 // hallCode reads the event's current hall code with the host key.
 func (e *env) hallCode(event string) string {
 	e.t.Helper()
-	var info hub.HallCodeInfo
+	var info api.HallCodeInfo
 	e.must("GET", "/api/events/"+event+"/hall-code", nil, &info)
 	if !info.On || info.Code == "" {
 		e.t.Fatalf("hall code of %s: %+v", event, info)

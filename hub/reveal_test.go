@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"leitai/hub"
+	"leitai/hub/api"
 	"leitai/voting"
 )
 
@@ -42,7 +42,7 @@ func rowsText(rows []voting.Standing) string {
 	return strings.Join(parts, " ")
 }
 
-func rankingText(rows []hub.RankingRow) string {
+func rankingText(rows []voting.RankingRow) string {
 	parts := make([]string, len(rows))
 	for i, r := range rows {
 		parts[i] = fmt.Sprintf("%s:%d", r.Contestant, r.Rank)
@@ -167,7 +167,7 @@ func TestPublishDuringReveal(t *testing.T) {
 	revealEvent(t, e, "pub")
 	yes := true
 	publish := func(confirm bool) (int, []byte) {
-		return e.api("POST", "/api/events/pub/publish", hostKey, hub.PublishRequest{Published: &yes, Confirm: confirm})
+		return e.api("POST", "/api/events/pub/publish", hostKey, api.PublishRequest{Published: &yes, Confirm: confirm})
 	}
 	e.command("pub", voting.Command{Action: voting.ActionReveal})
 	status, data := publish(false)
@@ -184,7 +184,7 @@ func TestPublishDuringReveal(t *testing.T) {
 		t.Fatalf("publish with confirm: %d %s", status, data)
 	}
 	no := false
-	e.must("POST", "/api/events/pub/publish", hub.PublishRequest{Published: &no}, nil)
+	e.must("POST", "/api/events/pub/publish", api.PublishRequest{Published: &no}, nil)
 
 	for range 3 {
 		e.command("pub", voting.Command{Action: voting.ActionReveal})

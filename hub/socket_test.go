@@ -12,6 +12,8 @@ import (
 	"github.com/coder/websocket"
 
 	"leitai/hub"
+	"leitai/hub/access"
+	"leitai/hub/api"
 	"leitai/voting"
 )
 
@@ -112,7 +114,7 @@ func TestHandshakeRefusals(t *testing.T) {
 		{"hs", "role=voter", http.StatusForbidden},
 		{"hs", "role=voter&voter=v1", http.StatusForbidden},
 		{"hs", "role=voter&credential=v1.v1.forged", http.StatusForbidden},
-		{"hs", "role=voter&credential=" + url.QueryEscape(hub.NewCredentials(make([]byte, 32), false, 1).For("v1")), http.StatusForbidden},
+		{"hs", "role=voter&credential=" + url.QueryEscape(access.NewCredentials(make([]byte, 32), false, 1).For("v1")), http.StatusForbidden},
 		{"hs", voterQuery("v1") + "&panel=nope", http.StatusNotFound},
 		{"hs", voterQuery("v1") + "&panel=judges", http.StatusForbidden},
 		{"hs", "role=king", http.StatusBadRequest},
@@ -501,7 +503,7 @@ func TestVoterCredentials(t *testing.T) {
 	e.command("cr", voting.Command{Action: voting.ActionNext})
 	e.command("cr", voting.Command{Action: voting.ActionOpen})
 
-	status, data := e.api("POST", "/api/voter", "", hub.VoterRequest{Event: "cr", HallCode: e.hallCode("cr")})
+	status, data := e.api("POST", "/api/voter", "", api.VoterRequest{Event: "cr", HallCode: e.hallCode("cr")})
 	var issued struct{ Voter, Credential string }
 	if status != http.StatusOK || json.Unmarshal(data, &issued) != nil || issued.Credential == "" || len(issued.Voter) != 22 {
 		t.Fatalf("POST /api/voter: %d %s", status, data)
@@ -533,7 +535,7 @@ func TestVoterCredentials(t *testing.T) {
 // a visitor's cookie; the server's own origin and the configured public
 // host can.
 func TestCrossOriginRefused(t *testing.T) {
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{PublicURL: "https://vote.example.com"}})
+	e := newEmbeddedEnv(t, envOptions{access: access.Config{PublicURL: "https://vote.example.com"}})
 	e.createEvent(testEvent("xo", 2))
 	for _, tc := range []struct {
 		origin string

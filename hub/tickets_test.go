@@ -13,6 +13,8 @@ import (
 	"github.com/coder/websocket"
 
 	"leitai/hub"
+	"leitai/hub/access"
+	"leitai/hub/api"
 	"leitai/voting"
 )
 
@@ -57,10 +59,10 @@ func ticketShow(e *env) voting.Event {
 	return ev
 }
 
-func issue(e *env, panel string, n int) []hub.TicketView {
+func issue(e *env, panel string, n int) []api.TicketView {
 	e.t.Helper()
-	var out struct{ Tickets []hub.TicketView }
-	e.must("POST", "/api/events/show/tickets", hub.IssueRequest{Panel: panel, Count: n}, &out)
+	var out struct{ Tickets []api.TicketView }
+	e.must("POST", "/api/events/show/tickets", api.IssueRequest{Panel: panel, Count: n}, &out)
 	if len(out.Tickets) != n {
 		e.t.Fatalf("issued %d tickets, want %d", len(out.Tickets), n)
 	}
@@ -82,11 +84,11 @@ func TestTickets(t *testing.T) {
 		status int
 		code   voting.Code
 	}{
-		{"no key", "", hub.IssueRequest{Panel: "audience", Count: 1}, 403, voting.CodeForbidden},
-		{"wrong key", "nope", hub.IssueRequest{Panel: "audience", Count: 1}, 403, voting.CodeForbidden},
-		{"none", hostKey, hub.IssueRequest{Panel: "audience", Count: 0}, 400, voting.CodeInvalid},
-		{"too many", hostKey, hub.IssueRequest{Panel: "audience", Count: voting.MaxTicketsPerCall + 1}, 400, voting.CodeInvalid},
-		{"unknown panel", hostKey, hub.IssueRequest{Panel: "guests", Count: 1}, 404, voting.CodeNotFound},
+		{"no key", "", api.IssueRequest{Panel: "audience", Count: 1}, 403, voting.CodeForbidden},
+		{"wrong key", "nope", api.IssueRequest{Panel: "audience", Count: 1}, 403, voting.CodeForbidden},
+		{"none", hostKey, api.IssueRequest{Panel: "audience", Count: 0}, 400, voting.CodeInvalid},
+		{"too many", hostKey, api.IssueRequest{Panel: "audience", Count: voting.MaxTicketsPerCall + 1}, 400, voting.CodeInvalid},
+		{"unknown panel", hostKey, api.IssueRequest{Panel: "guests", Count: 1}, 404, voting.CodeNotFound},
 		{"unknown field", hostKey, `{"panel":"audience","count":1,"free":true}`, 400, voting.CodeInvalid},
 	} {
 		status, data := e.api("POST", "/api/events/show/tickets", tc.key, tc.body)
@@ -94,7 +96,7 @@ func TestTickets(t *testing.T) {
 	}
 	status, data := e.api("GET", "/api/events/show/tickets", "", nil)
 	wantAPIError(t, status, data, 403, voting.CodeForbidden)
-	var list struct{ Tickets []hub.TicketView }
+	var list struct{ Tickets []api.TicketView }
 	e.must("GET", "/api/events/show/tickets", nil, &list)
 	if len(list.Tickets) != 0 {
 		t.Fatalf("tickets after refused requests: %d", len(list.Tickets))
@@ -118,7 +120,7 @@ func TestTickets(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("claim = %d %s", status, data)
 	}
-	var held hub.TicketView
+	var held api.TicketView
 	_ = json.Unmarshal(data, &held)
 	if held.Code != code || held.Panel != "audience" || held.Claimed == 0 || held.Holder != voting.VoterDigest("alice") {
 		t.Fatalf("claimed ticket %+v", held)
@@ -160,7 +162,7 @@ func TestTickets(t *testing.T) {
 	judgeInAudience.waitSnapshot()
 	wantRefused(t, judgeInAudience.ballot(newID(), "c1", 70), voting.CodeForbidden)
 
-	var mine struct{ Tickets []hub.TicketView }
+	var mine struct{ Tickets []api.TicketView }
 	status, data = e.voterAPI("GET", "/api/events/show/tickets/mine", "judge1", nil)
 	if err := json.Unmarshal(data, &mine); status != 200 || err != nil || len(mine.Tickets) != 1 || mine.Tickets[0].Panel != "judges" {
 		t.Fatalf("mine = %d %s", status, data)
@@ -169,7 +171,7 @@ func TestTickets(t *testing.T) {
 	// Revoking stops the phone at once; its counted ballot stays.
 	status, data = e.api("POST", "/api/events/show/tickets/"+code+"/revoke", "", nil)
 	wantAPIError(t, status, data, 403, voting.CodeForbidden)
-	var revoked hub.TicketView
+	var revoked api.TicketView
 	e.must("POST", "/api/events/show/tickets/"+code+"/revoke", nil, &revoked)
 	if !revoked.Revoked {
 		t.Fatalf("revoked ticket %+v", revoked)
@@ -283,17 +285,17 @@ func TestHostKeyRotation(t *testing.T) {
 	defer hostSock.close()
 	hostSock.waitSnapshot()
 
-	status, data := e.api("POST", "/api/host-key", "wrong", hub.RotateRequest{Key: "a-new-key-for-tonight"})
+	status, data := e.api("POST", "/api/host-key", "wrong", api.RotateRequest{Key: "a-new-key-for-tonight"})
 	wantAPIError(t, status, data, 403, voting.CodeForbidden)
-	status, data = e.api("POST", "/api/host-key", hostKey, hub.RotateRequest{Key: "short"})
+	status, data = e.api("POST", "/api/host-key", hostKey, api.RotateRequest{Key: "short"})
 	wantAPIError(t, status, data, 400, voting.CodeInvalid)
 	if status, _ := e.api("GET", "/api/events", hostKey, nil); status != 200 {
 		t.Fatalf("a refused rotation changed the key: %d", status)
 	}
 
 	var rotated struct{ Key string }
-	e.must("POST", "/api/host-key", hub.RotateRequest{}, &rotated)
-	if len(rotated.Key) < hub.MinHostKeyLength {
+	e.must("POST", "/api/host-key", api.RotateRequest{}, &rotated)
+	if len(rotated.Key) < access.MinHostKeyLength {
 		t.Fatalf("rotated key %q", rotated.Key)
 	}
 	status, data = e.api("GET", "/api/events", hostKey, nil)
@@ -316,9 +318,9 @@ func TestHostKeyRotation(t *testing.T) {
 		t.Fatalf("the other instance refuses the new key: %d", status)
 	}
 	// Rotating again from the new key works; from the old one it does not.
-	status, data = other.api("POST", "/api/host-key", hostKey, hub.RotateRequest{})
+	status, data = other.api("POST", "/api/host-key", hostKey, api.RotateRequest{})
 	wantAPIError(t, status, data, 403, voting.CodeForbidden)
-	other.must2(rotated.Key, "POST", "/api/host-key", hub.RotateRequest{Key: "the-third-key-of-the-night"})
+	other.must2(rotated.Key, "POST", "/api/host-key", api.RotateRequest{Key: "the-third-key-of-the-night"})
 	eventually(t, "the first instance takes the key rotated on the other one", func() bool {
 		status, _ := e.api("GET", "/api/events", "the-third-key-of-the-night", nil)
 		return status == 200
@@ -348,8 +350,8 @@ func (e *env) must2(key, method, path string, body any) {
 // TestTicketClaimsRateLimited: guessing codes from one address hits the
 // per-address limit (429), and a valid claim after the limit refills works.
 func TestTicketClaimsRateLimited(t *testing.T) {
-	creds := hub.NewCredentials(bytes.Repeat([]byte{42}, 32), false, 1) // 1/s, burst 21
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{Credentials: creds}})
+	creds := access.NewCredentials(bytes.Repeat([]byte{42}, 32), false, 1) // 1/s, burst 21
+	e := newEmbeddedEnv(t, envOptions{access: access.Config{Credentials: creds}})
 	ticketShow(e)
 	tk := issue(e, "audience", 1)
 	limited := 0

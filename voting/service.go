@@ -27,9 +27,6 @@ func NewService(store Store, now func() time.Time) *Service {
 	return &Service{store: store, now: now, events: make(map[string]Event)}
 }
 
-// Store returns the underlying store.
-func (s *Service) Store() Store { return s.store }
-
 // Now returns the service's clock.
 func (s *Service) Now() time.Time { return s.now() }
 
