@@ -13,9 +13,9 @@ func TestAuditHeadAPI(t *testing.T) {
 	e := newEmbeddedEnv(t, envOptions{})
 	ev := testEvent("head", 2)
 	ev.VotingScope = voting.ScopeAll
-	e.createEvent(ev)
-	e.command("head", voting.Command{Action: voting.ActionOpen})
-	status, data := e.api("GET", "/api/events/head/audit/head", "", nil)
+	e.CreateEvent(ev)
+	e.Command("head", voting.Command{Action: voting.ActionOpen})
+	status, data := e.Do("GET", "/api/events/head/audit/head", "", nil)
 	wantAPIError(t, status, data, 403, voting.CodeForbidden)
 	type head struct {
 		Count int64
@@ -23,7 +23,7 @@ func TestAuditHeadAPI(t *testing.T) {
 		Head  string
 	}
 	var h head
-	e.must("GET", "/api/events/head/audit/head", nil, &h)
+	e.Must("GET", "/api/events/head/audit/head", nil, &h)
 	if h.Count != 0 || h.Hash != "" {
 		t.Fatalf("empty log: %+v", h)
 	}
@@ -34,13 +34,13 @@ func TestAuditHeadAPI(t *testing.T) {
 			cast++
 		}
 		var log struct{ Entries []voting.AuditEntry }
-		e.must("GET", "/api/events/head/audit", nil, &log)
+		e.Must("GET", "/api/events/head/audit", nil, &log)
 		last := log.Entries[len(log.Entries)-1]
-		e.must("GET", "/api/events/head/audit/head", nil, &h)
+		e.Must("GET", "/api/events/head/audit/head", nil, &h)
 		if h.Count != int64(n) || h.Count != last.Seq || h.Hash != last.Hash || h.Head != fmt.Sprintf("%d:%s", n, last.Hash) {
 			t.Fatalf("after %d ballots: head %+v, last entry %d %s", n, h, last.Seq, last.Hash)
 		}
 	}
-	status, data = e.api("GET", "/api/events/nope/audit/head", hostKey, nil)
+	status, data = e.Do("GET", "/api/events/nope/audit/head", hostKey, nil)
 	wantAPIError(t, status, data, 404, voting.CodeNotFound)
 }

@@ -127,10 +127,10 @@ func slowBody(t *testing.T, addr, method, path string, hdr http.Header, gap time
 // normal request is answered meanwhile; POST /api/host-key refuses a wrong
 // key before it reads any body.
 func TestSlowBodies(t *testing.T) {
-	e := newEmbeddedEnv(t, envOptions{access: access.Config{BodyTimeout: 500 * time.Millisecond, HostKeyFailures: 1000}})
-	e.createEvent(testEvent("slow", 2))
-	e.command("slow", voting.Command{Action: voting.ActionNext})
-	e.command("slow", voting.Command{Action: voting.ActionOpen})
+	e := newEmbeddedEnv(t, envOptions{Access: access.Config{BodyTimeout: 500 * time.Millisecond, HostKeyFailures: 1000}})
+	e.CreateEvent(testEvent("slow", 2))
+	e.Command("slow", voting.Command{Action: voting.ActionNext})
+	e.Command("slow", voting.Command{Action: voting.ActionOpen})
 	addr := strings.TrimPrefix(e.Srv.URL, "http://")
 
 	var slow []<-chan string
@@ -146,11 +146,11 @@ func TestSlowBodies(t *testing.T) {
 	wrong := slowBody(t, addr, "POST", "/api/host-key", http.Header{"Authorization": {"Bearer not-the-key"}}, time.Hour)
 
 	// Meanwhile a phone's ballot goes through.
-	status, data := e.api("POST", "/api/events/slow/ballots", "", api.BallotRequest{ID: newID(), Credential: cred("normal"), Contestant: "c1", Score: ptr(80.0)})
+	status, data := e.Do("POST", "/api/events/slow/ballots", "", api.BallotRequest{ID: newID(), Credential: cred("normal"), Contestant: "c1", Score: ptr(80.0)})
 	if status != http.StatusOK {
 		t.Fatalf("a normal ballot while 40 bodies trickle in: %d %s", status, data)
 	}
-	if status, _ := e.api("GET", "/api/events/slow/stage", "", nil); status != http.StatusOK {
+	if status, _ := e.Do("GET", "/api/events/slow/stage", "", nil); status != http.StatusOK {
 		t.Fatalf("a normal read: %d", status)
 	}
 	// Every slow connection ends: a generous bound, far below the minute
@@ -174,7 +174,7 @@ func TestSlowBodies(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("a wrong key waited for its body")
 	}
-	if sd := e.standings("slow"); sd.Ballots != 1 {
+	if sd := e.Standings("slow"); sd.Ballots != 1 {
 		t.Errorf("ballots %d, want the normal one", sd.Ballots)
 	}
 }
@@ -183,8 +183,8 @@ func TestSlowBodies(t *testing.T) {
 // requests in flight; beyond, 429 at once; other addresses are served.
 func TestRequestsInFlightCapped(t *testing.T) {
 	creds := access.NewCredentials(bytes.Repeat([]byte{5}, 32), false, 1000).TrustProxies(loopback)
-	e := newEmbeddedEnv(t, envOptions{access: access.Config{Credentials: creds, MaxRequestsPerAddress: 5, BodyTimeout: time.Hour}})
-	e.createEvent(testEvent("cap", 2))
+	e := newEmbeddedEnv(t, envOptions{Access: access.Config{Credentials: creds, MaxRequestsPerAddress: 5, BodyTimeout: time.Hour}})
+	e.CreateEvent(testEvent("cap", 2))
 	addr := strings.TrimPrefix(e.Srv.URL, "http://")
 	from := func(a string) http.Header { return http.Header{"X-Forwarded-For": {a}} }
 	var held []<-chan string
@@ -211,8 +211,8 @@ func TestRequestsInFlightCapped(t *testing.T) {
 func TestHostKeyGuessing(t *testing.T) {
 	creds := access.NewCredentials(bytes.Repeat([]byte{6}, 32), false, 1000).TrustProxies(loopback)
 	var logs syncBuffer
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{Logger: textLogger(&logs)}, access: access.Config{Credentials: creds}})
-	e.createEvent(testEvent("guess", 2))
+	e := newEmbeddedEnv(t, envOptions{Hub: hub.Config{Logger: textLogger(&logs)}, Access: access.Config{Credentials: creds}})
+	e.CreateEvent(testEvent("guess", 2))
 	from := func(a, key string) http.Header {
 		return http.Header{"X-Forwarded-For": {a}, "Authorization": {"Bearer " + key}}
 	}
@@ -239,7 +239,7 @@ func TestHostKeyGuessing(t *testing.T) {
 		t.Errorf("the right key from a limited address: %d, want 429", status)
 	}
 	// The host's sockets from there too.
-	if _, resp, err := e.tryDial("guess", dialOptions{query: "role=host", hostKey: hostKey, header: http.Header{"X-Forwarded-For": {"192.0.2.66"}}}); err == nil || resp.StatusCode != http.StatusTooManyRequests {
+	if _, resp, err := e.TryDial("guess", dialOptions{Query: "role=host", HostKey: hostKey, Header: http.Header{"X-Forwarded-For": {"192.0.2.66"}}}); err == nil || resp.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("a host socket from a limited address: %v (%v)", err, resp)
 	}
 	if status, _, _ := e.request("GET", "/api/events", from("192.0.2.67", hostKey), nil); status != http.StatusOK {
@@ -265,33 +265,33 @@ func TestHostKeyGuessing(t *testing.T) {
 // TestHostKeyOutOfURLs: the host key is taken from headers and, for the
 // control page's socket, the leitai-key subprotocol; never from a URL.
 func TestHostKeyOutOfURLs(t *testing.T) {
-	e := newEmbeddedEnv(t, envOptions{access: access.Config{HostKeyFailures: 1000}})
-	e.createEvent(testEvent("url", 2))
-	if status, _ := e.api("GET", "/api/events/url/standings?key="+hostKey, "", nil); status != http.StatusForbidden {
+	e := newEmbeddedEnv(t, envOptions{Access: access.Config{HostKeyFailures: 1000}})
+	e.CreateEvent(testEvent("url", 2))
+	if status, _ := e.Do("GET", "/api/events/url/standings?key="+hostKey, "", nil); status != http.StatusForbidden {
 		t.Errorf("?key= on the API: %d, want 403", status)
 	}
-	if _, resp, err := e.tryDial("url", dialOptions{query: "role=host&key=" + hostKey}); err == nil || resp.StatusCode != http.StatusForbidden {
+	if _, resp, err := e.TryDial("url", dialOptions{Query: "role=host&key=" + hostKey}); err == nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("?key= on the socket: %v, want 403", err)
 	}
 	for name, o := range map[string]dialOptions{
-		"subprotocol": {query: "role=host", hostKey: hostKey},
-		"header":      {query: "role=host", header: http.Header{"X-Host-Key": {hostKey}}},
+		"subprotocol": {Query: "role=host", HostKey: hostKey},
+		"header":      {Query: "role=host", Header: http.Header{"X-Host-Key": {hostKey}}},
 	} {
-		c, _, err := e.tryDial("url", o)
+		c, _, err := e.TryDial("url", o)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
-		if s := c.waitSnapshot(); s.Role != hub.RoleHost {
+		if s := c.WaitSnapshot(); s.Role != hub.RoleHost {
 			t.Errorf("%s: role %s", name, s.Role)
 		}
-		if o.hostKey != "" && c.conn.Subprotocol() != "leitai" {
-			t.Errorf("%s: subprotocol %q, want leitai", name, c.conn.Subprotocol())
+		if o.HostKey != "" && c.Conn.Subprotocol() != "leitai" {
+			t.Errorf("%s: subprotocol %q, want leitai", name, c.Conn.Subprotocol())
 		}
-		c.close()
+		c.Close()
 	}
 	// A key a person chose may be any text: base64url carries it.
-	if _, resp, err := e.tryDial("url", dialOptions{query: "role=host", hostKey: "擂台 主持 密钥 2020!"}); err == nil || resp.StatusCode != http.StatusForbidden {
+	if _, resp, err := e.TryDial("url", dialOptions{Query: "role=host", HostKey: "擂台 主持 密钥 2020!"}); err == nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("another key: %v", err)
 	}
 	// Short keys are refused at start.
@@ -306,26 +306,26 @@ func TestHostKeyOutOfURLs(t *testing.T) {
 // are not affected.
 func TestScreensCappedPerAddress(t *testing.T) {
 	creds := access.NewCredentials(bytes.Repeat([]byte{7}, 32), false, 1000).TrustProxies(loopback)
-	e := newEmbeddedEnv(t, envOptions{access: access.Config{Credentials: creds, MaxScreensPerAddress: 3}})
-	e.createEvent(testEvent("scr", 2))
+	e := newEmbeddedEnv(t, envOptions{Access: access.Config{Credentials: creds, MaxScreensPerAddress: 3}})
+	e.CreateEvent(testEvent("scr", 2))
 	from := func(a string) dialOptions {
-		return dialOptions{query: "role=screen", header: http.Header{"X-Forwarded-For": {a}}}
+		return dialOptions{Query: "role=screen", Header: http.Header{"X-Forwarded-For": {a}}}
 	}
 	var screens []*wsClient
 	for range 3 {
-		screens = append(screens, e.dialWith("scr", from("203.0.113.1")))
+		screens = append(screens, e.DialWith("scr", from("203.0.113.1")))
 	}
-	if _, resp, err := e.tryDial("scr", from("203.0.113.1")); err == nil || resp.StatusCode != http.StatusTooManyRequests {
+	if _, resp, err := e.TryDial("scr", from("203.0.113.1")); err == nil || resp.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("a fourth screen from one address: %v (%v), want 429", err, resp)
 	}
-	e.dialWith("scr", from("203.0.113.2")).waitSnapshot()
-	screens[0].close()
+	e.DialWith("scr", from("203.0.113.2")).WaitSnapshot()
+	screens[0].Close()
 	eventually(t, "a closed screen to free its place", func() bool {
-		c, _, err := e.tryDial("scr", from("203.0.113.1"))
+		c, _, err := e.TryDial("scr", from("203.0.113.1"))
 		if err != nil {
 			return false
 		}
-		c.close()
+		c.Close()
 		return true
 	})
 }
@@ -334,13 +334,13 @@ func TestScreensCappedPerAddress(t *testing.T) {
 // socket's messages (each replaced ballot stays in the audit log); other
 // voters are served.
 func TestHTTPBallotsRateLimited(t *testing.T) {
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{MessageRate: 1, MessageBurst: 5}, api: api.Config{BallotRate: 1, BallotBurst: 5}})
-	e.createEvent(testEvent("pace", 2))
-	e.command("pace", voting.Command{Action: voting.ActionNext})
-	e.command("pace", voting.Command{Action: voting.ActionOpen})
+	e := newEmbeddedEnv(t, envOptions{Hub: hub.Config{MessageRate: 1, MessageBurst: 5}, API: api.Config{BallotRate: 1, BallotBurst: 5}})
+	e.CreateEvent(testEvent("pace", 2))
+	e.Command("pace", voting.Command{Action: voting.ActionNext})
+	e.Command("pace", voting.Command{Action: voting.ActionOpen})
 	ok, limited := 0, 0
 	for i := range 60 {
-		status, _ := e.api("POST", "/api/events/pace/ballots", "", api.BallotRequest{ID: newID(), Credential: cred("eager"), Contestant: "c1", Score: ptr(60.0 + float64(i%40))})
+		status, _ := e.Do("POST", "/api/events/pace/ballots", "", api.BallotRequest{ID: newID(), Credential: cred("eager"), Contestant: "c1", Score: ptr(60.0 + float64(i%40))})
 		switch status {
 		case http.StatusOK:
 			ok++
@@ -354,11 +354,11 @@ func TestHTTPBallotsRateLimited(t *testing.T) {
 		t.Fatalf("60 HTTP ballots of one voter at once: %d accepted, %d limited", ok, limited)
 	}
 	var audit struct{ Entries []voting.AuditEntry }
-	e.must("GET", "/api/events/pace/audit", nil, &audit)
+	e.Must("GET", "/api/events/pace/audit", nil, &audit)
 	if len(audit.Entries) != ok {
 		t.Errorf("%d audit entries for %d accepted ballots", len(audit.Entries), ok)
 	}
-	if status, data := e.api("POST", "/api/events/pace/ballots", "", api.BallotRequest{ID: newID(), Credential: cred("calm"), Contestant: "c1", Score: ptr(77.0)}); status != http.StatusOK {
+	if status, data := e.Do("POST", "/api/events/pace/ballots", "", api.BallotRequest{ID: newID(), Credential: cred("calm"), Contestant: "c1", Score: ptr(77.0)}); status != http.StatusOK {
 		t.Errorf("another voter: %d %s", status, data)
 	}
 }
@@ -369,9 +369,9 @@ func TestHTTPBallotsRateLimited(t *testing.T) {
 // not browsers can.
 func TestCrossSiteRequestsRefused(t *testing.T) {
 	e := newEmbeddedEnv(t, envOptions{})
-	e.createEvent(testEvent("csrf", 2))
-	e.command("csrf", voting.Command{Action: voting.ActionNext})
-	e.command("csrf", voting.Command{Action: voting.ActionOpen})
+	e.CreateEvent(testEvent("csrf", 2))
+	e.Command("csrf", voting.Command{Action: voting.ActionNext})
+	e.Command("csrf", voting.Command{Action: voting.ActionOpen})
 	cookie := "leitai_voter.csrf=" + cred("victim")
 	u, _ := url.Parse(e.Srv.URL)
 	other := "http://" + u.Hostname() + ":1" // another port of the same host
@@ -406,7 +406,7 @@ func TestCrossSiteRequestsRefused(t *testing.T) {
 		}
 	}
 	var audit struct{ Entries []voting.AuditEntry }
-	e.must("GET", "/api/events/csrf/audit", nil, &audit)
+	e.Must("GET", "/api/events/csrf/audit", nil, &audit)
 	if len(audit.Entries) != 2 {
 		t.Errorf("%d ballots counted, want the 2 allowed ones", len(audit.Entries))
 	}
@@ -416,8 +416,8 @@ func TestCrossSiteRequestsRefused(t *testing.T) {
 // name, IP addresses and localhost (a page on a name pointed at it, DNS
 // rebinding, gets 421); every answer has nosniff.
 func TestHostHeaderChecked(t *testing.T) {
-	e := newEmbeddedEnv(t, envOptions{access: access.Config{PublicURL: "https://vote.example.com"}})
-	e.createEvent(testEvent("host", 2))
+	e := newEmbeddedEnv(t, envOptions{Access: access.Config{PublicURL: "https://vote.example.com"}})
+	e.CreateEvent(testEvent("host", 2))
 	for _, tc := range []struct {
 		host string
 		want int
@@ -427,7 +427,7 @@ func TestHostHeaderChecked(t *testing.T) {
 	} {
 		req, _ := http.NewRequestWithContext(context.Background(), "GET", e.Srv.URL+"/api/events/host/stage", nil)
 		req.Host = tc.host
-		resp, err := e.http.Do(req)
+		resp, err := e.HTTP.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

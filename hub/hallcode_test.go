@@ -47,25 +47,25 @@ func hallCreds(perAddress float64, clk *testClock) *access.Credentials {
 // request sends a request with headers and returns the status, headers
 // and body.
 func (e *env) request(method, path string, hdr http.Header, body any) (int, http.Header, []byte) {
-	e.t.Helper()
+	e.T.Helper()
 	var rd io.Reader
 	if body != nil {
 		data, err := json.Marshal(body)
 		if err != nil {
-			e.t.Fatal(err)
+			e.T.Fatal(err)
 		}
 		rd = bytes.NewReader(data)
 	}
-	req, err := http.NewRequestWithContext(testContext(e.t), method, e.Srv.URL+path, rd)
+	req, err := http.NewRequestWithContext(testContext(e.T), method, e.Srv.URL+path, rd)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	for k, v := range hdr {
 		req.Header[k] = v
 	}
-	resp, err := e.http.Do(req)
+	resp, err := e.HTTP.Do(req)
 	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
+		e.T.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
@@ -81,11 +81,11 @@ type issued struct {
 
 // join asks for a voter credential as the vote page does.
 func (e *env) join(req api.VoterRequest, hdr http.Header) (int, issued, http.Header) {
-	e.t.Helper()
+	e.T.Helper()
 	status, h, data := e.request("POST", "/api/voter", hdr, req)
 	var out issued
 	if err := json.Unmarshal(data, &out); err != nil {
-		e.t.Fatalf("POST /api/voter: %d %s", status, data)
+		e.T.Fatalf("POST /api/voter: %d %s", status, data)
 	}
 	return status, out, h
 }
@@ -100,16 +100,16 @@ func credHeader(cred string) http.Header { return http.Header{access.CredentialH
 // ballots from one address in 0.59 s.)
 func TestStuffingNeedsHallCode(t *testing.T) {
 	clk := newTestClock()
-	e := newEmbeddedEnv(t, envOptions{access: access.Config{Credentials: hallCreds(1000, clk)}})
-	e.createEvent(testEvent("stuff", 2)) // the hall code is on by default
+	e := newEmbeddedEnv(t, envOptions{Access: access.Config{Credentials: hallCreds(1000, clk)}})
+	e.CreateEvent(testEvent("stuff", 2)) // the hall code is on by default
 	open := testEvent("open", 2)
 	open.NoHallCode = true
-	e.createEvent(open)
+	e.CreateEvent(open)
 	for _, ev := range []string{"stuff", "open"} {
-		e.command(ev, voting.Command{Action: voting.ActionNext})
-		e.command(ev, voting.Command{Action: voting.ActionOpen})
+		e.Command(ev, voting.Command{Action: voting.ActionNext})
+		e.Command(ev, voting.Command{Action: voting.ActionOpen})
 	}
-	copied := e.hallCode("stuff")
+	copied := e.HallCode("stuff")
 	clk.add(61 * time.Second) // the copied link's code has expired
 
 	credentials, refused := 0, map[voting.Code]int{}
@@ -124,7 +124,7 @@ func TestStuffingNeedsHallCode(t *testing.T) {
 		status, out, _ := e.join(req, nil)
 		if status == http.StatusOK {
 			credentials++
-			if s, data := e.api("POST", "/api/events/stuff/ballots", "", api.BallotRequest{
+			if s, data := e.Do("POST", "/api/events/stuff/ballots", "", api.BallotRequest{
 				ID: newID(), Credential: out.Credential, Contestant: "c1", Score: ptr(100.0),
 			}); s == http.StatusOK {
 				t.Fatalf("a stuffed ballot counted: %s", data)
@@ -138,7 +138,7 @@ func TestStuffingNeedsHallCode(t *testing.T) {
 	if credentials != 0 || refused[voting.CodeHallCode] != 300 {
 		t.Fatalf("without a current hall code: %d credentials, refusals %v; want 0 and 300 hall_code", credentials, refused)
 	}
-	if sd := e.standings("stuff"); sd.Ballots != 0 {
+	if sd := e.Standings("stuff"); sd.Ballots != 0 {
 		t.Fatalf("ballots counted: %+v", sd)
 	}
 
@@ -148,9 +148,9 @@ func TestStuffingNeedsHallCode(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("open event: %d %+v", status, out)
 	}
-	s, data := e.api("POST", "/api/events/stuff/ballots", "", api.BallotRequest{ID: newID(), Credential: out.Credential, Contestant: "c1", Score: ptr(100.0)})
+	s, data := e.Do("POST", "/api/events/stuff/ballots", "", api.BallotRequest{ID: newID(), Credential: out.Credential, Contestant: "c1", Score: ptr(100.0)})
 	wantAPIError(t, s, data, http.StatusForbidden, voting.CodeForbidden)
-	_, resp, err := e.tryDial("stuff", dialOptions{query: "role=voter", header: credHeader(out.Credential)})
+	_, resp, err := e.TryDial("stuff", dialOptions{Query: "role=voter", Header: credHeader(out.Credential)})
 	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a socket with another event's credential: %v (%v), want 403", err, resp)
 	}
@@ -158,7 +158,7 @@ func TestStuffingNeedsHallCode(t *testing.T) {
 		t.Errorf("another event's credential traded for one: %d %+v", status, again)
 	}
 	// It works where it was issued.
-	if s, data := e.api("POST", "/api/events/open/ballots", "", api.BallotRequest{ID: newID(), Credential: out.Credential, Contestant: "c1", Score: ptr(80.0)}); s != http.StatusOK {
+	if s, data := e.Do("POST", "/api/events/open/ballots", "", api.BallotRequest{ID: newID(), Credential: out.Credential, Contestant: "c1", Score: ptr(80.0)}); s != http.StatusOK {
 		t.Fatalf("the open event's own credential: %d %s", s, data)
 	}
 }
@@ -170,9 +170,9 @@ func TestStuffingNeedsHallCode(t *testing.T) {
 func TestHallCodeInHallRate(t *testing.T) {
 	clk := newTestClock()
 	var logs syncBuffer
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{Logger: textLogger(&logs)}, access: access.Config{Credentials: hallCreds(1, clk).TrustProxies(loopback)}})
-	e.createEvent(testEvent("hall", 2))
-	code := e.hallCode("hall")
+	e := newEmbeddedEnv(t, envOptions{Hub: hub.Config{Logger: textLogger(&logs)}, Access: access.Config{Credentials: hallCreds(1, clk).TrustProxies(loopback)}})
+	e.CreateEvent(testEvent("hall", 2))
+	code := e.HallCode("hall")
 	from := func(addr string) http.Header { return http.Header{"X-Forwarded-For": {addr}} }
 	ok, limited := 0, 0
 	for range 200 {
@@ -213,12 +213,12 @@ func TestHallCodeInHallRate(t *testing.T) {
 // admits (it scanned just before the screen changed it).
 func TestHallCodeJoin(t *testing.T) {
 	clk := newTestClock()
-	e := newEmbeddedEnv(t, envOptions{access: access.Config{Credentials: hallCreds(1000, clk)}})
-	e.createEvent(testEvent("join", 2))
-	e.command("join", voting.Command{Action: voting.ActionNext})
-	e.command("join", voting.Command{Action: voting.ActionOpen})
+	e := newEmbeddedEnv(t, envOptions{Access: access.Config{Credentials: hallCreds(1000, clk)}})
+	e.CreateEvent(testEvent("join", 2))
+	e.Command("join", voting.Command{Action: voting.ActionNext})
+	e.Command("join", voting.Command{Action: voting.ActionOpen})
 
-	code := e.hallCode("join")
+	code := e.HallCode("join")
 	status, phone, h := e.join(api.VoterRequest{Event: "join", HallCode: code}, nil)
 	if status != http.StatusOK || len(phone.Voter) != 22 {
 		t.Fatalf("joining with the code: %d %+v", status, phone)
@@ -243,11 +243,11 @@ func TestHallCodeJoin(t *testing.T) {
 			t.Errorf("reload with the %s credential: %d %+v", name, status, again)
 		}
 	}
-	v := e.dialWith("join", dialOptions{query: "role=voter", protocols: []string{"leitai", "leitai-cred." + phone.Credential}})
-	if s := v.waitSnapshot(); s.Voter != phone.Voter {
+	v := e.DialWith("join", dialOptions{Query: "role=voter", Protocols: []string{"leitai", "leitai-cred." + phone.Credential}})
+	if s := v.WaitSnapshot(); s.Voter != phone.Voter {
 		t.Fatalf("socket voter %q, want %q", s.Voter, phone.Voter)
 	}
-	wantAccepted(t, v.ballot(newID(), "c1", 80), "c1", 80, false)
+	wantAccepted(t, v.Ballot(newID(), "c1", 80), "c1", 80, false)
 
 	// Slow Wi-Fi: the code expired before the phone got in.
 	status, late, _ := e.join(api.VoterRequest{Event: "join", HallCode: code}, nil)
@@ -259,7 +259,7 @@ func TestHallCodeJoin(t *testing.T) {
 		t.Errorf("no code: %d %+v", status, none)
 	}
 	// The code of the period before admits; two periods back does not.
-	prev := e.hallCode("join")
+	prev := e.HallCode("join")
 	clk.add(30 * time.Second)
 	if status, _, _ := e.join(api.VoterRequest{Event: "join", HallCode: prev}, nil); status != http.StatusOK {
 		t.Errorf("the previous period's code: %d", status)
@@ -270,7 +270,7 @@ func TestHallCodeJoin(t *testing.T) {
 	}
 	// Bad requests change nothing and say why.
 	for _, body := range []string{`{}`, `{"event":"nope"}`, `{"event":"join","panel":"nope"}`, `{"event":"join","extra":1}`, `not json`} {
-		status, data := e.api("POST", "/api/voter", "", body)
+		status, data := e.Do("POST", "/api/voter", "", body)
 		if status != http.StatusBadRequest && status != http.StatusNotFound {
 			t.Errorf("POST /api/voter %s: %d %s", body, status, data)
 		}
@@ -282,21 +282,21 @@ func TestHallCodeJoin(t *testing.T) {
 // there.
 func TestHallCodeExemptions(t *testing.T) {
 	clk := newTestClock()
-	e := newEmbeddedEnv(t, envOptions{access: access.Config{Credentials: hallCreds(1000, clk)}})
+	e := newEmbeddedEnv(t, envOptions{Access: access.Config{Credentials: hallCreds(1000, clk)}})
 	ev := testEvent("exempt", 2)
 	ev.Panels = append(ev.Panels, voting.Panel{ID: "staff", Name: "员工", Weight: 10, Tickets: true})
-	e.createEvent(ev)
-	e.command("exempt", voting.Command{Action: voting.ActionNext})
-	e.command("exempt", voting.Command{Action: voting.ActionOpen})
+	e.CreateEvent(ev)
+	e.Command("exempt", voting.Command{Action: voting.ActionNext})
+	e.Command("exempt", voting.Command{Action: voting.ActionOpen})
 
 	// A judge's link: the panel key.
 	status, judge, _ := e.join(api.VoterRequest{Event: "exempt", Panel: "judges", PanelKey: "judge-key"}, nil)
 	if status != http.StatusOK {
 		t.Fatalf("judge: %d %+v", status, judge)
 	}
-	j := e.dialWith("exempt", dialOptions{query: "role=voter&panel=judges&panelKey=judge-key", header: credHeader(judge.Credential)})
-	wantAccepted(t, j.ballot(newID(), "c1", 90), "c1", 90, false)
-	if _, resp, err := e.tryDial("exempt", dialOptions{query: "role=voter", header: credHeader(judge.Credential)}); err == nil || resp.StatusCode != http.StatusForbidden {
+	j := e.DialWith("exempt", dialOptions{Query: "role=voter&panel=judges&panelKey=judge-key", Header: credHeader(judge.Credential)})
+	wantAccepted(t, j.Ballot(newID(), "c1", 90), "c1", 90, false)
+	if _, resp, err := e.TryDial("exempt", dialOptions{Query: "role=voter", Header: credHeader(judge.Credential)}); err == nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a judge's credential in the audience: %v, want 403", err)
 	}
 	if status, wrong, _ := e.join(api.VoterRequest{Event: "exempt", Panel: "judges", PanelKey: "guess"}, nil); status != http.StatusForbidden || wrong.Error.Code != voting.CodeForbidden {
@@ -306,20 +306,20 @@ func TestHallCodeExemptions(t *testing.T) {
 	// A ticket: a credential for the panels that take tickets, useless
 	// without a ticket and elsewhere.
 	var tk struct{ Tickets []api.TicketView }
-	e.must("POST", "/api/events/exempt/tickets", api.IssueRequest{Panel: "staff", Count: 1}, &tk)
+	e.Must("POST", "/api/events/exempt/tickets", api.IssueRequest{Panel: "staff", Count: 1}, &tk)
 	status, holder, _ := e.join(api.VoterRequest{Event: "exempt", Ticket: true}, nil)
 	if status != http.StatusOK {
 		t.Fatalf("ticket holder: %d %+v", status, holder)
 	}
-	if _, resp, err := e.tryDial("exempt", dialOptions{query: "role=voter", header: credHeader(holder.Credential)}); err == nil || resp.StatusCode != http.StatusForbidden {
+	if _, resp, err := e.TryDial("exempt", dialOptions{Query: "role=voter", Header: credHeader(holder.Credential)}); err == nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a ticket credential in the audience: %v, want 403", err)
 	}
-	staff := e.dialWith("exempt", dialOptions{query: "role=voter&panel=staff", header: credHeader(holder.Credential)})
-	wantRefused(t, staff.ballot(newID(), "c1", 70), voting.CodeForbidden) // no ticket yet
+	staff := e.DialWith("exempt", dialOptions{Query: "role=voter&panel=staff", Header: credHeader(holder.Credential)})
+	wantRefused(t, staff.Ballot(newID(), "c1", 70), voting.CodeForbidden) // no ticket yet
 	if s, _, data := e.request("POST", "/api/events/exempt/tickets/"+tk.Tickets[0].Code+"/claim", credHeader(holder.Credential), nil); s != http.StatusOK {
 		t.Fatalf("claim: %d %s", s, data)
 	}
-	wantAccepted(t, staff.ballot(newID(), "c1", 70), "c1", 70, false)
+	wantAccepted(t, staff.Ballot(newID(), "c1", 70), "c1", 70, false)
 	if status, _, _ := e.join(api.VoterRequest{Event: "exempt", Panel: "staff"}, nil); status != http.StatusOK {
 		t.Errorf("a phone naming a ticket panel: %d", status)
 	}
@@ -331,14 +331,14 @@ func TestHallCodeExemptions(t *testing.T) {
 func TestHallCodeForScreens(t *testing.T) {
 	clk := newTestClock()
 	creds := hallCreds(1000, clk)
-	e := newEmbeddedEnv(t, envOptions{access: access.Config{Credentials: creds}})
-	e.createEvent(testEvent("scr", 2))
+	e := newEmbeddedEnv(t, envOptions{Access: access.Config{Credentials: creds}})
+	e.CreateEvent(testEvent("scr", 2))
 	open := testEvent("remote", 2)
 	open.NoHallCode = true
-	e.createEvent(open)
+	e.CreateEvent(open)
 
 	var host api.HallCodeInfo
-	e.must("GET", "/api/events/scr/hall-code", nil, &host)
+	e.Must("GET", "/api/events/scr/hall-code", nil, &host)
 	if !host.On || host.Code != creds.HallCode("scr", clk.now()) || host.ScreenKey != creds.ScreenKey("scr") || host.ExpiresIn <= 0 || host.Period != 30000 {
 		t.Fatalf("host: %+v", host)
 	}
@@ -361,7 +361,7 @@ func TestHallCodeForScreens(t *testing.T) {
 	// The code rotates with the period.
 	clk.add(30 * time.Second)
 	var next api.HallCodeInfo
-	e.must("GET", "/api/events/scr/hall-code", nil, &next)
+	e.Must("GET", "/api/events/scr/hall-code", nil, &next)
 	if next.Code == host.Code {
 		t.Errorf("the code did not change with the period")
 	}

@@ -38,8 +38,8 @@ func benchConn(b *testing.B, e *env, event, query string) *websocket.Conn {
 func BenchmarkFanoutSockets(b *testing.B) {
 	for _, n := range []int{50, 250} {
 		b.Run(fmt.Sprintf("clients=%d", n), func(b *testing.B) {
-			e := newEmbeddedEnv(b, envOptions{cfg: hub.Config{SendQueue: 1024}})
-			e.createEvent(testEvent("fan", 4))
+			e := newEmbeddedEnv(b, envOptions{Hub: hub.Config{SendQueue: 1024}})
+			e.CreateEvent(testEvent("fan", 4))
 			var got atomic.Int64
 			arrived := make(chan struct{}, 1)
 			var target atomic.Int64

@@ -173,9 +173,9 @@ func rawUpgrade(t *testing.T, addr, path string, header http.Header, frames ...[
 // frame as a header with reserved bits set).
 func TestFrameWithTheUpgrade(t *testing.T) {
 	e := newEmbeddedEnv(t, envOptions{})
-	e.createEvent(testEvent("early", 2))
-	e.command("early", voting.Command{Action: voting.ActionNext})
-	e.command("early", voting.Command{Action: voting.ActionOpen})
+	e.CreateEvent(testEvent("early", 2))
+	e.Command("early", voting.Command{Action: voting.ActionNext})
+	e.Command("early", voting.Command{Action: voting.ActionOpen})
 	for i := range 20 {
 		id := uuid.NewString()
 		ballot, _ := json.Marshal(map[string]any{"type": "ballot", "id": id, "contestant": "c1", "score": 80})
