@@ -2,7 +2,6 @@ package hub_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -11,22 +10,6 @@ import (
 	"leitai/hub"
 	"leitai/voting"
 )
-
-// scoreFor is a deterministic score on the 60–100 step 0.5 scale.
-func scoreFor(i, salt int) float64 { return 60 + 0.5*float64((i*37+salt*11)%81) }
-
-func jsonEqual(t testing.TB, a, b any) bool {
-	t.Helper()
-	ja, err := json.Marshal(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jb, err := json.Marshal(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bytes.Equal(ja, jb)
-}
 
 // TestFullEvent drives an event through the API with 50 voter sockets (45
 // audience, 5 judges), a screen and a host socket: every ballot is

@@ -34,11 +34,16 @@ var (
 	wantAPIError = hubtest.WantAPIError
 	wantRefused  = hubtest.WantRefused
 	wantAccepted = hubtest.WantAccepted
-	describe     = hubtest.Describe
 	count        = hubtest.Count
 	last         = hubtest.Last
 	viewOf       = hubtest.ViewOf
+	eventually   = hubtest.Eventually
+	scoreFor     = hubtest.ScoreFor
+	jsonEqual    = hubtest.JSONEqual
 )
+
+// votingOn creates an event and opens voting on its first contestant.
+func votingOn(e *env, id string) voting.Event { return e.VotingOn(id) }
 
 func newEmbeddedEnv(t testing.TB, opts envOptions) *env {
 	t.Helper()

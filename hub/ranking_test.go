@@ -36,8 +36,11 @@ func TestVoterRankingEmptyList(t *testing.T) {
 	hidden, shown := false, true
 	st := e.Command("empty", voting.Command{Action: voting.ActionRanking, Visible: &hidden})
 	frames := phone.WaitFor("standings with the ranking hidden", func(f []msg) bool {
-		_, ok := last(f, "standings")
-		return ok && viewOf(f).Stage.Version == st.Version
+		// The standings that follow the stage frame (same seq), not
+		// the ones before it: they arrive in one batch but are read one
+		// by one.
+		m, ok := last(f, "standings")
+		return ok && viewOf(f).Stage.Version == st.Version && m.Seq >= viewOf(f).Seq
 	})
 	m, _ := last(frames, "standings")
 	if r, ok := rankingField(t, m); ok {
@@ -50,8 +53,11 @@ func TestVoterRankingEmptyList(t *testing.T) {
 
 	st = e.Command("empty", voting.Command{Action: voting.ActionRanking, Visible: &shown})
 	frames = phone.WaitFor("standings with the ranking shown", func(f []msg) bool {
-		_, ok := last(f, "standings")
-		return ok && viewOf(f).Stage.Version == st.Version
+		// The standings that follow the stage frame (same seq), not
+		// the ones before it: they arrive in one batch but are read one
+		// by one.
+		m, ok := last(f, "standings")
+		return ok && viewOf(f).Stage.Version == st.Version && m.Seq >= viewOf(f).Seq
 	})
 	m, _ = last(frames, "standings")
 	if r, ok := rankingField(t, m); !ok || r != "[]" {

@@ -24,7 +24,7 @@ func revealEvent(t *testing.T, e *env, id string) voting.Standings {
 	e.Command(id, voting.Command{Action: voting.ActionOpen})
 	for i, score := range []float64{95, 92, 90, 90, 85} {
 		c := fmt.Sprintf("c%d", i+1)
-		e.castHTTP(id, "v-"+c, c, "audience", score)
+		e.CastHTTP(id, "v-"+c, c, "audience", score)
 	}
 	e.Command(id, voting.Command{Action: voting.ActionClose})
 	sd := e.Standings(id)

@@ -17,15 +17,6 @@ import (
 	"leitai/voting"
 )
 
-// votingOn creates an event and opens voting on its first contestant.
-func votingOn(e *env, id string) voting.Event {
-	e.T.Helper()
-	ev := e.CreateEvent(testEvent(id, 3))
-	e.Command(id, voting.Command{Action: voting.ActionNext})
-	e.Command(id, voting.Command{Action: voting.ActionOpen})
-	return ev
-}
-
 // TestRefusals: every bad ballot or frame gets a clear refusal with a code
 // and changes nothing; the connection keeps serving.
 func TestRefusals(t *testing.T) {

@@ -26,14 +26,13 @@ func TestCloseExpired(t *testing.T) {
 	if _, err := svc.CreateEvent(ctx, ev); err != nil {
 		t.Fatal(err)
 	}
-	stage, err := svc.Command(ctx, "cd", voting.Command{Action: voting.ActionNext})
+	for _, a := range []voting.Action{voting.ActionNext, voting.ActionOpen} {
+		if _, err := svc.Command(ctx, "cd", voting.Command{Action: a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stage, err := svc.Command(ctx, "cd", voting.Command{Action: voting.ActionCountdown, Seconds: 30})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if stage, err = svc.Command(ctx, "cd", voting.Command{Action: voting.ActionOpen}); err != nil {
-		t.Fatal(err)
-	}
-	if stage, err = svc.Command(ctx, "cd", voting.Command{Action: voting.ActionCountdown, Seconds: 30}); err != nil {
 		t.Fatal(err)
 	}
 	if _, closed, err := svc.CloseExpired(ctx, "cd", stage); closed || err != nil {

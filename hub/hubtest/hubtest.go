@@ -681,3 +681,57 @@ func WantAccepted(t testing.TB, ack Msg, contestant string, score float64, repla
 		t.Errorf("ack %s, want accepted for %s with score %g, replaced %v", ack.Raw, contestant, score, replaced)
 	}
 }
+
+// Eventually waits until cond holds (or fails the test after Wait),
+// looking every 50 ms.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(Wait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting: %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// ScoreFor is a deterministic score on the 60–100 step 0.5 scale.
+func ScoreFor(i, salt int) float64 { return 60 + 0.5*float64((i*37+salt*11)%81) }
+
+// CastHTTP casts a ballot of a named test voter through the HTTP ballot
+// endpoint (with the judges' key for "judges") and fails on refusal.
+func (e *Env) CastHTTP(event, voter, contestant, panel string, score float64) {
+	e.T.Helper()
+	req := api.BallotRequest{ID: NewID(), Credential: Cred(voter), Contestant: contestant, Panel: panel, Score: &score}
+	if panel == "judges" {
+		req.PanelKey = "judge-key"
+	}
+	status, data := e.Do("POST", "/api/events/"+event+"/ballots", "", req)
+	if status != http.StatusOK {
+		e.T.Fatalf("ballot %s/%s/%s: %d %s", voter, contestant, panel, status, data)
+	}
+}
+
+// JSONEqual reports whether a and b encode to the same JSON.
+func JSONEqual(t testing.TB, a, b any) bool {
+	t.Helper()
+	ja, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jb, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Equal(ja, jb)
+}
+
+// VotingOn creates an Event(id, 3) and opens voting on its first
+// contestant.
+func (e *Env) VotingOn(id string) voting.Event {
+	e.T.Helper()
+	ev := e.CreateEvent(Event(id, 3))
+	e.Command(id, voting.Command{Action: voting.ActionNext})
+	e.Command(id, voting.Command{Action: voting.ActionOpen})
+	return ev
+}

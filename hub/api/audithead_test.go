@@ -1,4 +1,4 @@
-package hub_test
+package api_test
 
 import (
 	"fmt"
@@ -30,7 +30,7 @@ func TestAuditHeadAPI(t *testing.T) {
 	cast := 0
 	for _, n := range []int{1, 2, 3, 5, 8, 13, 21} {
 		for cast < n {
-			e.castHTTP("head", fmt.Sprintf("v%d", cast), "c1", "audience", 60+float64(cast))
+			e.CastHTTP("head", fmt.Sprintf("v%d", cast), "c1", "audience", 60+float64(cast))
 			cast++
 		}
 		var log struct{ Entries []voting.AuditEntry }

@@ -1,4 +1,4 @@
-package hub_test
+package api_test
 
 import (
 	"bytes"
@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/coder/websocket"
 
@@ -325,18 +324,6 @@ func TestHostKeyRotation(t *testing.T) {
 		status, _ := e.Do("GET", "/api/events", "the-third-key-of-the-night", nil)
 		return status == 200
 	})
-}
-
-// eventually polls cond until it holds, failing after wait.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting: %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // must2 is must with another key.

@@ -1,4 +1,4 @@
-package hub_test
+package api_test
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package hub_test
+package api_test
 
 import (
 	"bytes"
@@ -22,19 +22,6 @@ import (
 	"leitai/voting/report"
 )
 
-// castHTTP casts a ballot through the HTTP fallback and fails on refusal.
-func (e *env) castHTTP(event, voter, contestant, panel string, score float64) {
-	e.T.Helper()
-	req := api.BallotRequest{ID: newID(), Credential: cred(voter), Contestant: contestant, Panel: panel, Score: &score}
-	if panel == "judges" {
-		req.PanelKey = "judge-key"
-	}
-	status, data := e.Do("POST", "/api/events/"+event+"/ballots", "", req)
-	if status != http.StatusOK {
-		e.T.Fatalf("ballot %s/%s/%s: %d %s", voter, contestant, panel, status, data)
-	}
-}
-
 // runEvent takes an event through every contestant with ballots from
 // audience and judges, then ends it. It returns how many ballots it cast.
 func (e *env) runEvent(event string, n, salt int) int {
@@ -45,11 +32,11 @@ func (e *env) runEvent(event string, n, salt int) int {
 		e.Command(event, voting.Command{Action: voting.ActionOpen})
 		c := fmt.Sprintf("c%d", i+1)
 		for v := range 3 + (i+salt)%4 {
-			e.castHTTP(event, fmt.Sprintf("voter-%s-%d", event, v), c, "audience", scoreFor(i*7+v, salt))
+			e.CastHTTP(event, fmt.Sprintf("voter-%s-%d", event, v), c, "audience", scoreFor(i*7+v, salt))
 			cast++
 		}
 		for j := range 2 + i%2 {
-			e.castHTTP(event, fmt.Sprintf("judge-%d", j), c, "judges", scoreFor(i*3+j, salt+1))
+			e.CastHTTP(event, fmt.Sprintf("judge-%d", j), c, "judges", scoreFor(i*3+j, salt+1))
 			cast++
 		}
 		e.Command(event, voting.Command{Action: voting.ActionClose})
@@ -319,7 +306,7 @@ func TestEndedEventIsReadOnly(t *testing.T) {
 	created := e.CreateEvent(testEvent("done", 2))
 	e.Command("done", voting.Command{Action: voting.ActionNext})
 	e.Command("done", voting.Command{Action: voting.ActionOpen})
-	e.castHTTP("done", "v1", "c1", "audience", 88)
+	e.CastHTTP("done", "v1", "c1", "audience", 88)
 	e.Command("done", voting.Command{Action: voting.ActionEnd})
 	before := e.Standings("done")
 
