@@ -11,6 +11,7 @@ import (
 
 // TestWriteErrorRetryAfter: unavailable answers carry Retry-After.
 func TestWriteErrorRetryAfter(t *testing.T) {
+	t.Parallel()
 	for code, retry := range map[voting.Code]string{voting.CodeUnavailable: "1", voting.CodeClosed: "", voting.CodeInternal: ""} {
 		w := httptest.NewRecorder()
 		WriteError(w, voting.Errorf(code, "x"))

@@ -10,6 +10,7 @@ import (
 // TestAuditHeadAPI: GET /api/events/{event}/audit/head (host only) is the
 // last entry of the log, found without reading the log, for every length.
 func TestAuditHeadAPI(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	ev := testEvent("head", 2)
 	ev.VotingScope = voting.ScopeAll

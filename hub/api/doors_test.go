@@ -127,6 +127,7 @@ func slowBody(t *testing.T, addr, method, path string, hdr http.Header, gap time
 // normal request is answered meanwhile; POST /api/host-key refuses a wrong
 // key before it reads any body.
 func TestSlowBodies(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{Access: access.Config{BodyTimeout: 500 * time.Millisecond, HostKeyFailures: 1000}})
 	e.CreateEvent(testEvent("slow", 2))
 	e.Command("slow", voting.Command{Action: voting.ActionNext})
@@ -182,6 +183,7 @@ func TestSlowBodies(t *testing.T) {
 // TestRequestsInFlightCapped: one address may have MaxRequestsPerAddress
 // requests in flight; beyond, 429 at once; other addresses are served.
 func TestRequestsInFlightCapped(t *testing.T) {
+	t.Parallel()
 	creds := access.NewCredentials(bytes.Repeat([]byte{5}, 32), false, 1000).TrustProxies(loopback)
 	e := newEmbeddedEnv(t, envOptions{Access: access.Config{Credentials: creds, MaxRequestsPerAddress: 5, BodyTimeout: time.Hour}})
 	e.CreateEvent(testEvent("cap", 2))
@@ -209,6 +211,7 @@ func TestRequestsInFlightCapped(t *testing.T) {
 // them the address gets 429 without a check, even with the right key,
 // while other addresses are served.
 func TestHostKeyGuessing(t *testing.T) {
+	t.Parallel()
 	creds := access.NewCredentials(bytes.Repeat([]byte{6}, 32), false, 1000).TrustProxies(loopback)
 	var logs syncBuffer
 	e := newEmbeddedEnv(t, envOptions{Hub: hub.Config{Logger: textLogger(&logs)}, Access: access.Config{Credentials: creds}})
@@ -266,6 +269,7 @@ func TestHostKeyGuessing(t *testing.T) {
 // socket's messages (each replaced ballot stays in the audit log); other
 // voters are served.
 func TestHTTPBallotsRateLimited(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{Hub: hub.Config{MessageRate: 1, MessageBurst: 5}, API: api.Config{BallotRate: 1, BallotBurst: 5}})
 	e.CreateEvent(testEvent("pace", 2))
 	e.Command("pace", voting.Command{Action: voting.ActionNext})
@@ -300,6 +304,7 @@ func TestHTTPBallotsRateLimited(t *testing.T) {
 // anything through its cookie; the server's own pages and clients that are
 // not browsers can.
 func TestCrossSiteRequestsRefused(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	e.CreateEvent(testEvent("csrf", 2))
 	e.Command("csrf", voting.Command{Action: voting.ActionNext})
@@ -348,6 +353,7 @@ func TestCrossSiteRequestsRefused(t *testing.T) {
 // name, IP addresses and localhost (a page on a name pointed at it, DNS
 // rebinding, gets 421); every answer has nosniff.
 func TestHostHeaderChecked(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{Access: access.Config{PublicURL: "https://vote.example.com"}})
 	e.CreateEvent(testEvent("host", 2))
 	for _, tc := range []struct {

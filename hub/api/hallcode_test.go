@@ -99,6 +99,7 @@ func credHeader(cred string) http.Header { return http.Header{access.CredentialH
 // count in one with it. (Without the hall code, the script got 412 counted
 // ballots from one address in 0.59 s.)
 func TestStuffingNeedsHallCode(t *testing.T) {
+	t.Parallel()
 	clk := newTestClock()
 	e := newEmbeddedEnv(t, envOptions{Access: access.Config{Credentials: hallCreds(1000, clk)}})
 	e.CreateEvent(testEvent("stuff", 2)) // the hall code is on by default
@@ -168,6 +169,7 @@ func TestStuffingNeedsHallCode(t *testing.T) {
 // rate), so a script in the hall is bounded; another address is not
 // affected; every new credential is counted and a busy address is logged.
 func TestHallCodeInHallRate(t *testing.T) {
+	t.Parallel()
 	clk := newTestClock()
 	var logs syncBuffer
 	e := newEmbeddedEnv(t, envOptions{Hub: hub.Config{Logger: textLogger(&logs)}, Access: access.Config{Credentials: hallCreds(1, clk).TrustProxies(loopback)}})
@@ -212,6 +214,7 @@ func TestHallCodeInHallRate(t *testing.T) {
 // code expired on the way is told so; the code of the period before still
 // admits (it scanned just before the screen changed it).
 func TestHallCodeJoin(t *testing.T) {
+	t.Parallel()
 	clk := newTestClock()
 	e := newEmbeddedEnv(t, envOptions{Access: access.Config{Credentials: hallCreds(1000, clk)}})
 	e.CreateEvent(testEvent("join", 2))
@@ -281,6 +284,7 @@ func TestHallCodeJoin(t *testing.T) {
 // code (the key or the ticket is the proof), and what it gets admits only
 // there.
 func TestHallCodeExemptions(t *testing.T) {
+	t.Parallel()
 	clk := newTestClock()
 	e := newEmbeddedEnv(t, envOptions{Access: access.Config{Credentials: hallCreds(1000, clk)}})
 	ev := testEvent("exempt", 2)
@@ -329,6 +333,7 @@ func TestHallCodeExemptions(t *testing.T) {
 // control page's screen link carries) or the host key; a copied vote link
 // names the event and nothing more, so it cannot read the next code.
 func TestHallCodeForScreens(t *testing.T) {
+	t.Parallel()
 	clk := newTestClock()
 	creds := hallCreds(1000, clk)
 	e := newEmbeddedEnv(t, envOptions{Access: access.Config{Credentials: creds}})

@@ -15,6 +15,7 @@ import (
 // after the event; the host's event, the results and the exports carry it;
 // phones and the screen never get it; bad requests change nothing.
 func TestLeaderComment(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	ev := testEvent("day", 3)
 	ev.Contestants[0].Theme = "扬优势 补短板"
@@ -105,6 +106,7 @@ func TestLeaderComment(t *testing.T) {
 // every client in the stage message and the snapshot, and never closes
 // voting.
 func TestPresentationTimerAPI(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	ev := testEvent("timed", 2)
 	ev.PresentationSeconds = 480

@@ -75,6 +75,7 @@ func (e *env) download(path string) ([]byte, string, http.Header) {
 }
 
 func TestExportMatchesStandings(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	ev := testEvent("export", 5)
 	ev.Title = "拱墅区“战疫情促发展”擂台赛"
@@ -230,6 +231,7 @@ func TestExportMatchesStandings(t *testing.T) {
 }
 
 func TestPublishResults(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	e.CreateEvent(testEvent("pub", 3))
 	e.runEvent("pub", 3, 1)
@@ -288,6 +290,7 @@ func TestPublishResults(t *testing.T) {
 // TestPublishedSurvivesUpdate: a PUT of the event (which does not know
 // about publishing) keeps the results published.
 func TestPublishedSurvivesUpdate(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	e.CreateEvent(testEvent("keep", 2))
 	var ev voting.Event
@@ -302,6 +305,7 @@ func TestPublishedSurvivesUpdate(t *testing.T) {
 }
 
 func TestEndedEventIsReadOnly(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	created := e.CreateEvent(testEvent("done", 2))
 	e.Command("done", voting.Command{Action: voting.ActionNext})
@@ -359,6 +363,7 @@ func TestEndedEventIsReadOnly(t *testing.T) {
 }
 
 func TestCloneEvent(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	src := testEvent("day1", 4)
 	src.Rules.Criteria = []voting.Criterion{{ID: "measures", Name: "举措", Weight: 50}, {ID: "results", Name: "成绩", Weight: 50}}
@@ -434,6 +439,7 @@ func TestCloneEvent(t *testing.T) {
 // ballots, standings and exports apart; deleting one (with confirmation)
 // leaves the other.
 func TestEventsApart(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	a := testEvent("alpha", 3)
 	b := testEvent("beta", 4)
@@ -511,6 +517,7 @@ func TestEventsApart(t *testing.T) {
 // TestResultsOnRedis: publishing, cloning, the read-only end and the
 // export work the same on the Redis store, across two instances.
 func TestResultsOnRedis(t *testing.T) {
+	t.Parallel()
 	srv := redistest.MustStart(t, redistest.Options{})
 	a := newRedisEnv(t, srv, envOptions{})
 	b := newRedisEnv(t, srv, envOptions{})

@@ -14,6 +14,7 @@ import (
 // TestAPIAuth: every host endpoint refuses a missing or wrong key with 403
 // and the error shape; both header forms of the key work.
 func TestAPIAuth(t *testing.T) {
+	t.Parallel()
 	// Room for every wrong key below: TestHostKeyGuessing tests the limit.
 	e := newEmbeddedEnv(t, envOptions{Access: access.Config{HostKeyFailures: 1000}})
 	e.CreateEvent(testEvent("auth", 2))
@@ -73,6 +74,7 @@ func TestAPIAuth(t *testing.T) {
 
 // TestAPIEvents: create, list, read (public and whole), update, delete.
 func TestAPIEvents(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	created := e.CreateEvent(testEvent("ev1", 3))
 	if created.Revision != 1 || created.Panels[1].Key != "judge-key" {
@@ -169,6 +171,7 @@ func TestAPIEvents(t *testing.T) {
 // TestAPIStage: anyone reads the stage; the host commands it; bad commands
 // are refused with the right status.
 func TestAPIStage(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	e.CreateEvent(testEvent("st", 2))
 	v := e.Dial("st", voterQuery("v1"))
@@ -225,6 +228,7 @@ func TestAPIStage(t *testing.T) {
 
 // TestAPIBallots: the HTTP fallback for ballots, with the socket's rules.
 func TestAPIBallots(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	votingOn(e, "hb")
 	sc := e.Dial("hb", "role=screen")
@@ -284,6 +288,7 @@ func TestAPIBallots(t *testing.T) {
 // TestAPIReset: reset needs confirm=<contestant>, removes the ballots and
 // broadcasts "reset".
 func TestAPIReset(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	votingOn(e, "rs")
 	v := e.Dial("rs", voterQuery("v1"))
@@ -321,6 +326,7 @@ func TestAPIReset(t *testing.T) {
 
 // TestAPIUnknownEndpoint: anything else under /api/ is a JSON 404.
 func TestAPIUnknownEndpoint(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	for _, p := range []string{"/api/", "/api/nope", "/api/events/x/y/z"} {
 		status, data := e.Do("GET", p, hostKey, nil)
@@ -330,6 +336,7 @@ func TestAPIUnknownEndpoint(t *testing.T) {
 
 // TestHTTPStatus: the mapping of error codes to statuses.
 func TestHTTPStatus(t *testing.T) {
+	t.Parallel()
 	for code, want := range map[voting.Code]int{
 		voting.CodeInvalid:     400,
 		voting.CodeNotFound:    404,

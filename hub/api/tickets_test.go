@@ -72,6 +72,7 @@ func issue(e *env, panel string, n int) []api.TicketView {
 // the host only, claimed by phones, ballots refused without one, a
 // revoked ticket stopping its phone, judges' tickets the same way.
 func TestTickets(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	ticketShow(e)
 
@@ -216,6 +217,7 @@ func mustMarshal(t testing.TB, v any) []byte {
 // TestAuditAPI: the host reads the audit log page by page; it verifies
 // and gives the standings; each ack's receipt code is its entry's.
 func TestAuditAPI(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	ev := testEvent("show", 3)
 	ev.VotingScope = voting.ScopeAll
@@ -273,6 +275,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // here and on another instance sharing the store, host sockets opened
 // with it are closed, and a stale or short key is refused.
 func TestHostKeyRotation(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	e.CreateEvent(testEvent("show", 2))
 	// A second hub on the same store, as another instance would be.
@@ -337,6 +340,7 @@ func (e *env) must2(key, method, path string, body any) {
 // TestTicketClaimsRateLimited: guessing codes from one address hits the
 // per-address limit (429), and a valid claim after the limit refills works.
 func TestTicketClaimsRateLimited(t *testing.T) {
+	t.Parallel()
 	creds := access.NewCredentials(bytes.Repeat([]byte{42}, 32), false, 1) // 1/s, burst 21
 	e := newEmbeddedEnv(t, envOptions{Access: access.Config{Credentials: creds}})
 	ticketShow(e)
