@@ -15,14 +15,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"golang.org/x/time/rate"
 	"io"
-	"leitai/hub"
-	"leitai/hub/access"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"golang.org/x/time/rate"
+
+	"leitai/hub"
+	"leitai/hub/access"
 	"leitai/voting"
 )
 

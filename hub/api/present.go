@@ -1,10 +1,10 @@
 package api
 
 import (
-	"leitai/hub"
-	"leitai/hub/access"
 	"net/http"
 
+	"leitai/hub"
+	"leitai/hub/access"
 	"leitai/voting"
 )
 

@@ -3,14 +3,14 @@ package api
 import (
 	"bytes"
 	"context"
-	"leitai/hub"
-	"leitai/hub/access"
 	"mime"
 	"net/http"
 	"strings"
 	"time"
 	_ "time/tzdata" // ?tz=Asia/Shanghai works on machines (and images) without a zoneinfo database
 
+	"leitai/hub"
+	"leitai/hub/access"
 	"leitai/voting"
 	"leitai/voting/report"
 )

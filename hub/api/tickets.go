@@ -1,10 +1,10 @@
 package api
 
 import (
-	"leitai/hub/access"
 	"net/http"
 	"strconv"
 
+	"leitai/hub/access"
 	"leitai/voting"
 )
 
