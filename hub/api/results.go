@@ -52,6 +52,9 @@ func (a *API) buildReport(ctx context.Context, r *http.Request, ev voting.Event)
 	}
 	rep := report.Build(&ev, st, ballots, a.now(), loc)
 	rep.SetAuditHead(head)
+	if err := a.addSeason(ctx, rep, &ev, &st); err != nil {
+		return nil, err
+	}
 	return rep, nil
 }
 
@@ -125,7 +128,7 @@ func (a *API) exportCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	t, ok := rep.Table(slug)
 	if !ok {
-		access.WriteError(w, voting.Errorf(voting.CodeInvalid, "unknown table %q: use ranking, ballots or rules", voting.Excerpt(slug, 30)))
+		access.WriteError(w, voting.Errorf(voting.CodeInvalid, "unknown table %q: use ranking, ballots, rules or (in a counted round of a series) season", voting.Excerpt(slug, 30)))
 		return
 	}
 	var buf bytes.Buffer
