@@ -100,6 +100,17 @@ func TestRefusals(t *testing.T) {
 	if sd := e.standings("refuse"); sd.Ballots != 1 {
 		t.Fatalf("a ballot with a wrong panel key counted: %+v", sd)
 	}
+
+	// The host changes the judges' key: a judge who joined with the old
+	// one is refused from the next ballot on, without reconnecting.
+	old := e.dial("refuse", voterQuery("judge2")+"&panel=judges&panelKey=judge-key")
+	old.waitSnapshot()
+	wantAccepted(t, old.ballot(newID(), "c1", 85), "c1", 85, false)
+	var ev voting.Event
+	e.must("GET", "/api/events/refuse", nil, &ev)
+	ev.Panels[1].Key = "new-judge-key"
+	e.must("PUT", "/api/events/refuse", ev, &ev)
+	wantRefused(t, old.ballot(newID(), "c1", 90), voting.CodeForbidden)
 }
 
 // TestHandshakeRefusals: a refused handshake gets an HTTP error in the
