@@ -2,13 +2,16 @@ package main
 
 import (
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
 	"leitai/voting"
+	"leitai/voting/votingtest"
 )
 
 func TestParseExampleEventFile(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile("../../examples/gongshu-2020.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -36,9 +39,14 @@ func TestParseExampleEventFile(t *testing.T) {
 	if ev.VotingScope != voting.ScopeOnStage {
 		t.Fatalf("scope %q", ev.VotingScope)
 	}
+	// The tests' copy of the example event is the file's event.
+	if want := votingtest.Example(); !reflect.DeepEqual(ev, want) {
+		t.Fatalf("votingtest.Example() differs from examples/gongshu-2020.yaml:\n file %+v\n copy %+v", ev, want)
+	}
 }
 
 func TestParseEventFileErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, yaml, want string
 	}{
@@ -60,6 +68,7 @@ func TestParseEventFileErrors(t *testing.T) {
 }
 
 func TestParseEventFileDefaults(t *testing.T) {
+	t.Parallel()
 	ev, err := ParseEventFile([]byte("id: quick\ntitle: 快速\ncontestants: [{name: 甲}, {name: 乙}]\n"))
 	if err != nil {
 		t.Fatal(err)
