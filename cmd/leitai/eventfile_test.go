@@ -39,7 +39,13 @@ func TestParseExampleEventFile(t *testing.T) {
 	if ev.VotingScope != voting.ScopeOnStage {
 		t.Fatalf("scope %q", ev.VotingScope)
 	}
-	// The tests' copy of the example event is the file's event.
+	// The example is round 1 of a season; the tests' copy of the example
+	// event is the file's event apart from that (most tests create it
+	// where the series does not exist).
+	if ev.Series != "gongshu-2020-season" || ev.Round != 1 {
+		t.Fatalf("series %q round %d, want gongshu-2020-season round 1", ev.Series, ev.Round)
+	}
+	ev.Series, ev.Round = "", 0
 	if want := votingtest.Example(); !reflect.DeepEqual(ev, want) {
 		t.Fatalf("votingtest.Example() differs from examples/gongshu-2020.yaml:\n file %+v\n copy %+v", ev, want)
 	}
@@ -81,5 +87,53 @@ func TestParseEventFileDefaults(t *testing.T) {
 	}
 	if ev.Contestants[0].ID != "c1" || ev.Contestants[1].ID != "c2" {
 		t.Fatalf("default ids %+v", ev.Contestants)
+	}
+}
+
+// TestParseSeasonExample: the two example rounds name one series, rounds
+// 1 and 2, with the same units.
+func TestParseSeasonExample(t *testing.T) {
+	var evs [2]voting.Event
+	for i, name := range []string{"gongshu-2020.yaml", "gongshu-2020-r2.yaml"} {
+		data, err := os.ReadFile("../../examples/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, se, err := parseEventFile(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if se == nil || se.ID != "gongshu-2020-season" || se.Rule != voting.RuleAverage || se.Missed != voting.MissedSkip || ev.Series != se.ID || ev.Round != i+1 {
+			t.Fatalf("%s: series %+v, event in %q round %d", name, se, ev.Series, ev.Round)
+		}
+		evs[i] = ev
+	}
+	if len(evs[1].Contestants) != 16 || evs[1].Title != voting.RoundTitle(evs[0].Title, 1, 2) {
+		t.Fatalf("round 2: %d units, title %q", len(evs[1].Contestants), evs[1].Title)
+	}
+}
+
+func TestParseEventFileSeries(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"round without series", "id: a\ntitle: t\nround: 2\n", "needs a series"},
+		{"series without round", "id: a\ntitle: t\nseries: s\n", "give the event's round"},
+		{"unknown series key", "id: a\ntitle: t\nround: 1\nseries: {id: s, name: S, rules: sum}\n", "rules"},
+		{"bad rule", "id: a\ntitle: t\nround: 1\nseries: {id: s, name: S, rule: best}\n", "season rule"},
+		{"weights without weighted", "id: a\ntitle: t\nround: 1\nseries: {id: s, name: S, weights: [1, 2]}\n", "weighted"},
+		{"series list", "id: a\ntitle: t\nround: 1\nseries: [s]\n", "series is an id or a mapping"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseEventFile([]byte(tt.yaml))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+	ev, se, err := parseEventFile([]byte("id: a\ntitle: t\nround: 3\nseries: s\n"))
+	if err != nil || se != nil || ev.Series != "s" || ev.Round != 3 {
+		t.Fatalf("series by id: %+v %+v %v", ev, se, err)
 	}
 }

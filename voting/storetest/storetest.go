@@ -83,6 +83,8 @@ func run(t *testing.T, f Factory, parallel bool) {
 		{"TicketsConcurrentClaims", withStore(testTicketsConcurrentClaims)},
 		{"Audit", withStore(testAudit)},
 		{"HostKeys", testHostKeys},
+		{"Series", testSeries},
+		{"Season", withStore(testSeason)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
