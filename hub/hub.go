@@ -365,7 +365,7 @@ func (h *Hub) handle(ctx context.Context, rm *room, c *client, data []byte) {
 			return
 		}
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		rec, err := h.Cast(cctx, m.Ballot(rm.event, c.voter, c.panel), c.key)
+		rec, err := h.Cast(cctx, m.CastRequest(rm.event, c.voter, c.panel, c.key))
 		cancel()
 		ack := ackFrame{Type: "ack", ID: voting.Excerpt(m.ID, 64), OK: err == nil}
 		if err != nil {

@@ -169,12 +169,12 @@ func (h *Hub) refreshHostKey() {
 
 // Cast records a ballot (from a socket, or from the API) and schedules a
 // standings message.
-func (h *Hub) Cast(ctx context.Context, b voting.Ballot, panelKey string) (voting.Receipt, error) {
+func (h *Hub) Cast(ctx context.Context, req voting.CastRequest) (voting.Receipt, error) {
 	start := h.now()
-	rec, err := h.service.Cast(ctx, b, panelKey)
+	rec, err := h.service.Cast(ctx, req)
 	h.metrics.observeBallot(h.now().Sub(start), err)
 	if err == nil {
-		h.MarkDirty(b.Event)
+		h.MarkDirty(req.Event)
 	}
 	return rec, err
 }

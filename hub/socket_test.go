@@ -36,6 +36,8 @@ func TestRefusals(t *testing.T) {
 		{"criteria on a plain event", map[string]any{"contestant": "c1", "scores": map[string]float64{"x": 80}}, voting.CodeInvalid},
 		{"unknown contestant", map[string]any{"contestant": "c99", "score": 80}, voting.CodeNotFound},
 		{"not on stage", map[string]any{"contestant": "c2", "score": 80}, voting.CodeClosed},
+		{"no score", map[string]any{"contestant": "c1"}, voting.CodeInvalid},
+		{"no contestant", map[string]any{"score": 80}, voting.CodeNotFound},
 	} {
 		id := newID()
 		tc.frame["type"], tc.frame["id"] = "ballot", id
@@ -48,6 +50,8 @@ func TestRefusals(t *testing.T) {
 	}
 	// A ballot id that is not a UUID is refused too (the ack echoes it).
 	wantRefused(t, v.Ballot("not-a-uuid", "c1", 80), voting.CodeInvalid)
+	v.Send(map[string]any{"type": "ballot", "contestant": "c1", "score": 80})
+	wantRefused(t, v.WaitAck(""), voting.CodeInvalid)
 
 	// Frames the server cannot use get an error frame with code invalid.
 	for _, tc := range []struct{ name, frame, want string }{
@@ -57,8 +61,6 @@ func TestRefusals(t *testing.T) {
 		{"no type", `{"contestant": "c1"}`, "no type"},
 		{"unknown field", `{"type": "resync", "please": true}`, "malformed"},
 		{"two objects", `{"type": "resync"} {"type": "resync"}`, "one JSON object"},
-		{"ballot without id", `{"type": "ballot", "contestant": "c1", "score": 80}`, "id"},
-		{"ballot without score", `{"type": "ballot", "id": "` + newID() + `", "contestant": "c1"}`, "score"},
 		{"score of the wrong type", `{"type": "ballot", "id": "` + newID() + `", "contestant": "c1", "score": "80"}`, "wrong type"},
 	} {
 		before := count(v.All(), "error")
@@ -83,11 +85,25 @@ func TestRefusals(t *testing.T) {
 	}
 	wantAccepted(t, v.Ballot(newID(), "c1", 80), "c1", 80, false)
 
-	// A panel that needs a key: the handshake is refused without it.
-	_, resp, err := e.TryDial("refuse", dialOptions{Query: voterQuery("judge") + "&panel=judges&panelKey=wrong"})
-	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
-		t.Errorf("judge with a wrong key: %v (%v), want 403", err, resp)
+	// A panel that needs a key: each ballot without it is refused (the
+	// key is checked per ballot, not at the handshake).
+	judge := e.Dial("refuse", voterQuery("judge")+"&panel=judges&panelKey=wrong")
+	judge.WaitSnapshot()
+	wantRefused(t, judge.Ballot(newID(), "c1", 80), voting.CodeForbidden)
+	if sd := e.Standings("refuse"); sd.Ballots != 1 {
+		t.Fatalf("a ballot with a wrong panel key counted: %+v", sd)
 	}
+
+	// The host changes the judges' key: a judge who joined with the old
+	// one is refused from the next ballot on, without reconnecting.
+	old := e.Dial("refuse", voterQuery("judge2")+"&panel=judges&panelKey=judge-key")
+	old.WaitSnapshot()
+	wantAccepted(t, old.Ballot(newID(), "c1", 85), "c1", 85, false)
+	var ev voting.Event
+	e.Must("GET", "/api/events/refuse", nil, &ev)
+	ev.Panels[1].Key = "new-judge-key"
+	e.Must("PUT", "/api/events/refuse", ev, &ev)
+	wantRefused(t, old.Ballot(newID(), "c1", 90), voting.CodeForbidden)
 }
 
 // TestHandshakeRefusals: a refused handshake gets an HTTP error in the
@@ -107,7 +123,6 @@ func TestHandshakeRefusals(t *testing.T) {
 		{"hs", "role=voter&credential=v1.v1.forged", http.StatusForbidden},
 		{"hs", "role=voter&credential=" + url.QueryEscape(access.NewCredentials(make([]byte, 32), false, 1).For("v1")), http.StatusForbidden},
 		{"hs", voterQuery("v1") + "&panel=nope", http.StatusNotFound},
-		{"hs", voterQuery("v1") + "&panel=judges", http.StatusForbidden},
 		{"hs", "role=king", http.StatusBadRequest},
 	} {
 		_, resp, err := e.TryDial(tc.event, dialOptions{Query: tc.query})

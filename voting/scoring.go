@@ -88,9 +88,8 @@ func PanelAverage(panel string, sorted []int64, trim int) PanelScore {
 		return ps
 	}
 	kept := sorted
-	if trim > 0 && len(sorted) > 2*trim {
+	if ps.Dropped = TrimDropped(len(sorted), trim); ps.Dropped > 0 {
 		kept = sorted[trim : len(sorted)-trim]
-		ps.Dropped = 2 * trim
 	}
 	var sum int64
 	for _, u := range kept {
@@ -98,6 +97,18 @@ func PanelAverage(panel string, sorted []int64, trim int) PanelScore {
 	}
 	ps.Average = TrimmedAverage(sum, len(kept))
 	return ps
+}
+
+// TrimDropped is how many of a panel's count ballots trimming leaves out:
+// the trim highest and the trim lowest when there are more than 2×trim,
+// else none (a panel of 2×trim ballots or fewer keeps them all). Every
+// place that reports or applies trimming asks this (the Redis store's
+// cast.lua mirrors it, see there).
+func TrimDropped(count, trim int) int {
+	if trim > 0 && count > 2*trim {
+		return 2 * trim
+	}
+	return 0
 }
 
 // TrimmedAverage turns a sum of kept scores (in ScoreUnits) into an average
