@@ -235,11 +235,10 @@ func (p *Pages) Routes(mux *http.ServeMux) {
 	// The control page is where a host creates an event that does not
 	// exist yet, so it is served for any valid id.
 	mux.HandleFunc("GET /e/{event}/control", p.page("control.html", false))
-	mux.HandleFunc("GET /e/{event}/results", p.page("results.html", true)) // printable results: results.js
-	mux.HandleFunc("GET /e/{event}/tickets", p.page("tickets.html", true)) // printable tickets: tickets.js
+	mux.HandleFunc("GET /e/{event}/results", p.page("results.html", true))   // printable results: results.js
+	mux.HandleFunc("GET /s/{series}/results", p.page("results.html", false)) // a series' season table: results-season.js
+	mux.HandleFunc("GET /e/{event}/tickets", p.page("tickets.html", true))   // printable tickets: tickets.js
 	mux.HandleFunc("GET /e/{event}/qr.svg", p.serveQR)
-	// A series' season table: the results page with results-season.js.
-	mux.HandleFunc("GET /s/{series}/results", p.page("results.html", false))
 }
 
 // serveAsset serves an asset, gzipped when the client accepts it: the

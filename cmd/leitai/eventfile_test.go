@@ -2,13 +2,16 @@ package main
 
 import (
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
 	"leitai/voting"
+	"leitai/voting/votingtest"
 )
 
 func TestParseExampleEventFile(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile("../../examples/gongshu-2020.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -36,9 +39,20 @@ func TestParseExampleEventFile(t *testing.T) {
 	if ev.VotingScope != voting.ScopeOnStage {
 		t.Fatalf("scope %q", ev.VotingScope)
 	}
+	// The example is round 1 of a season; the tests' copy of the example
+	// event is the file's event apart from that (most tests create it
+	// where the series does not exist).
+	if ev.Series != "gongshu-2020-season" || ev.Round != 1 {
+		t.Fatalf("series %q round %d, want gongshu-2020-season round 1", ev.Series, ev.Round)
+	}
+	ev.Series, ev.Round = "", 0
+	if want := votingtest.Example(); !reflect.DeepEqual(ev, want) {
+		t.Fatalf("votingtest.Example() differs from examples/gongshu-2020.yaml:\n file %+v\n copy %+v", ev, want)
+	}
 }
 
 func TestParseEventFileErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, yaml, want string
 	}{
@@ -60,6 +74,7 @@ func TestParseEventFileErrors(t *testing.T) {
 }
 
 func TestParseEventFileDefaults(t *testing.T) {
+	t.Parallel()
 	ev, err := ParseEventFile([]byte("id: quick\ntitle: 快速\ncontestants: [{name: 甲}, {name: 乙}]\n"))
 	if err != nil {
 		t.Fatal(err)

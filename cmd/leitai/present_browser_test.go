@@ -93,7 +93,7 @@ func presentExample(t *testing.T, srv *btServer) voting.Event {
 		t.Fatal(err)
 	}
 	ev.Contestants[0].Presenter = "张三"
-	ev.Series, ev.Round = "", 0 // the example's series exists only when the file is loaded at start
+	ev.Series, ev.Round = "", 0 // the season is not what these tests are about
 	var created voting.Event
 	srv.api(t, "POST", "/events", ev, &created)
 	return created
@@ -104,6 +104,7 @@ func presentExample(t *testing.T, srv *btServer) voting.Event {
 // page, turns amber in the last minute and red, counting up, in overtime,
 // also after a reload; the phone shows the theme under the unit's name.
 func TestBrowserPresentation(t *testing.T) {
+	t.Parallel()
 	shoot := presentShots(t)
 	chrome := btStartChrome(t)
 	srv := btStartServer(t, "http://192.168.1.20:8080")
@@ -223,6 +224,7 @@ func (s *btServer) stageOf(t *testing.T, event string) voting.Stage {
 // says "change" only once a ballot counted; after the close the phone
 // shows the counted score, not one chosen and never sent.
 func TestBrowserPhoneScore(t *testing.T) {
+	t.Parallel()
 	shoot := presentShots(t)
 	chrome := btStartChrome(t)
 	srv := btStartServer(t, "")
@@ -315,6 +317,7 @@ func TestBrowserPhoneScore(t *testing.T) {
 // during the event and after its end; the results page prints each under
 // its unit and the Excel export has them on the unit's row.
 func TestBrowserLeaderComment(t *testing.T) {
+	t.Parallel()
 	shoot := presentShots(t)
 	chrome := btStartChrome(t)
 	srv := btStartServer(t, "")
@@ -432,6 +435,7 @@ func indexOfName(ev voting.Event, name string) int {
 // TestBrowserPhoneBanner: on a phone the reconnect banner sits above the
 // header and covers nothing of it.
 func TestBrowserPhoneBanner(t *testing.T) {
+	t.Parallel()
 	shoot := presentShots(t)
 	chrome := btStartChrome(t)
 	srv := btStartServer(t, "")
@@ -466,6 +470,7 @@ func TestBrowserPhoneBanner(t *testing.T) {
 // presenters as extra CSV columns (Chinese or English headers, or by
 // position) and the presentation time, and writes them back the same way.
 func TestBrowserSetupThemes(t *testing.T) {
+	t.Parallel()
 	chrome := btStartChrome(t)
 	srv := btStartServer(t, "")
 	const id = "setup-themes"
