@@ -55,8 +55,13 @@ type Pages struct {
 	pages  *template.Template // pages/*.html
 	zh     map[string]string  // the string table's Chinese (assets/i18n.js)
 	// imports are the hashed URLs of the modules a script imports, by
-	// logical name, for the pages' modulepreload links.
-	imports map[string][]string
+	// logical name, for the pages' modulepreload links; lazy those it
+	// imports later (import()).
+	imports, lazy map[string][]string
+	// strings is the URL of each page's strings module in the default
+	// language (subsets.go), by page ("vote"); pageKeys its keys.
+	strings  map[string]string
+	pageKeys map[string][]string
 	zippers zippers
 }
 
@@ -71,7 +76,7 @@ type asset struct {
 
 // New reads the embedded files and computes their hashed names.
 func New(cfg Config) (*Pages, error) {
-	p := &Pages{cfg: cfg, assets: make(map[string]asset), hashed: make(map[string]string), imports: make(map[string][]string)}
+	p := &Pages{cfg: cfg, assets: make(map[string]asset), hashed: make(map[string]string), imports: make(map[string][]string), lazy: make(map[string][]string)}
 	// Hash every asset; then rewrite module imports between JS files
 	// ("./x.js") to hashed URLs, so that a cached module never imports a
 	// stale sibling. Imports are rewritten before hashing the importer.
@@ -89,6 +94,18 @@ func New(cfg Config) (*Pages, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("static: %w", err)
+	}
+	// The string table is served without its dictionaries: each page gets
+	// the strings it uses (subsets.go).
+	dicts := make(map[string]map[string]string)
+	for _, lang := range stringsLangs {
+		if dicts[lang], err = Dictionary(raw["i18n.js"], lang); err != nil {
+			return nil, err
+		}
+	}
+	p.zh = dicts["zh"]
+	if raw["i18n.js"], err = blankDictionaries(raw["i18n.js"]); err != nil {
+		return nil, err
 	}
 	var resolve func(name string, seen map[string]bool) (string, error)
 	resolve = func(name string, seen map[string]bool) (string, error) {
@@ -114,7 +131,9 @@ func New(cfg Config) (*Pages, error) {
 					rerr = err
 					return m
 				}
-				if !bytes.Contains(sub[1], []byte("(")) { // static imports only: a dynamic one loads later
+				if bytes.Contains(sub[1], []byte("(")) { // a dynamic import loads later
+					p.lazy[name] = append(p.lazy[name], u)
+				} else {
 					p.imports[name] = append(p.imports[name], u)
 				}
 				return bytes.Replace(m, sub[2], []byte(u), 1)
@@ -123,28 +142,14 @@ func New(cfg Config) (*Pages, error) {
 				return "", rerr
 			}
 		}
-		sum := sha256.Sum256(body)
-		ext := path.Ext(name)
-		hashedName := strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:5]) + ext
-		ct := mime.TypeByExtension(ext)
-		switch ext {
-		case ".js":
-			ct = "text/javascript; charset=utf-8"
-		case ".css":
-			ct = "text/css; charset=utf-8"
-		case ".svg":
-			ct = "image/svg+xml"
-		}
-		p.assets[hashedName] = asset{body: body, gz: gzipBest(body), contentType: ct, etag: `"` + hex.EncodeToString(sum[:5]) + `"`}
-		p.hashed[name] = "/assets/" + hashedName
-		return p.hashed[name], nil
+		return p.addAsset(name, body), nil
 	}
 	for name := range raw {
 		if _, err := resolve(name, map[string]bool{}); err != nil {
 			return nil, err
 		}
 	}
-	if p.zh, err = Dictionary(raw["i18n.js"], "zh"); err != nil {
+	if err := p.addPageStrings(dicts); err != nil {
 		return nil, err
 	}
 	p.pages, err = template.New("").Funcs(template.FuncMap{
@@ -156,6 +161,26 @@ func New(cfg Config) (*Pages, error) {
 		return nil, fmt.Errorf("static: %w", err)
 	}
 	return p, nil
+}
+
+// addAsset serves body, as written, under name's hashed URL, and returns
+// the URL.
+func (p *Pages) addAsset(name string, body []byte) string {
+	sum := sha256.Sum256(body)
+	ext := path.Ext(name)
+	hashedName := strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:5]) + ext
+	ct := mime.TypeByExtension(ext)
+	switch ext {
+	case ".js":
+		ct = "text/javascript; charset=utf-8"
+	case ".css":
+		ct = "text/css; charset=utf-8"
+	case ".svg":
+		ct = "image/svg+xml"
+	}
+	p.assets[hashedName] = asset{body: body, gz: gzipBest(body), contentType: ct, etag: `"` + hex.EncodeToString(sum[:5]) + `"`}
+	p.hashed[name] = "/assets/" + hashedName
+	return p.hashed[name]
 }
 
 func (p *Pages) asset(name string) (string, error) {
@@ -178,6 +203,9 @@ func (p *Pages) text(key string) (string, error) {
 // title, and its stylesheet and script by their logical names.
 type headData struct {
 	Title, Style, Script string
+	// Strings is the URL of the module of the page's strings (subsets.go),
+	// run before Script.
+	Strings string
 	// Preload are the hashed URLs of every module Script imports, directly
 	// or not: the browser fetches them at once instead of one level of
 	// imports per round trip.
@@ -195,7 +223,11 @@ func (p *Pages) head(titleKey, page string) (headData, error) {
 	if err != nil {
 		return headData{}, err
 	}
-	return headData{Title: brand + " · " + title, Style: page + ".css", Script: page + ".js", Preload: p.moduleGraph(page + ".js")}, nil
+	strs, ok := p.strings[page]
+	if !ok {
+		return headData{}, fmt.Errorf("no strings for page %q", page)
+	}
+	return headData{Title: brand + " · " + title, Style: page + ".css", Script: page + ".js", Strings: strs, Preload: p.moduleGraph(page + ".js")}, nil
 }
 
 // moduleGraph lists the hashed URLs of the modules that script imports,

@@ -397,14 +397,15 @@ func TestEveryPageHasTheSharedHead(t *testing.T) {
 			`<link rel="icon" href="` + p.AssetURL("favicon.svg") + `" type="image/svg+xml">`,
 			`<link rel="stylesheet" href="` + p.AssetURL("common.css") + `">`,
 			`<link rel="stylesheet" href="` + p.AssetURL(c.page+".css") + `">`,
-			`<script type="module" src="` + p.AssetURL(c.page+".js") + `"></script>`,
+			`<script type="module" src="` + p.AssetURL("strings-"+c.page+".zh.js") + `"></script>` + "\n" +
+				`<script type="module" src="` + p.AssetURL(c.page+".js") + `"></script>`,
 		} {
 			if strings.Count(head, want) != 1 {
 				t.Errorf("%s: the head has not exactly one %s", c.path, want)
 			}
 		}
-		if strings.Count(body, "<script") != 1 || strings.Count(body, "<head>") != 1 {
-			t.Errorf("%s: %d scripts and %d heads; want the head's one each", c.path, strings.Count(body, "<script"), strings.Count(body, "<head>"))
+		if strings.Count(body, "<script") != 2 || strings.Count(body, "<head>") != 1 {
+			t.Errorf("%s: %d scripts and %d heads; want the head's two and one", c.path, strings.Count(body, "<script"), strings.Count(body, "<head>"))
 		}
 		if regexp.MustCompile(`(?i)\son[a-z]+=|javascript:`).MatchString(body) {
 			t.Errorf("%s: inline script (the CSP forbids it)", c.path)
@@ -413,11 +414,11 @@ func TestEveryPageHasTheSharedHead(t *testing.T) {
 		if title == nil || !strings.HasPrefix(title[1], "擂台 · ") {
 			t.Errorf("%s: title %v; want 擂台 · <page>", c.path, title)
 		}
-		// The same parts for every page: only the title, the stylesheet
-		// and the script differ,
+		// The same parts for every page: only the title, the stylesheet,
+		// the strings and the script differ,
 		// and the modules preloaded (the page's own; TestVotePageFirstLoadIsSmall
 		// checks that they are all it imports).
-		same := strings.NewReplacer(title[0], "TITLE", p.AssetURL(c.page+".css"), "STYLE", p.AssetURL(c.page+".js"), "SCRIPT").Replace(head)
+		same := strings.NewReplacer(title[0], "TITLE", p.AssetURL(c.page+".css"), "STYLE", p.AssetURL(c.page+".js"), "SCRIPT", p.AssetURL("strings-"+c.page+".zh.js"), "STRINGS").Replace(head)
 		same = modulePreload.ReplaceAllString(same, "")
 		if first == "" {
 			first, firstPath = same, c.path
