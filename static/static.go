@@ -62,7 +62,7 @@ type Pages struct {
 	// language (subsets.go), by page ("vote"); pageKeys its keys.
 	strings  map[string]string
 	pageKeys map[string][]string
-	zippers zippers
+	zippers  zippers
 }
 
 // asset is one file as served: the bytes (comments blanked, imports
