@@ -58,9 +58,9 @@ type Pages struct {
 	// logical name, for the pages' modulepreload links; lazy those it
 	// imports later (import()).
 	imports, lazy map[string][]string
-	// strings is the URL of each page's strings module in the default
-	// language (subsets.go), by page ("vote"); pageKeys its keys.
-	strings  map[string]string
+	// entries are what each page's head loads (subsets.go), by page
+	// ("vote"); pageKeys the keys of its strings.
+	entries  map[string]pageEntry
 	pageKeys map[string][]string
 	zippers  zippers
 }
@@ -202,10 +202,11 @@ func (p *Pages) text(key string) (string, error) {
 // headData is what the shared head (pages/head.html) is given: the page's
 // title, and its stylesheet and script by their logical names.
 type headData struct {
-	Title, Style, Script string
+	Title, Style string
 	// Strings is the URL of the module of the page's strings (subsets.go),
-	// run before Script.
-	Strings string
+	// run before Script, or "" when Script holds them (a bundle); Script
+	// the URL of the page's module.
+	Strings, Script string
 	// Preload are the hashed URLs of every module Script imports, directly
 	// or not: the browser fetches them at once instead of one level of
 	// imports per round trip.
@@ -223,11 +224,11 @@ func (p *Pages) head(titleKey, page string) (headData, error) {
 	if err != nil {
 		return headData{}, err
 	}
-	strs, ok := p.strings[page]
+	e, ok := p.entries[page]
 	if !ok {
-		return headData{}, fmt.Errorf("no strings for page %q", page)
+		return headData{}, fmt.Errorf("no page %q", page)
 	}
-	return headData{Title: brand + " · " + title, Style: page + ".css", Script: page + ".js", Strings: strs, Preload: p.moduleGraph(page + ".js")}, nil
+	return headData{Title: brand + " · " + title, Style: page + ".css", Script: e.Script, Strings: e.Strings, Preload: e.Preload}, nil
 }
 
 // moduleGraph lists the hashed URLs of the modules that script imports,

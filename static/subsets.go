@@ -93,9 +93,10 @@ func usedKeys(table map[string]string, sources ...[]byte) []string {
 }
 
 // addPageStrings makes, for every page of pages/ with a script of its own,
-// its strings modules (strings-<page>.zh.js, strings-<page>.en.js) from
-// the dictionaries, as assets. p.strings maps the page to its Chinese
-// module, which the head loads; that module names the English one.
+// the modules of its strings: strings-<page>.en.js (export default {…}),
+// loaded on demand, and the Chinese, which runs before the page's script:
+// strings-<page>.zh.js, or the first lines of the page's bundle
+// (bundle.go). p.entries holds what the head loads.
 func (p *Pages) addPageStrings(dicts map[string]map[string]string) error {
 	head, err := files.ReadFile("pages/head.html")
 	if err != nil {
@@ -109,7 +110,7 @@ func (p *Pages) addPageStrings(dicts map[string]map[string]string) error {
 	if !ok {
 		return fmt.Errorf("static: no i18n.js")
 	}
-	p.strings = make(map[string]string)
+	p.entries = make(map[string]pageEntry)
 	p.pageKeys = make(map[string][]string)
 	for _, file := range pages {
 		page := strings.TrimSuffix(path.Base(file), ".html")
@@ -126,27 +127,50 @@ func (p *Pages) addPageStrings(dicts map[string]map[string]string) error {
 		}
 		keys := usedKeys(dicts[stringsLang], sources...)
 		p.pageKeys[page] = keys
-		// The other languages first: the default's module names them.
 		more := map[string]string{}
 		for _, lang := range stringsLangs[1:] {
-			u, err := p.addStringsModule(page, lang, i18n, keys, dicts[lang], nil)
+			b, err := stringsJSON(keys, dicts[lang])
+			if err != nil {
+				return fmt.Errorf("static: strings of %s: %w", page, err)
+			}
+			more[lang] = p.addAsset("strings-"+page+"."+lang+".js", slices.Concat([]byte("export default "), b, []byte(";\n")))
+		}
+		zh, err := stringsJSON(keys, dicts[stringsLang])
+		if err != nil {
+			return fmt.Errorf("static: strings of %s: %w", page, err)
+		}
+		moreJSON, err := json.Marshal(more)
+		if err != nil {
+			return fmt.Errorf("static: strings of %s: %w", page, err)
+		}
+		if slices.Contains(bundledPages, page) {
+			u, err := p.addBundle(page, zh, moreJSON)
 			if err != nil {
 				return err
 			}
-			more[lang] = u
+			p.entries[page] = pageEntry{Script: u}
+			continue
 		}
-		u, err := p.addStringsModule(page, stringsLang, i18n, keys, dicts[stringsLang], more)
-		if err != nil {
-			return err
+		body := fmt.Appendf(nil, "import { useStrings } from %q;\nuseStrings(%q, %s, %s);\n", i18n, stringsLang, zh, moreJSON)
+		p.entries[page] = pageEntry{
+			Strings: p.addAsset("strings-"+page+"."+stringsLang+".js", body),
+			Script:  p.hashed[page+".js"],
+			Preload: p.moduleGraph(page + ".js"),
 		}
-		p.strings[page] = u
 	}
 	return nil
 }
 
-// addStringsModule adds the module that gives i18n.js a page's keys in
-// lang (and the URLs of its other languages), and returns its URL.
-func (p *Pages) addStringsModule(page, lang, i18n string, keys []string, dict map[string]string, more map[string]string) (string, error) {
+// pageEntry is what a page's head loads: its strings module (none when
+// the script holds them), its script and the modules to preload.
+type pageEntry struct {
+	Strings, Script string
+	Preload         []string
+}
+
+// stringsJSON is the object of keys' strings in dict, sorted by key (so
+// that the hash is stable).
+func stringsJSON(keys []string, dict map[string]string) ([]byte, error) {
 	subset := make(map[string]string, len(keys))
 	for _, k := range keys {
 		if s, ok := dict[k]; ok {
@@ -154,23 +178,12 @@ func (p *Pages) addStringsModule(page, lang, i18n string, keys []string, dict ma
 		}
 	}
 	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "import { useStrings } from %q;\nuseStrings(%q, ", i18n, lang)
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(subset); err != nil { // sorted by key, so the hash is stable
-		return "", fmt.Errorf("static: strings of %s: %w", page, err)
+	if err := enc.Encode(subset); err != nil {
+		return nil, err
 	}
-	buf.Truncate(buf.Len() - 1)
-	if len(more) > 0 {
-		b, err := json.Marshal(more)
-		if err != nil {
-			return "", fmt.Errorf("static: strings of %s: %w", page, err)
-		}
-		buf.WriteString(", ")
-		buf.Write(b)
-	}
-	buf.WriteString(");\n")
-	return p.addAsset("strings-"+page+"."+lang+".js", buf.Bytes()), nil
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // pageModules lists the modules a page's script loads: itself, what it

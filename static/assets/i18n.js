@@ -875,9 +875,10 @@ const STORE = "leitai.lang";
 const listeners = [];
 
 // The server serves this file without the two tables above: each page
-// loads, before its script, a module of the strings it uses in Chinese
-// (useStrings), which names where the page's English is; that comes when
-// the user switches to it, or at start on a device that chose it.
+// gets, before its script runs, the strings it uses in Chinese
+// (useStrings), with the URL of its English (a module whose default export
+// is the strings); that comes when the user switches to it, or at start on
+// a device that chose it.
 const sources = {}; // language → URL of the page's strings in it, not loaded yet
 const loading = {}; // language → the promise of its strings
 
@@ -892,7 +893,7 @@ export function useStrings(l, strings, more) {
 function load(l) {
   if (!sources[l]) return Promise.resolve();
   if (!loading[l]) {
-    loading[l] = import(sources[l]).catch((e) => {
+    loading[l] = import(sources[l]).then((m) => useStrings(l, m.default), (e) => {
       delete loading[l]; // the next switch tries again
       throw e;
     });
