@@ -59,6 +59,9 @@ func (h *Hub) buildReport(ctx context.Context, r *http.Request, ev voting.Event)
 	}
 	rep := report.Build(&ev, st, ballots, h.now(), loc)
 	rep.SetAuditHead(head)
+	if err := h.addSeason(ctx, rep, &ev, &st); err != nil {
+		return nil, err
+	}
 	return rep, nil
 }
 
@@ -132,7 +135,7 @@ func (h *Hub) exportCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	t, ok := rep.Table(slug)
 	if !ok {
-		writeError(w, voting.Errorf(voting.CodeInvalid, "unknown table %q: use ranking, ballots or rules", clip(slug, 30)))
+		writeError(w, voting.Errorf(voting.CodeInvalid, "unknown table %q: use ranking, ballots, rules or (in a counted round of a series) season", clip(slug, 30)))
 		return
 	}
 	var buf bytes.Buffer

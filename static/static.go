@@ -269,6 +269,7 @@ func (p *Pages) Routes(mux *http.ServeMux) {
 	// exist yet, so it is served for any valid id.
 	mux.HandleFunc("GET /e/{event}/control", p.page("control.html", false))
 	mux.HandleFunc("GET /e/{event}/results", p.page("results.html", true)) // printable results: results.js
+	mux.HandleFunc("GET /s/{series}/results", p.page("results.html", false)) // a series' season table: results-season.js
 	mux.HandleFunc("GET /e/{event}/tickets", p.page("tickets.html", true)) // printable tickets: tickets.js
 	mux.HandleFunc("GET /e/{event}/qr.svg", p.serveQR)
 }

@@ -10,6 +10,7 @@ import { fmtClock, timerView } from "./format.js";
 import { contestantIndex } from "./event.js";
 import { initBoards, renderBoards, tabCount, pinTab, unpin, rebuildBoards } from "./screen-board.js";
 import { initReveal, renderReveal, rebuildReveal } from "./screen-reveal.js";
+import { initSeason, renderSeason, rebuildSeason } from "./screen-season.js";
 import { showReachWarning } from "./reach.js";
 
 const body = document.body;
@@ -35,6 +36,7 @@ const conn = live(S, {
 });
 initBoards(S, rankingVisible);
 initReveal(S);
+initSeason(S, eventId);
 const banner = bannerFor($("[data-banner]"), () => t("common.offline"));
 
 function setMode(mode) {
@@ -60,6 +62,7 @@ function render(animate) {
   $("[data-bar-phase]").className = "bar-phase phase-" + (st.phase || "lobby");
   let mode = "live";
   if (st.phase === "lobby") mode = "lobby";
+  else if ((st.phase === "reveal" || st.phase === "ended") && st.season) mode = "season";
   else if (st.phase === "reveal" || st.phase === "ended") mode = "reveal";
   const modeChanged = S.mode !== mode;
   setMode(mode);
@@ -70,6 +73,8 @@ function render(animate) {
     renderNow();
     renderStageCard();
     renderBoards(animate && !modeChanged);
+  } else if (mode === "season") {
+    renderSeason();
   } else {
     renderReveal(animate && !modeChanged);
   }
@@ -280,6 +285,7 @@ onLangChange(() => {
   showReachWarning(true);
   rebuildBoards();
   rebuildReveal();
+  rebuildSeason();
   render(false);
 });
 conn.start();
