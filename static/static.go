@@ -74,12 +74,8 @@ type asset struct {
 	etag        string // of the identity; the gzip's adds ".gz"
 }
 
-// New reads the embedded files and computes their hashed names.
-func New(cfg Config) (*Pages, error) {
-	p := &Pages{cfg: cfg, assets: make(map[string]asset), hashed: make(map[string]string), imports: make(map[string][]string), lazy: make(map[string][]string)}
-	// Hash every asset; then rewrite module imports between JS files
-	// ("./x.js") to hashed URLs, so that a cached module never imports a
-	// stale sibling. Imports are rewritten before hashing the importer.
+// readAssets reads the embedded assets, by name ("vote.js").
+func readAssets() (map[string][]byte, error) {
 	raw := make(map[string][]byte)
 	err := fs.WalkDir(files, "assets", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -95,18 +91,26 @@ func New(cfg Config) (*Pages, error) {
 	if err != nil {
 		return nil, fmt.Errorf("static: %w", err)
 	}
-	// The string table is served without its dictionaries: each page gets
-	// the strings it uses (subsets.go).
-	dicts := make(map[string]map[string]string)
-	for _, lang := range stringsLangs {
-		if dicts[lang], err = Dictionary(raw["i18n.js"], lang); err != nil {
-			return nil, err
-		}
-	}
-	p.zh = dicts["zh"]
-	if raw["i18n.js"], err = blankDictionaries(raw["i18n.js"]); err != nil {
+	return raw, nil
+}
+
+// New reads the embedded files and computes their hashed names.
+func New(cfg Config) (*Pages, error) {
+	p := &Pages{cfg: cfg, assets: make(map[string]asset), hashed: make(map[string]string), imports: make(map[string][]string), lazy: make(map[string][]string)}
+	// Hash every asset; then rewrite module imports between JS files
+	// ("./x.js") to hashed URLs, so that a cached module never imports a
+	// stale sibling. Imports are rewritten before hashing the importer.
+	raw, err := readAssets()
+	if err != nil {
 		return nil, err
 	}
+	// The string table is served without its dictionaries: each page gets
+	// the strings it uses (subsets.go).
+	dicts, err := readStringTable(raw)
+	if err != nil {
+		return nil, err
+	}
+	p.zh = dicts["zh"]
 	var resolve func(name string, seen map[string]bool) (string, error)
 	resolve = func(name string, seen map[string]bool) (string, error) {
 		if u, ok := p.hashed[name]; ok {
@@ -268,9 +272,9 @@ func (p *Pages) Routes(mux *http.ServeMux) {
 	// The control page is where a host creates an event that does not
 	// exist yet, so it is served for any valid id.
 	mux.HandleFunc("GET /e/{event}/control", p.page("control.html", false))
-	mux.HandleFunc("GET /e/{event}/results", p.page("results.html", true)) // printable results: results.js
+	mux.HandleFunc("GET /e/{event}/results", p.page("results.html", true))   // printable results: results.js
 	mux.HandleFunc("GET /s/{series}/results", p.page("results.html", false)) // a series' season table: results-season.js
-	mux.HandleFunc("GET /e/{event}/tickets", p.page("tickets.html", true)) // printable tickets: tickets.js
+	mux.HandleFunc("GET /e/{event}/tickets", p.page("tickets.html", true))   // printable tickets: tickets.js
 	mux.HandleFunc("GET /e/{event}/qr.svg", p.serveQR)
 }
 

@@ -46,6 +46,25 @@ func blankDictionaries(src []byte) ([]byte, error) {
 	return out, nil
 }
 
+// readStringTable reads the dictionaries of raw["i18n.js"] and leaves
+// it without them, to be served so.
+func readStringTable(raw map[string][]byte) (map[string]map[string]string, error) {
+	dicts := make(map[string]map[string]string)
+	for _, lang := range stringsLangs {
+		d, err := Dictionary(raw["i18n.js"], lang)
+		if err != nil {
+			return nil, err
+		}
+		dicts[lang] = d
+	}
+	blanked, err := blankDictionaries(raw["i18n.js"])
+	if err != nil {
+		return nil, err
+	}
+	raw["i18n.js"] = blanked
+	return dicts, nil
+}
+
 // keyLiteral is a quoted word that may be a key of the table, or a prefix
 // of keys completed at run time ("phase." in t("phase." + phase)).
 var keyLiteral = regexp.MustCompile("[\"'`]([a-zA-Z0-9_.-]+)[\"'`]")
