@@ -77,7 +77,7 @@ func (p *Pages) addBundle(page string, zh, more []byte) (string, error) {
 		}
 		u := p.hashed[name]
 		sources = append(sources, u)
-		own(fmt.Sprintf("const m%d = (() => { // %s\n", i, name))
+		own(fmt.Sprintf("const leitaiModule%d = (() => { // %s\n", i, name))
 		var exported []string
 		for n, line := range bytes.Split(bytes.TrimSuffix(p.assets[strings.TrimPrefix(u, "/assets/")].body, []byte("\n")), []byte("\n")) {
 			if m := bundleImport.FindSubmatch(line); m != nil {
@@ -85,7 +85,7 @@ func (p *Pages) addBundle(page string, zh, more []byte) (string, error) {
 				if !ok {
 					return "", fmt.Errorf("static: %s: import of %s", name, m[2])
 				}
-				line = fmt.Appendf(nil, "const {%s} = m%d;", bytes.ReplaceAll(m[1], []byte(" as "), []byte(": ")), dep)
+				line = fmt.Appendf(nil, "const {%s} = leitaiModule%d;", bytes.ReplaceAll(m[1], []byte(" as "), []byte(": ")), dep)
 			} else if bytes.HasPrefix(line, []byte("import")) || bytes.HasPrefix(line, []byte("export")) && !bundleExport.Match(line) {
 				return "", fmt.Errorf("static: %s line %d: an import or export a bundle cannot take: %q", name, n+1, line)
 			} else if m := bundleExport.FindSubmatch(line); m != nil {
@@ -98,7 +98,7 @@ func (p *Pages) addBundle(page string, zh, more []byte) (string, error) {
 		}
 		own("return { " + strings.Join(exported, ", ") + " };\n})();\n")
 		if name == "i18n.js" {
-			own(fmt.Sprintf("m%d.useStrings(%q, %s, %s);\n", i, stringsLang, zh, more))
+			own(fmt.Sprintf("leitaiModule%d.useStrings(%q, %s, %s);\n", i, stringsLang, zh, more))
 		}
 	}
 	mapURL, err := p.addSourceMap(page, sources, lines)
