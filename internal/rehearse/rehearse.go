@@ -315,14 +315,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	votingTime := time.Since(votingStart)
 
-	// The end runs even when the run was interrupted or timed out, so
-	// that what was acknowledged is still checked; it is bounded on its own.
-	settle := max(30*time.Second, r.cfg.GiveUp)
-	if ctx.Err() != nil {
-		r.problemf("the rehearsal was interrupted or ran out of time (%v) before the last contestant", context.Cause(ctx))
-		settle = 3 * time.Second // the clients no longer reconnect
-	}
-	ctx, cancelEnd := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+	ctx, cancelEnd, settle := r.endPhase(ctx)
 	defer cancelEnd()
 
 	// Let every voter come back, every ballot in flight be answered, and
@@ -345,6 +338,20 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	stopProgress()
 	r.fill(rep, voters, screens, sampler)
 	return rep, nil
+}
+
+// endPhase returns the context of the rehearsal's end and how long to wait
+// for the clients to settle. The end runs even when the run was interrupted
+// or timed out, so that what was acknowledged is still checked; it is
+// bounded on its own.
+func (r *runner) endPhase(ctx context.Context) (context.Context, context.CancelFunc, time.Duration) {
+	settle := max(30*time.Second, r.cfg.GiveUp)
+	if ctx.Err() != nil {
+		r.problemf("the rehearsal was interrupted or ran out of time (%v) before the last contestant", context.Cause(ctx))
+		settle = 3 * time.Second // the clients no longer reconnect
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+	return ctx, cancel, settle
 }
 
 // newRunner returns a runner with its API clients, and a function that
