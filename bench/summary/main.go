@@ -34,12 +34,28 @@ type named struct {
 }
 
 func run(files []string, w io.Writer) error {
+	reps, floors, err := readReports(files, w)
+	if err != nil || len(reps) == 0 {
+		return err
+	}
+	writeRuns(w, reps)
+	writeGroups(w, reps)
+	writeServers(w, reps)
+	writeFloorRatios(w, reps, floors)
+	writeRateCurves(w, reps)
+	writeProblems(w, reps)
+	return nil
+}
+
+// readReports reads the rehearsal reports (*.json) and floor reports
+// (*.floor) of a run; a file that is neither is noted in the summary.
+func readReports(files []string, w io.Writer) ([]named, []floorReport, error) {
 	var reps []named
 	var floors []floorReport
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		if strings.HasSuffix(f, ".floor") {
 			var fl floorReport
@@ -58,19 +74,22 @@ func run(files []string, w io.Writer) error {
 		}
 		reps = append(reps, named{strings.TrimSuffix(filepath.Base(f), ".json"), rep})
 	}
-	if len(reps) == 0 {
-		return nil
-	}
-	ms := func(l rehearse.Latency, full bool) string {
-		if l.Samples == 0 {
-			return "–"
-		}
-		if full {
-			return fmt.Sprintf("%.1f / %.1f / %.1f / %.0f", l.P50, l.P95, l.P99, l.Max)
-		}
-		return fmt.Sprintf("%.1f / %.1f / %.0f", l.P50, l.P99, l.Max)
-	}
+	return reps, floors, nil
+}
 
+// ms is a latency summary in milliseconds; full adds the p95.
+func ms(l rehearse.Latency, full bool) string {
+	if l.Samples == 0 {
+		return "–"
+	}
+	if full {
+		return fmt.Sprintf("%.1f / %.1f / %.1f / %.0f", l.P50, l.P95, l.P99, l.Max)
+	}
+	return fmt.Sprintf("%.1f / %.1f / %.0f", l.P50, l.P99, l.Max)
+}
+
+// writeRuns writes a row per rehearsal.
+func writeRuns(w io.Writer, reps []named) {
 	fmt.Fprintln(w, "| scenario | voters | connections opened / failed | ballots acked (refused) | acked/s avg / peak | ack ms p50 / p95 / p99 / max | ack → screen ms p50 / p99 / max | stage → voters ms p50 / p99 / max | reconnects, all back within | verdict |")
 	fmt.Fprintln(w, "| --- | ---: | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, n := range reps {
@@ -92,9 +111,11 @@ func run(files []string, w io.Writer) error {
 			r.Ballots.PerSecond, r.Ballots.PeakPerSecond, ms(r.AckLatency, true), ms(r.ScreenFanout, false),
 			ms(r.StageFanout, false), back, verdict)
 	}
+}
 
-	// Scenarios driven by several load processes (reports NAME.1, NAME.2,
-	// …, run side by side): their totals.
+// writeGroups writes the totals of scenarios driven by several load
+// processes (reports NAME.1, NAME.2, …, run side by side).
+func writeGroups(w io.Writer, reps []named) {
 	groups := map[string][]rehearse.Report{}
 	var order []string
 	for _, n := range reps {
@@ -131,7 +152,10 @@ func run(files []string, w io.Writer) error {
 		fmt.Fprintf(w, "| %s (%d load processes, total) | %d | %d / %d | %d | %.0f / – | | | | | %s |\n",
 			base, len(g), voters, opened, failed, acked, rate, verdict)
 	}
+}
 
+// writeServers writes each server's memory and CPU.
+func writeServers(w io.Writer, reps []named) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| scenario | server | RSS before / idle / peak MiB | KiB per idle connection | CPU s (% of one core) | goroutines max |")
 	fmt.Fprintln(w, "| --- | --- | --- | ---: | --- | ---: |")
@@ -146,10 +170,10 @@ func run(files []string, w io.Writer) error {
 				s.CPUSeconds, s.CPUPercent, s.GoroutinesMax)
 		}
 	}
+}
 
-	writeFloorRatios(w, reps, floors)
-	writeRateCurves(w, reps)
-
+// writeProblems lists every problem and difference of the run.
+func writeProblems(w io.Writer, reps []named) {
 	var problems []string
 	for _, n := range reps {
 		for _, p := range n.rep.Problems {
@@ -168,7 +192,6 @@ func run(files []string, w io.Writer) error {
 			fmt.Fprintln(w, p)
 		}
 	}
-	return nil
 }
 
 // floorReport is what bench/floor -json prints (durations in ns).
