@@ -1,4 +1,4 @@
-package hub_test
+package api_test
 
 import (
 	"bytes"
@@ -19,23 +19,23 @@ import (
 // playRound takes an event through every contestant with ballots (no
 // ballots for skip) and reveals every place, without ending it.
 func (e *env) playRound(event string, n, salt int, skip string) {
-	e.t.Helper()
+	e.T.Helper()
 	for i := range n {
-		e.command(event, voting.Command{Action: voting.ActionNext})
+		e.Command(event, voting.Command{Action: voting.ActionNext})
 		c := fmt.Sprintf("c%d", i+1)
 		if c == skip {
 			continue
 		}
-		e.command(event, voting.Command{Action: voting.ActionOpen})
+		e.Command(event, voting.Command{Action: voting.ActionOpen})
 		for v := range 3 + (i+salt)%3 {
-			e.castHTTP(event, fmt.Sprintf("voter-%s-%d", event, v), c, "audience", scoreFor(i*7+v, salt))
+			e.CastHTTP(event, fmt.Sprintf("voter-%s-%d", event, v), c, "audience", scoreFor(i*7+v, salt))
 		}
-		e.castHTTP(event, "judge-1", c, "judges", scoreFor(i*3, salt+1))
-		e.command(event, voting.Command{Action: voting.ActionClose})
+		e.CastHTTP(event, "judge-1", c, "judges", scoreFor(i*3, salt+1))
+		e.Command(event, voting.Command{Action: voting.ActionClose})
 	}
-	sd := e.standings(event)
+	sd := e.Standings(event)
 	for range voting.RevealSteps(&sd) {
-		e.command(event, voting.Command{Action: voting.ActionReveal})
+		e.Command(event, voting.Command{Action: voting.ActionReveal})
 	}
 }
 
@@ -43,51 +43,51 @@ func TestSeriesAPI(t *testing.T) {
 	e := newEmbeddedEnv(t, envOptions{})
 	se := voting.Series{ID: "gongshu", Name: "2020年度拱墅区大比武"}
 	var created voting.Series
-	e.must("POST", "/api/series", se, &created)
+	e.Must("POST", "/api/series", se, &created)
 	if created.Revision != 1 || created.Rule != voting.RuleAverage || created.Missed != voting.MissedSkip {
 		t.Fatalf("created %+v", created)
 	}
-	status, data := e.api("POST", "/api/series", hostKey, se)
+	status, data := e.Do("POST", "/api/series", hostKey, se)
 	wantAPIError(t, status, data, http.StatusConflict, voting.CodeConflict)
-	status, data = e.api("POST", "/api/series", "", se)
+	status, data = e.Do("POST", "/api/series", "", se)
 	wantAPIError(t, status, data, http.StatusForbidden, voting.CodeForbidden)
-	status, data = e.api("POST", "/api/series", hostKey, `{"id":"x","name":"X","rule":"best"}`)
+	status, data = e.Do("POST", "/api/series", hostKey, `{"id":"x","name":"X","rule":"best"}`)
 	wantAPIError(t, status, data, http.StatusBadRequest, voting.CodeInvalid)
-	status, data = e.api("PUT", "/api/series/gongshu", hostKey, voting.Series{ID: "other", Name: "X"})
+	status, data = e.Do("PUT", "/api/series/gongshu", hostKey, voting.Series{ID: "other", Name: "X"})
 	wantAPIError(t, status, data, http.StatusBadRequest, voting.CodeInvalid)
 
 	ev := testEvent("r1", 5)
 	ev.Title = "拱墅区第一轮擂台赛"
 	ev.Series = "gongshu"
-	ev = e.createEvent(ev)
+	ev = e.CreateEvent(ev)
 	if ev.Round != 1 {
 		t.Fatalf("round %d, want 1", ev.Round)
 	}
 	e.playRound("r1", 5, 1, "")
 	// Nobody sees the season table before the host shows it.
-	status, data = e.api("GET", "/api/events/r1/season", "", nil)
+	status, data = e.Do("GET", "/api/events/r1/season", "", nil)
 	wantAPIError(t, status, data, http.StatusForbidden, voting.CodeForbidden)
-	st := e.command("r1", voting.Command{Action: voting.ActionSeason, Visible: ptr(true)})
+	st := e.Command("r1", voting.Command{Action: voting.ActionSeason, Visible: ptr(true)})
 	if !st.Season {
 		t.Fatalf("stage %+v", st)
 	}
 	var s1 voting.Season
-	status, data = e.api("GET", "/api/events/r1/season", "", nil)
+	status, data = e.Do("GET", "/api/events/r1/season", "", nil)
 	if status != http.StatusOK || json.Unmarshal(data, &s1) != nil || len(s1.Rounds) != 1 || len(s1.Rows) != 5 {
 		t.Fatalf("the screen's season table: %d %s", status, data)
 	}
 
 	var r2 voting.Event
-	e.must("POST", "/api/events/r1/clone", map[string]string{"id": "r2"}, &r2)
+	e.Must("POST", "/api/events/r1/clone", map[string]string{"id": "r2"}, &r2)
 	if r2.Round != 2 || r2.Series != "gongshu" || r2.Title != "拱墅区第二轮擂台赛" {
 		t.Fatalf("clone: round %d series %q title %q", r2.Round, r2.Series, r2.Title)
 	}
-	status, data = e.api("POST", "/api/events/r2/stage", hostKey, voting.Command{Action: voting.ActionSeason, Visible: ptr(true)})
+	status, data = e.Do("POST", "/api/events/r2/stage", hostKey, voting.Command{Action: voting.ActionSeason, Visible: ptr(true)})
 	wantAPIError(t, status, data, http.StatusBadRequest, voting.CodeInvalid)
 	e.playRound("r2", 5, 2, "c3") // c3 gets no ballots: it misses round 2
 
 	// The season table equals the reference over the stores' standings.
-	sd1, sd2 := e.standings("r1"), e.standings("r2")
+	sd1, sd2 := e.Standings("r1"), e.Standings("r2")
 	ev1, _ := e.Svc.Event(testContext(t), "r1")
 	ev2, _ := e.Svc.Event(testContext(t), "r2")
 	want, err := voting.SeasonTable(&created, []voting.SeasonRound{{Event: &ev1, Standings: &sd1}, {Event: &ev2, Standings: &sd2}})
@@ -95,7 +95,7 @@ func TestSeriesAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got voting.Season
-	e.must("GET", "/api/series/gongshu/season", nil, &got)
+	e.Must("GET", "/api/series/gongshu/season", nil, &got)
 	if !jsonEqual(t, got, want) {
 		t.Fatalf("season table\n got %+v\nwant %+v", got, want)
 	}
@@ -103,23 +103,23 @@ func TestSeriesAPI(t *testing.T) {
 		voting.Series
 		Rounds []voting.RoundEvent `json:"rounds"`
 	}
-	e.must("GET", "/api/series/gongshu", nil, &info)
+	e.Must("GET", "/api/series/gongshu", nil, &info)
 	if info.Name != se.Name || len(info.Rounds) != 2 || !info.Rounds[1].Counts || info.Rounds[1].Name != "第二轮" {
 		t.Fatalf("series %+v", info)
 	}
 	var upTo1 voting.Season
-	e.must("GET", "/api/series/gongshu/season?round=1", nil, &upTo1)
+	e.Must("GET", "/api/series/gongshu/season?round=1", nil, &upTo1)
 	if len(upTo1.Rounds) != 1 {
 		t.Fatalf("?round=1: %d rounds", len(upTo1.Rounds))
 	}
 
 	// Without the key: only once every round in the table is published.
-	status, data = e.api("GET", "/api/series/gongshu/season", "", nil)
+	status, data = e.Do("GET", "/api/series/gongshu/season", "", nil)
 	wantAPIError(t, status, data, http.StatusForbidden, voting.CodeForbidden)
 	for _, id := range []string{"r1", "r2"} {
-		e.must("POST", "/api/events/"+id+"/publish", map[string]bool{"published": true}, nil)
+		e.Must("POST", "/api/events/"+id+"/publish", map[string]bool{"published": true}, nil)
 	}
-	status, data = e.api("GET", "/api/series/gongshu/season", "", nil)
+	status, data = e.Do("GET", "/api/series/gongshu/season", "", nil)
 	if status != http.StatusOK {
 		t.Fatalf("published season: %d %s", status, data)
 	}
@@ -127,30 +127,30 @@ func TestSeriesAPI(t *testing.T) {
 	// Round 2's results carry the season; its workbook's 累计 sheet and
 	// its CSV hold the same numbers as the JSON.
 	var rep report.Report
-	e.must("GET", "/api/events/r2/results", nil, &rep)
+	e.Must("GET", "/api/events/r2/results", nil, &rep)
 	if rep.Season == nil || !jsonEqual(t, *rep.Season, want) {
 		t.Fatalf("results season %+v", rep.Season)
 	}
-	status, xlsx := e.api("GET", "/api/events/r2/export.xlsx", hostKey, nil)
+	status, xlsx := e.Do("GET", "/api/events/r2/export.xlsx", hostKey, nil)
 	if status != http.StatusOK {
 		t.Fatalf("export.xlsx: %d", status)
 	}
 	checkSeasonSheet(t, xlsx, &want)
-	status, xlsx = e.api("GET", "/api/series/gongshu/export.xlsx", hostKey, nil)
+	status, xlsx = e.Do("GET", "/api/series/gongshu/export.xlsx", hostKey, nil)
 	if status != http.StatusOK {
 		t.Fatalf("series export.xlsx: %d", status)
 	}
 	checkSeasonSheet(t, xlsx, &want)
-	status, csvData := e.api("GET", "/api/events/r2/export.csv?table=season", hostKey, nil)
+	status, csvData := e.Do("GET", "/api/events/r2/export.csv?table=season", hostKey, nil)
 	if status != http.StatusOK || !strings.Contains(string(csvData), "累计平均分") {
 		t.Fatalf("season CSV: %d %s", status, csvData)
 	}
-	status, csv2 := e.api("GET", "/api/series/gongshu/export.csv", hostKey, nil)
+	status, csv2 := e.Do("GET", "/api/series/gongshu/export.csv", hostKey, nil)
 	if status != http.StatusOK || !bytes.Equal(csvData, csv2) {
 		t.Fatalf("the series' CSV differs from round 2's season CSV: %d\n%s\n%s", status, csvData, csv2)
 	}
 	// Round 1's results carry the season up to round 1.
-	e.must("GET", "/api/events/r1/results", nil, &rep)
+	e.Must("GET", "/api/events/r1/results", nil, &rep)
 	if rep.Season == nil || len(rep.Season.Rounds) != 1 {
 		t.Fatalf("round 1's season %+v", rep.Season)
 	}

@@ -1,4 +1,4 @@
-package hub_test
+package api_test
 
 import (
 	"encoding/json"
@@ -7,16 +7,17 @@ import (
 	"strings"
 	"testing"
 
-	"leitai/hub"
+	"leitai/hub/access"
 	"leitai/voting"
 )
 
 // TestAPIAuth: every host endpoint refuses a missing or wrong key with 403
 // and the error shape; both header forms of the key work.
 func TestAPIAuth(t *testing.T) {
+	t.Parallel()
 	// Room for every wrong key below: TestHostKeyGuessing tests the limit.
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{HostKeyFailures: 1000}})
-	e.createEvent(testEvent("auth", 2))
+	e := newEmbeddedEnv(t, envOptions{Access: access.Config{HostKeyFailures: 1000}})
+	e.CreateEvent(testEvent("auth", 2))
 	hostOnly := []struct{ method, path, body string }{
 		{"GET", "/api/events", ""},
 		{"POST", "/api/events", `{"id":"x","title":"x"}`},
@@ -32,13 +33,13 @@ func TestAPIAuth(t *testing.T) {
 			if ep.body != "" {
 				body = ep.body
 			}
-			status, data := e.api(ep.method, ep.path, key, body)
+			status, data := e.Do(ep.method, ep.path, key, body)
 			wantAPIError(t, status, data, http.StatusForbidden, voting.CodeForbidden)
 		}
 	}
 	// Nothing changed.
 	var st voting.Stage
-	e.must("GET", "/api/events/auth/stage", nil, &st)
+	e.Must("GET", "/api/events/auth/stage", nil, &st)
 	if st.Version != 1 {
 		t.Fatalf("stage changed without the key: %+v", st)
 	}
@@ -46,7 +47,7 @@ func TestAPIAuth(t *testing.T) {
 	// X-Host-Key works as well as Authorization: Bearer.
 	req, _ := http.NewRequestWithContext(testContext(t), "GET", e.Srv.URL+"/api/events", nil)
 	req.Header.Set("X-Host-Key", hostKey)
-	resp, err := e.http.Do(req)
+	resp, err := e.HTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,12 +57,12 @@ func TestAPIAuth(t *testing.T) {
 	}
 	// A key in the URL does not work (URLs land in proxies' logs); nor
 	// does a "Basic" header.
-	if status, _ := e.api("GET", "/api/events?key="+hostKey, "", nil); status != http.StatusForbidden {
+	if status, _ := e.Do("GET", "/api/events?key="+hostKey, "", nil); status != http.StatusForbidden {
 		t.Errorf("?key=: status %d, want 403", status)
 	}
 	req, _ = http.NewRequestWithContext(testContext(t), "GET", e.Srv.URL+"/api/events", nil)
 	req.Header.Set("Authorization", "Basic "+hostKey)
-	resp, err = e.http.Do(req)
+	resp, err = e.HTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,12 +74,13 @@ func TestAPIAuth(t *testing.T) {
 
 // TestAPIEvents: create, list, read (public and whole), update, delete.
 func TestAPIEvents(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
-	created := e.createEvent(testEvent("ev1", 3))
+	created := e.CreateEvent(testEvent("ev1", 3))
 	if created.Revision != 1 || created.Panels[1].Key != "judge-key" {
 		t.Fatalf("created %+v", created)
 	}
-	status, data := e.api("POST", "/api/events", hostKey, testEvent("ev1", 3))
+	status, data := e.Do("POST", "/api/events", hostKey, testEvent("ev1", 3))
 	wantAPIError(t, status, data, http.StatusConflict, voting.CodeConflict)
 
 	// Malformed JSON, unknown fields, trailing data, invalid events: 400 invalid.
@@ -91,95 +93,96 @@ func TestAPIEvents(t *testing.T) {
 		`[]`,
 		``,
 	} {
-		status, data := e.api("POST", "/api/events", hostKey, body)
+		status, data := e.Do("POST", "/api/events", hostKey, body)
 		wantAPIError(t, status, data, http.StatusBadRequest, voting.CodeInvalid)
 	}
 	// A body over 1 MiB.
-	status, data = e.api("POST", "/api/events", hostKey, `{"id":"x","title":"`+strings.Repeat("x", 1<<20)+`"}`)
+	status, data = e.Do("POST", "/api/events", hostKey, `{"id":"x","title":"`+strings.Repeat("x", 1<<20)+`"}`)
 	wantAPIError(t, status, data, http.StatusBadRequest, voting.CodeInvalid)
 
-	e.createEvent(testEvent("ev0", 1))
+	e.CreateEvent(testEvent("ev0", 1))
 	var list struct{ Events []voting.Event }
-	e.must("GET", "/api/events", nil, &list)
+	e.Must("GET", "/api/events", nil, &list)
 	if len(list.Events) != 2 || list.Events[0].ID != "ev0" || list.Events[1].ID != "ev1" {
 		t.Errorf("events %+v", list.Events)
 	}
 
 	// Anyone reads the public copy; the host the whole event.
-	status, data = e.api("GET", "/api/events/ev1", "", nil)
+	status, data = e.Do("GET", "/api/events/ev1", "", nil)
 	var pub voting.Event
 	if status != http.StatusOK || json.Unmarshal(data, &pub) != nil || pub.Panels[1].Key != voting.KeyRequired {
 		t.Errorf("public event: %d %s", status, data)
 	}
 	var whole voting.Event
-	e.must("GET", "/api/events/ev1", nil, &whole)
+	e.Must("GET", "/api/events/ev1", nil, &whole)
 	if whole.Panels[1].Key != "judge-key" {
 		t.Errorf("host event %+v", whole)
 	}
-	status, data = e.api("GET", "/api/events/nope", "", nil)
+	status, data = e.Do("GET", "/api/events/nope", "", nil)
 	wantAPIError(t, status, data, http.StatusNotFound, voting.CodeNotFound)
-	status, data = e.api("GET", "/api/events/NOT..valid", "", nil)
+	status, data = e.Do("GET", "/api/events/NOT..valid", "", nil)
 	wantAPIError(t, status, data, http.StatusNotFound, voting.CodeNotFound)
 
 	// Update: with the revision read; a stale revision is a conflict; the
 	// id in the body must match the URL (or be left out).
-	sc := e.dial("ev1", "role=screen")
-	sc.waitSnapshot()
+	sc := e.Dial("ev1", "role=screen")
+	sc.WaitSnapshot()
 	whole.Title = "新标题"
 	var updated voting.Event
-	e.must("PUT", "/api/events/ev1", whole, &updated)
+	e.Must("PUT", "/api/events/ev1", whole, &updated)
 	if updated.Revision != 2 || updated.Title != "新标题" {
 		t.Errorf("updated %+v", updated)
 	}
-	frames := sc.waitFor("the event message", func(f []msg) bool { return count(f, "event") == 1 })
+	frames := sc.WaitFor("the event message", func(f []msg) bool { return count(f, "event") == 1 })
 	if m, _ := last(frames, "event"); m.Event.Title != "新标题" || m.Event.Panels[1].Key != voting.KeyRequired {
-		t.Errorf("event message %s", m.raw)
+		t.Errorf("event message %s", m.Raw)
 	}
-	status, data = e.api("PUT", "/api/events/ev1", hostKey, whole) // revision 1 again
+	status, data = e.Do("PUT", "/api/events/ev1", hostKey, whole) // revision 1 again
 	wantAPIError(t, status, data, http.StatusConflict, voting.CodeConflict)
 	other := updated
 	other.ID = "ev0"
-	status, data = e.api("PUT", "/api/events/ev1", hostKey, other)
+	status, data = e.Do("PUT", "/api/events/ev1", hostKey, other)
 	wantAPIError(t, status, data, http.StatusBadRequest, voting.CodeInvalid)
 	noID := updated
 	noID.ID = ""
 	noID.Title = "无编号"
-	e.must("PUT", "/api/events/ev1", noID, &updated)
+	e.Must("PUT", "/api/events/ev1", noID, &updated)
 	if updated.Revision != 3 || updated.ID != "ev1" {
 		t.Errorf("update without id: %+v", updated)
 	}
 
 	// Delete needs confirm=<id>.
 	for _, q := range []string{"", "?confirm=", "?confirm=ev0", "?confirm=EV1"} {
-		status, data = e.api("DELETE", "/api/events/ev1"+q, hostKey, nil)
+		status, data = e.Do("DELETE", "/api/events/ev1"+q, hostKey, nil)
 		wantAPIError(t, status, data, http.StatusBadRequest, voting.CodeInvalid)
 	}
 	var del map[string]string
-	e.must("DELETE", "/api/events/ev1?confirm=ev1", nil, &del)
+	e.Must("DELETE", "/api/events/ev1?confirm=ev1", nil, &del)
 	if del["deleted"] != "ev1" {
 		t.Errorf("delete answered %v", del)
 	}
-	sc.waitFor("the deleted message", func(f []msg) bool { return count(f, "deleted") == 1 })
-	status, data = e.api("GET", "/api/events/ev1", hostKey, nil)
+	sc.WaitFor("the deleted message", func(f []msg) bool { return count(f, "deleted") == 1 })
+	status, data = e.Do("GET", "/api/events/ev1", hostKey, nil)
 	wantAPIError(t, status, data, http.StatusNotFound, voting.CodeNotFound)
-	status, data = e.api("DELETE", "/api/events/ev1?confirm=ev1", hostKey, nil)
+	status, data = e.Do("DELETE", "/api/events/ev1?confirm=ev1", hostKey, nil)
 	wantAPIError(t, status, data, http.StatusNotFound, voting.CodeNotFound)
 }
 
 // TestAPIStage: anyone reads the stage; the host commands it; bad commands
 // are refused with the right status.
 func TestAPIStage(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
-	e.createEvent(testEvent("st", 2))
-	v := e.dial("st", voterQuery("v1"))
-	v.waitSnapshot()
+	e.CreateEvent(testEvent("st", 2))
+	v := e.Dial("st", voterQuery("v1"))
+	v.WaitSnapshot()
 
-	st := e.command("st", voting.Command{Action: voting.ActionNext})
+	st := e.Command("st", voting.Command{Action: voting.ActionNext})
 	if st.Phase != voting.PhasePresenting || st.Current != "c1" || st.Version != 2 {
 		t.Fatalf("next: %+v", st)
 	}
-	v.waitStage("presenting", func(s voting.Stage) bool { return s == st })
-	status, data := e.api("GET", "/api/events/st/stage", "", nil)
+	v.WaitStage("presenting", func(s voting.Stage) bool { return s == st })
+	status, data := e.Do("GET", "/api/events/st/stage", "", nil)
 	var got voting.Stage
 	if status != http.StatusOK || json.Unmarshal(data, &got) != nil || got != st {
 		t.Errorf("GET stage: %d %s", status, data)
@@ -200,24 +203,24 @@ func TestAPIStage(t *testing.T) {
 		{`{"action": "ranking"}`, http.StatusBadRequest, voting.CodeInvalid},
 		{`{"action": "next", "ifVersion": 1}`, http.StatusConflict, voting.CodeConflict},
 	} {
-		status, data := e.api("POST", "/api/events/st/stage", hostKey, tc.body)
+		status, data := e.Do("POST", "/api/events/st/stage", hostKey, tc.body)
 		wantAPIError(t, status, data, tc.status, tc.code)
 	}
-	status, data = e.api("POST", "/api/events/nope/stage", hostKey, `{"action":"next"}`)
+	status, data = e.Do("POST", "/api/events/nope/stage", hostKey, `{"action":"next"}`)
 	wantAPIError(t, status, data, http.StatusNotFound, voting.CodeNotFound)
-	status, data = e.api("GET", "/api/events/nope/stage", "", nil)
+	status, data = e.Do("GET", "/api/events/nope/stage", "", nil)
 	wantAPIError(t, status, data, http.StatusNotFound, voting.CodeNotFound)
 
 	// ifVersion: applied once.
-	st = e.command("st", voting.Command{Action: voting.ActionNext, IfVersion: st.Version})
+	st = e.Command("st", voting.Command{Action: voting.ActionNext, IfVersion: st.Version})
 	if st.Current != "c2" {
 		t.Errorf("next with ifVersion: %+v", st)
 	}
-	e.command("st", voting.Command{Action: voting.ActionEnd})
-	status, data = e.api("POST", "/api/events/st/stage", hostKey, `{"action":"lobby"}`)
+	e.Command("st", voting.Command{Action: voting.ActionEnd})
+	status, data = e.Do("POST", "/api/events/st/stage", hostKey, `{"action":"lobby"}`)
 	wantAPIError(t, status, data, http.StatusConflict, voting.CodeClosed)
 	// Refused commands sent nothing: the voter saw exactly next, next, end.
-	frames := v.waitFor("the end", func(f []msg) bool { return viewOf(f).stage.Phase == voting.PhaseEnded })
+	frames := v.WaitFor("the end", func(f []msg) bool { return viewOf(f).Stage.Phase == voting.PhaseEnded })
 	if n := count(frames, "stage"); n != 3 {
 		t.Errorf("voter got %d stage messages, want 3", n)
 	}
@@ -225,18 +228,19 @@ func TestAPIStage(t *testing.T) {
 
 // TestAPIBallots: the HTTP fallback for ballots, with the socket's rules.
 func TestAPIBallots(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	votingOn(e, "hb")
-	sc := e.dial("hb", "role=screen")
-	sc.waitSnapshot()
+	sc := e.Dial("hb", "role=screen")
+	sc.WaitSnapshot()
 	id := newID()
 	var rec voting.Receipt
-	e.must("POST", "/api/events/hb/ballots", map[string]any{"id": id, "credential": cred("web-1"), "contestant": "c1", "score": 77.5}, &rec)
+	e.Must("POST", "/api/events/hb/ballots", map[string]any{"id": id, "credential": cred("web-1"), "contestant": "c1", "score": 77.5}, &rec)
 	if rec.BallotID != id || rec.Score != 77.5 || rec.Panel != "audience" || rec.Replaced {
 		t.Errorf("receipt %+v", rec)
 	}
 	// The screen hears of it.
-	sc.waitFor("one ballot", func(f []msg) bool { return viewOf(f).turnout.Voted == 1 })
+	sc.WaitFor("one ballot", func(f []msg) bool { return viewOf(f).Turnout.Voted == 1 })
 
 	for _, tc := range []struct {
 		body   string
@@ -255,28 +259,28 @@ func TestAPIBallots(t *testing.T) {
 		{`{"id": "` + id + `", "credential": "` + cred("web-1") + `", "contestant": "c1", "score": 78}`, http.StatusConflict, voting.CodeConflict},
 		{`{"id": "` + newID() + `", "credential": "` + cred("web-2") + `", "contestant": "c1", "score": 80, "pad": "` + strings.Repeat("x", 5000) + `"}`, http.StatusBadRequest, voting.CodeInvalid},
 	} {
-		status, data := e.api("POST", "/api/events/hb/ballots", "", tc.body)
+		status, data := e.Do("POST", "/api/events/hb/ballots", "", tc.body)
 		wantAPIError(t, status, data, tc.status, tc.code)
 	}
-	status, data := e.api("POST", "/api/events/nope/ballots", "", `{"id":"`+newID()+`","credential":"`+cred("v")+`","contestant":"c1","score":80}`)
+	status, data := e.Do("POST", "/api/events/nope/ballots", "", `{"id":"`+newID()+`","credential":"`+cred("v")+`","contestant":"c1","score":80}`)
 	wantAPIError(t, status, data, http.StatusNotFound, voting.CodeNotFound)
 
 	// A judge with the key.
-	e.must("POST", "/api/events/hb/ballots", map[string]any{"id": newID(), "credential": cred("judge-1"), "contestant": "c1", "panel": "judges", "panelKey": "judge-key", "score": 90}, &rec)
+	e.Must("POST", "/api/events/hb/ballots", map[string]any{"id": newID(), "credential": cred("judge-1"), "contestant": "c1", "panel": "judges", "panelKey": "judge-key", "score": 90}, &rec)
 	if rec.Panel != "judges" {
 		t.Errorf("judge receipt %+v", rec)
 	}
 
 	// A voter's ballots.
 	var mine struct{ Ballots []voting.CountedBallot }
-	status, data = e.api("GET", "/api/events/hb/ballots?credential="+url.QueryEscape(cred("web-1")), "", nil)
+	status, data = e.Do("GET", "/api/events/hb/ballots?credential="+url.QueryEscape(cred("web-1")), "", nil)
 	if status != http.StatusOK || json.Unmarshal(data, &mine) != nil || len(mine.Ballots) != 1 || mine.Ballots[0].ID != id {
 		t.Errorf("voter ballots: %d %s", status, data)
 	}
-	status, data = e.api("GET", "/api/events/hb/ballots", "", nil)
+	status, data = e.Do("GET", "/api/events/hb/ballots", "", nil)
 	wantAPIError(t, status, data, http.StatusForbidden, voting.CodeForbidden)
 
-	if sd := e.standings("hb"); sd.Ballots != 2 {
+	if sd := e.Standings("hb"); sd.Ballots != 2 {
 		t.Errorf("standings count %d ballots, want 2", sd.Ballots)
 	}
 }
@@ -284,52 +288,55 @@ func TestAPIBallots(t *testing.T) {
 // TestAPIReset: reset needs confirm=<contestant>, removes the ballots and
 // broadcasts "reset".
 func TestAPIReset(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	votingOn(e, "rs")
-	v := e.dial("rs", voterQuery("v1"))
-	v.waitSnapshot()
-	v.ballot(newID(), "c1", 80)
+	v := e.Dial("rs", voterQuery("v1"))
+	v.WaitSnapshot()
+	v.Ballot(newID(), "c1", 80)
 	for _, body := range []string{`{}`, `{"confirm": "c2"}`, `{"confirm": "c1", "really": true}`, `nope`} {
-		status, data := e.api("POST", "/api/events/rs/contestants/c1/reset", hostKey, body)
+		status, data := e.Do("POST", "/api/events/rs/contestants/c1/reset", hostKey, body)
 		wantAPIError(t, status, data, http.StatusBadRequest, voting.CodeInvalid)
 	}
-	status, data := e.api("POST", "/api/events/rs/contestants/c9/reset", hostKey, `{"confirm":"c9"}`)
+	status, data := e.Do("POST", "/api/events/rs/contestants/c9/reset", hostKey, `{"confirm":"c9"}`)
 	wantAPIError(t, status, data, http.StatusNotFound, voting.CodeNotFound)
-	if sd := e.standings("rs"); sd.Ballots != 1 {
+	if sd := e.Standings("rs"); sd.Ballots != 1 {
 		t.Fatalf("refused resets removed ballots: %+v", sd)
 	}
 	var out struct {
 		Contestant string
 		Removed    int
 	}
-	e.must("POST", "/api/events/rs/contestants/c1/reset", map[string]string{"confirm": "c1"}, &out)
+	e.Must("POST", "/api/events/rs/contestants/c1/reset", map[string]string{"confirm": "c1"}, &out)
 	if out.Contestant != "c1" || out.Removed != 1 {
 		t.Errorf("reset answered %+v", out)
 	}
-	frames := v.waitFor("the reset message", func(f []msg) bool { return count(f, "reset") == 1 })
+	frames := v.WaitFor("the reset message", func(f []msg) bool { return count(f, "reset") == 1 })
 	if m, _ := last(frames, "reset"); m.Contestant != "c1" {
-		t.Errorf("reset message %s", m.raw)
+		t.Errorf("reset message %s", m.Raw)
 	}
-	v.waitFor("standings without ballots", func(f []msg) bool {
+	v.WaitFor("standings without ballots", func(f []msg) bool {
 		vw := viewOf(f)
-		return vw.turnout.Voted == 0 && len(vw.ranking) == 0 && count(f, "reset") == 1
+		return vw.Turnout.Voted == 0 && len(vw.Ranking) == 0 && count(f, "reset") == 1
 	})
-	if sd := e.standings("rs"); sd.Ballots != 0 {
+	if sd := e.Standings("rs"); sd.Ballots != 0 {
 		t.Errorf("standings after the reset: %+v", sd)
 	}
 }
 
 // TestAPIUnknownEndpoint: anything else under /api/ is a JSON 404.
 func TestAPIUnknownEndpoint(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	for _, p := range []string{"/api/", "/api/nope", "/api/events/x/y/z"} {
-		status, data := e.api("GET", p, hostKey, nil)
+		status, data := e.Do("GET", p, hostKey, nil)
 		wantAPIError(t, status, data, http.StatusNotFound, voting.CodeNotFound)
 	}
 }
 
 // TestHTTPStatus: the mapping of error codes to statuses.
 func TestHTTPStatus(t *testing.T) {
+	t.Parallel()
 	for code, want := range map[voting.Code]int{
 		voting.CodeInvalid:     400,
 		voting.CodeNotFound:    404,
@@ -340,7 +347,7 @@ func TestHTTPStatus(t *testing.T) {
 		voting.CodeInternal:    500,
 		"something-else":       500,
 	} {
-		if got := hub.HTTPStatus(code); got != want {
+		if got := access.HTTPStatus(code); got != want {
 			t.Errorf("HTTPStatus(%s) = %d, want %d", code, got, want)
 		}
 	}

@@ -1,4 +1,4 @@
-package hub_test
+package api_test
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"leitai/hub"
+	"leitai/hub/access"
+	"leitai/hub/api"
 	"leitai/voting"
 )
 
@@ -38,32 +40,32 @@ func (c *testClock) add(d time.Duration) {
 }
 
 // hallCreds are credentials with their own secret, issuing rate and clock.
-func hallCreds(perAddress float64, clk *testClock) *hub.Credentials {
-	return hub.NewCredentials(bytes.Repeat([]byte{99}, 32), false, rateOf(perAddress)).WithHallCode(30*time.Second, clk.now)
+func hallCreds(perAddress float64, clk *testClock) *access.Credentials {
+	return access.NewCredentials(bytes.Repeat([]byte{99}, 32), false, rateOf(perAddress)).WithHallCode(30*time.Second, clk.now)
 }
 
 // request sends a request with headers and returns the status, headers
 // and body.
 func (e *env) request(method, path string, hdr http.Header, body any) (int, http.Header, []byte) {
-	e.t.Helper()
+	e.T.Helper()
 	var rd io.Reader
 	if body != nil {
 		data, err := json.Marshal(body)
 		if err != nil {
-			e.t.Fatal(err)
+			e.T.Fatal(err)
 		}
 		rd = bytes.NewReader(data)
 	}
-	req, err := http.NewRequestWithContext(testContext(e.t), method, e.Srv.URL+path, rd)
+	req, err := http.NewRequestWithContext(testContext(e.T), method, e.Srv.URL+path, rd)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	for k, v := range hdr {
 		req.Header[k] = v
 	}
-	resp, err := e.http.Do(req)
+	resp, err := e.HTTP.Do(req)
 	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
+		e.T.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
@@ -74,21 +76,21 @@ func (e *env) request(method, path string, hdr http.Header, body any) (int, http
 type issued struct {
 	Voter      string `json:"voter"`
 	Credential string `json:"credential"`
-	Error      *hub.ErrorBody
+	Error      *access.ErrorBody
 }
 
 // join asks for a voter credential as the vote page does.
-func (e *env) join(req hub.VoterRequest, hdr http.Header) (int, issued, http.Header) {
-	e.t.Helper()
+func (e *env) join(req api.VoterRequest, hdr http.Header) (int, issued, http.Header) {
+	e.T.Helper()
 	status, h, data := e.request("POST", "/api/voter", hdr, req)
 	var out issued
 	if err := json.Unmarshal(data, &out); err != nil {
-		e.t.Fatalf("POST /api/voter: %d %s", status, data)
+		e.T.Fatalf("POST /api/voter: %d %s", status, data)
 	}
 	return status, out, h
 }
 
-func credHeader(cred string) http.Header { return http.Header{hub.CredentialHeader: {cred}} }
+func credHeader(cred string) http.Header { return http.Header{access.CredentialHeader: {cred}} }
 
 // TestStuffingNeedsHallCode is the probe's stuffing script: a fresh
 // credential before each ballot. With the hall code on and no current
@@ -97,22 +99,23 @@ func credHeader(cred string) http.Header { return http.Header{hub.CredentialHead
 // count in one with it. (Without the hall code, the script got 412 counted
 // ballots from one address in 0.59 s.)
 func TestStuffingNeedsHallCode(t *testing.T) {
+	t.Parallel()
 	clk := newTestClock()
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{Credentials: hallCreds(1000, clk)}})
-	e.createEvent(testEvent("stuff", 2)) // the hall code is on by default
+	e := newEmbeddedEnv(t, envOptions{Access: access.Config{Credentials: hallCreds(1000, clk)}})
+	e.CreateEvent(testEvent("stuff", 2)) // the hall code is on by default
 	open := testEvent("open", 2)
 	open.NoHallCode = true
-	e.createEvent(open)
+	e.CreateEvent(open)
 	for _, ev := range []string{"stuff", "open"} {
-		e.command(ev, voting.Command{Action: voting.ActionNext})
-		e.command(ev, voting.Command{Action: voting.ActionOpen})
+		e.Command(ev, voting.Command{Action: voting.ActionNext})
+		e.Command(ev, voting.Command{Action: voting.ActionOpen})
 	}
-	copied := e.hallCode("stuff")
+	copied := e.HallCode("stuff")
 	clk.add(61 * time.Second) // the copied link's code has expired
 
 	credentials, refused := 0, map[voting.Code]int{}
 	for i := range 300 {
-		req := hub.VoterRequest{Event: "stuff"}
+		req := api.VoterRequest{Event: "stuff"}
 		switch i % 3 {
 		case 1:
 			req.HallCode = copied
@@ -122,7 +125,7 @@ func TestStuffingNeedsHallCode(t *testing.T) {
 		status, out, _ := e.join(req, nil)
 		if status == http.StatusOK {
 			credentials++
-			if s, data := e.api("POST", "/api/events/stuff/ballots", "", hub.BallotRequest{
+			if s, data := e.Do("POST", "/api/events/stuff/ballots", "", api.BallotRequest{
 				ID: newID(), Credential: out.Credential, Contestant: "c1", Score: ptr(100.0),
 			}); s == http.StatusOK {
 				t.Fatalf("a stuffed ballot counted: %s", data)
@@ -136,27 +139,27 @@ func TestStuffingNeedsHallCode(t *testing.T) {
 	if credentials != 0 || refused[voting.CodeHallCode] != 300 {
 		t.Fatalf("without a current hall code: %d credentials, refusals %v; want 0 and 300 hall_code", credentials, refused)
 	}
-	if sd := e.standings("stuff"); sd.Ballots != 0 {
+	if sd := e.Standings("stuff"); sd.Ballots != 0 {
 		t.Fatalf("ballots counted: %+v", sd)
 	}
 
 	// An event without the hall code gives credentials freely; they do not
 	// count in another event.
-	status, out, _ := e.join(hub.VoterRequest{Event: "open"}, nil)
+	status, out, _ := e.join(api.VoterRequest{Event: "open"}, nil)
 	if status != http.StatusOK {
 		t.Fatalf("open event: %d %+v", status, out)
 	}
-	s, data := e.api("POST", "/api/events/stuff/ballots", "", hub.BallotRequest{ID: newID(), Credential: out.Credential, Contestant: "c1", Score: ptr(100.0)})
+	s, data := e.Do("POST", "/api/events/stuff/ballots", "", api.BallotRequest{ID: newID(), Credential: out.Credential, Contestant: "c1", Score: ptr(100.0)})
 	wantAPIError(t, s, data, http.StatusForbidden, voting.CodeForbidden)
-	_, resp, err := e.tryDial("stuff", dialOptions{query: "role=voter", header: credHeader(out.Credential)})
+	_, resp, err := e.TryDial("stuff", dialOptions{Query: "role=voter", Header: credHeader(out.Credential)})
 	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a socket with another event's credential: %v (%v), want 403", err, resp)
 	}
-	if status, again, _ := e.join(hub.VoterRequest{Event: "stuff"}, credHeader(out.Credential)); status != http.StatusForbidden || again.Error.Code != voting.CodeHallCode {
+	if status, again, _ := e.join(api.VoterRequest{Event: "stuff"}, credHeader(out.Credential)); status != http.StatusForbidden || again.Error.Code != voting.CodeHallCode {
 		t.Errorf("another event's credential traded for one: %d %+v", status, again)
 	}
 	// It works where it was issued.
-	if s, data := e.api("POST", "/api/events/open/ballots", "", hub.BallotRequest{ID: newID(), Credential: out.Credential, Contestant: "c1", Score: ptr(80.0)}); s != http.StatusOK {
+	if s, data := e.Do("POST", "/api/events/open/ballots", "", api.BallotRequest{ID: newID(), Credential: out.Credential, Contestant: "c1", Score: ptr(80.0)}); s != http.StatusOK {
 		t.Fatalf("the open event's own credential: %d %s", s, data)
 	}
 }
@@ -166,15 +169,16 @@ func TestStuffingNeedsHallCode(t *testing.T) {
 // rate), so a script in the hall is bounded; another address is not
 // affected; every new credential is counted and a busy address is logged.
 func TestHallCodeInHallRate(t *testing.T) {
+	t.Parallel()
 	clk := newTestClock()
 	var logs syncBuffer
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{Credentials: hallCreds(1, clk).TrustProxies(loopback), Logger: textLogger(&logs)}})
-	e.createEvent(testEvent("hall", 2))
-	code := e.hallCode("hall")
+	e := newEmbeddedEnv(t, envOptions{Hub: hub.Config{Logger: textLogger(&logs)}, Access: access.Config{Credentials: hallCreds(1, clk).TrustProxies(loopback)}})
+	e.CreateEvent(testEvent("hall", 2))
+	code := e.HallCode("hall")
 	from := func(addr string) http.Header { return http.Header{"X-Forwarded-For": {addr}} }
 	ok, limited := 0, 0
 	for range 200 {
-		switch status, _, _ := e.join(hub.VoterRequest{Event: "hall", HallCode: code}, from("198.51.100.7")); status {
+		switch status, _, _ := e.join(api.VoterRequest{Event: "hall", HallCode: code}, from("198.51.100.7")); status {
 		case http.StatusOK:
 			ok++
 		case http.StatusTooManyRequests:
@@ -187,7 +191,7 @@ func TestHallCodeInHallRate(t *testing.T) {
 	if ok < 21 || ok > 100 || limited == 0 {
 		t.Fatalf("200 requests with a current code from one address: %d credentials, %d limited", ok, limited)
 	}
-	if status, _, _ := e.join(hub.VoterRequest{Event: "hall", HallCode: code}, from("198.51.100.8")); status != http.StatusOK {
+	if status, _, _ := e.join(api.VoterRequest{Event: "hall", HallCode: code}, from("198.51.100.8")); status != http.StatusOK {
 		t.Fatalf("another address was limited too: %d", status)
 	}
 	m := metricsText(t, e)
@@ -196,7 +200,7 @@ func TestHallCodeInHallRate(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
-	if ok >= hub.IssueWatchThreshold {
+	if ok >= access.IssueWatchThreshold {
 		if !strings.Contains(logs.String(), "many new voter credentials from one address") || !strings.Contains(logs.String(), "198.51.100.7") ||
 			!strings.Contains(m, "leitai_voter_credentials_flagged_addresses_total 1\n") {
 			t.Errorf("the busy address was not logged and counted:\n%s", logs.String())
@@ -210,20 +214,21 @@ func TestHallCodeInHallRate(t *testing.T) {
 // code expired on the way is told so; the code of the period before still
 // admits (it scanned just before the screen changed it).
 func TestHallCodeJoin(t *testing.T) {
+	t.Parallel()
 	clk := newTestClock()
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{Credentials: hallCreds(1000, clk)}})
-	e.createEvent(testEvent("join", 2))
-	e.command("join", voting.Command{Action: voting.ActionNext})
-	e.command("join", voting.Command{Action: voting.ActionOpen})
+	e := newEmbeddedEnv(t, envOptions{Access: access.Config{Credentials: hallCreds(1000, clk)}})
+	e.CreateEvent(testEvent("join", 2))
+	e.Command("join", voting.Command{Action: voting.ActionNext})
+	e.Command("join", voting.Command{Action: voting.ActionOpen})
 
-	code := e.hallCode("join")
-	status, phone, h := e.join(hub.VoterRequest{Event: "join", HallCode: code}, nil)
+	code := e.HallCode("join")
+	status, phone, h := e.join(api.VoterRequest{Event: "join", HallCode: code}, nil)
 	if status != http.StatusOK || len(phone.Voter) != 22 {
 		t.Fatalf("joining with the code: %d %+v", status, phone)
 	}
 	var cookie *http.Cookie
 	for _, c := range (&http.Response{Header: h}).Cookies() {
-		if c.Name == hub.CredentialCookie+".join" {
+		if c.Name == access.CredentialCookie+".join" {
 			cookie = c
 		}
 	}
@@ -236,39 +241,39 @@ func TestHallCodeJoin(t *testing.T) {
 		"cookie": {"Cookie": {cookie.Name + "=" + cookie.Value}},
 		"stored": credHeader(phone.Credential),
 	} {
-		status, again, _ := e.join(hub.VoterRequest{Event: "join"}, hdr)
+		status, again, _ := e.join(api.VoterRequest{Event: "join"}, hdr)
 		if status != http.StatusOK || again.Voter != phone.Voter || again.Credential != phone.Credential {
 			t.Errorf("reload with the %s credential: %d %+v", name, status, again)
 		}
 	}
-	v := e.dialWith("join", dialOptions{query: "role=voter", protocols: []string{"leitai", "leitai-cred." + phone.Credential}})
-	if s := v.waitSnapshot(); s.Voter != phone.Voter {
+	v := e.DialWith("join", dialOptions{Query: "role=voter", Protocols: []string{"leitai", "leitai-cred." + phone.Credential}})
+	if s := v.WaitSnapshot(); s.Voter != phone.Voter {
 		t.Fatalf("socket voter %q, want %q", s.Voter, phone.Voter)
 	}
-	wantAccepted(t, v.ballot(newID(), "c1", 80), "c1", 80, false)
+	wantAccepted(t, v.Ballot(newID(), "c1", 80), "c1", 80, false)
 
 	// Slow Wi-Fi: the code expired before the phone got in.
-	status, late, _ := e.join(hub.VoterRequest{Event: "join", HallCode: code}, nil)
+	status, late, _ := e.join(api.VoterRequest{Event: "join", HallCode: code}, nil)
 	if status != http.StatusForbidden || late.Error == nil || late.Error.Code != voting.CodeHallCode || !strings.Contains(late.Error.Message, "expired") {
 		t.Errorf("an expired code: %d %+v", status, late)
 	}
-	status, none, _ := e.join(hub.VoterRequest{Event: "join"}, nil)
+	status, none, _ := e.join(api.VoterRequest{Event: "join"}, nil)
 	if status != http.StatusForbidden || none.Error == nil || none.Error.Code != voting.CodeHallCode || !strings.Contains(none.Error.Message, "scan the QR code") {
 		t.Errorf("no code: %d %+v", status, none)
 	}
 	// The code of the period before admits; two periods back does not.
-	prev := e.hallCode("join")
+	prev := e.HallCode("join")
 	clk.add(30 * time.Second)
-	if status, _, _ := e.join(hub.VoterRequest{Event: "join", HallCode: prev}, nil); status != http.StatusOK {
+	if status, _, _ := e.join(api.VoterRequest{Event: "join", HallCode: prev}, nil); status != http.StatusOK {
 		t.Errorf("the previous period's code: %d", status)
 	}
 	clk.add(30 * time.Second)
-	if status, _, _ := e.join(hub.VoterRequest{Event: "join", HallCode: prev}, nil); status != http.StatusForbidden {
+	if status, _, _ := e.join(api.VoterRequest{Event: "join", HallCode: prev}, nil); status != http.StatusForbidden {
 		t.Errorf("a code two periods old: %d, want 403", status)
 	}
 	// Bad requests change nothing and say why.
 	for _, body := range []string{`{}`, `{"event":"nope"}`, `{"event":"join","panel":"nope"}`, `{"event":"join","extra":1}`, `not json`} {
-		status, data := e.api("POST", "/api/voter", "", body)
+		status, data := e.Do("POST", "/api/voter", "", body)
 		if status != http.StatusBadRequest && status != http.StatusNotFound {
 			t.Errorf("POST /api/voter %s: %d %s", body, status, data)
 		}
@@ -279,46 +284,47 @@ func TestHallCodeJoin(t *testing.T) {
 // code (the key or the ticket is the proof), and what it gets admits only
 // there.
 func TestHallCodeExemptions(t *testing.T) {
+	t.Parallel()
 	clk := newTestClock()
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{Credentials: hallCreds(1000, clk)}})
+	e := newEmbeddedEnv(t, envOptions{Access: access.Config{Credentials: hallCreds(1000, clk)}})
 	ev := testEvent("exempt", 2)
 	ev.Panels = append(ev.Panels, voting.Panel{ID: "staff", Name: "员工", Weight: 10, Tickets: true})
-	e.createEvent(ev)
-	e.command("exempt", voting.Command{Action: voting.ActionNext})
-	e.command("exempt", voting.Command{Action: voting.ActionOpen})
+	e.CreateEvent(ev)
+	e.Command("exempt", voting.Command{Action: voting.ActionNext})
+	e.Command("exempt", voting.Command{Action: voting.ActionOpen})
 
 	// A judge's link: the panel key.
-	status, judge, _ := e.join(hub.VoterRequest{Event: "exempt", Panel: "judges", PanelKey: "judge-key"}, nil)
+	status, judge, _ := e.join(api.VoterRequest{Event: "exempt", Panel: "judges", PanelKey: "judge-key"}, nil)
 	if status != http.StatusOK {
 		t.Fatalf("judge: %d %+v", status, judge)
 	}
-	j := e.dialWith("exempt", dialOptions{query: "role=voter&panel=judges&panelKey=judge-key", header: credHeader(judge.Credential)})
-	wantAccepted(t, j.ballot(newID(), "c1", 90), "c1", 90, false)
-	if _, resp, err := e.tryDial("exempt", dialOptions{query: "role=voter", header: credHeader(judge.Credential)}); err == nil || resp.StatusCode != http.StatusForbidden {
+	j := e.DialWith("exempt", dialOptions{Query: "role=voter&panel=judges&panelKey=judge-key", Header: credHeader(judge.Credential)})
+	wantAccepted(t, j.Ballot(newID(), "c1", 90), "c1", 90, false)
+	if _, resp, err := e.TryDial("exempt", dialOptions{Query: "role=voter", Header: credHeader(judge.Credential)}); err == nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a judge's credential in the audience: %v, want 403", err)
 	}
-	if status, wrong, _ := e.join(hub.VoterRequest{Event: "exempt", Panel: "judges", PanelKey: "guess"}, nil); status != http.StatusForbidden || wrong.Error.Code != voting.CodeForbidden {
+	if status, wrong, _ := e.join(api.VoterRequest{Event: "exempt", Panel: "judges", PanelKey: "guess"}, nil); status != http.StatusForbidden || wrong.Error.Code != voting.CodeForbidden {
 		t.Errorf("a wrong panel key: %d %+v", status, wrong)
 	}
 
 	// A ticket: a credential for the panels that take tickets, useless
 	// without a ticket and elsewhere.
-	var tk struct{ Tickets []hub.TicketView }
-	e.must("POST", "/api/events/exempt/tickets", hub.IssueRequest{Panel: "staff", Count: 1}, &tk)
-	status, holder, _ := e.join(hub.VoterRequest{Event: "exempt", Ticket: true}, nil)
+	var tk struct{ Tickets []api.TicketView }
+	e.Must("POST", "/api/events/exempt/tickets", api.IssueRequest{Panel: "staff", Count: 1}, &tk)
+	status, holder, _ := e.join(api.VoterRequest{Event: "exempt", Ticket: true}, nil)
 	if status != http.StatusOK {
 		t.Fatalf("ticket holder: %d %+v", status, holder)
 	}
-	if _, resp, err := e.tryDial("exempt", dialOptions{query: "role=voter", header: credHeader(holder.Credential)}); err == nil || resp.StatusCode != http.StatusForbidden {
+	if _, resp, err := e.TryDial("exempt", dialOptions{Query: "role=voter", Header: credHeader(holder.Credential)}); err == nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a ticket credential in the audience: %v, want 403", err)
 	}
-	staff := e.dialWith("exempt", dialOptions{query: "role=voter&panel=staff", header: credHeader(holder.Credential)})
-	wantRefused(t, staff.ballot(newID(), "c1", 70), voting.CodeForbidden) // no ticket yet
+	staff := e.DialWith("exempt", dialOptions{Query: "role=voter&panel=staff", Header: credHeader(holder.Credential)})
+	wantRefused(t, staff.Ballot(newID(), "c1", 70), voting.CodeForbidden) // no ticket yet
 	if s, _, data := e.request("POST", "/api/events/exempt/tickets/"+tk.Tickets[0].Code+"/claim", credHeader(holder.Credential), nil); s != http.StatusOK {
 		t.Fatalf("claim: %d %s", s, data)
 	}
-	wantAccepted(t, staff.ballot(newID(), "c1", 70), "c1", 70, false)
-	if status, _, _ := e.join(hub.VoterRequest{Event: "exempt", Panel: "staff"}, nil); status != http.StatusOK {
+	wantAccepted(t, staff.Ballot(newID(), "c1", 70), "c1", 70, false)
+	if status, _, _ := e.join(api.VoterRequest{Event: "exempt", Panel: "staff"}, nil); status != http.StatusOK {
 		t.Errorf("a phone naming a ticket panel: %d", status)
 	}
 }
@@ -327,27 +333,28 @@ func TestHallCodeExemptions(t *testing.T) {
 // control page's screen link carries) or the host key; a copied vote link
 // names the event and nothing more, so it cannot read the next code.
 func TestHallCodeForScreens(t *testing.T) {
+	t.Parallel()
 	clk := newTestClock()
 	creds := hallCreds(1000, clk)
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{Credentials: creds}})
-	e.createEvent(testEvent("scr", 2))
+	e := newEmbeddedEnv(t, envOptions{Access: access.Config{Credentials: creds}})
+	e.CreateEvent(testEvent("scr", 2))
 	open := testEvent("remote", 2)
 	open.NoHallCode = true
-	e.createEvent(open)
+	e.CreateEvent(open)
 
-	var host hub.HallCodeInfo
-	e.must("GET", "/api/events/scr/hall-code", nil, &host)
+	var host api.HallCodeInfo
+	e.Must("GET", "/api/events/scr/hall-code", nil, &host)
 	if !host.On || host.Code != creds.HallCode("scr", clk.now()) || host.ScreenKey != creds.ScreenKey("scr") || host.ExpiresIn <= 0 || host.Period != 30000 {
 		t.Fatalf("host: %+v", host)
 	}
-	status, _, data := e.request("GET", "/api/events/scr/hall-code", http.Header{hub.ScreenKeyHeader: {host.ScreenKey}}, nil)
-	var screen hub.HallCodeInfo
+	status, _, data := e.request("GET", "/api/events/scr/hall-code", http.Header{api.ScreenKeyHeader: {host.ScreenKey}}, nil)
+	var screen api.HallCodeInfo
 	if status != http.StatusOK || json.Unmarshal(data, &screen) != nil || screen.Code != host.Code || screen.ScreenKey != "" {
 		t.Fatalf("screen: %d %s", status, data)
 	}
 	for name, hdr := range map[string]http.Header{
 		"nothing":                  nil,
-		"another event's key":      {hub.ScreenKeyHeader: {creds.ScreenKey("remote")}},
+		"another event's key":      {api.ScreenKeyHeader: {creds.ScreenKey("remote")}},
 		"a phone's own credential": credHeader(testCreds.For("v")),
 	} {
 		status, _, data := e.request("GET", "/api/events/scr/hall-code", hdr, nil)
@@ -358,8 +365,8 @@ func TestHallCodeForScreens(t *testing.T) {
 	}
 	// The code rotates with the period.
 	clk.add(30 * time.Second)
-	var next hub.HallCodeInfo
-	e.must("GET", "/api/events/scr/hall-code", nil, &next)
+	var next api.HallCodeInfo
+	e.Must("GET", "/api/events/scr/hall-code", nil, &next)
 	if next.Code == host.Code {
 		t.Errorf("the code did not change with the period")
 	}

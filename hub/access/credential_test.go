@@ -1,4 +1,4 @@
-package hub
+package access
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ func testCredentials(limit float64) *Credentials {
 }
 
 func TestCredentialRoundTrip(t *testing.T) {
+	t.Parallel()
 	c := testCredentials(10)
 	for _, scope := range []Scope{{}, {Event: "ev"}, {Event: "ev", Panel: "judges"}, {Event: "ev", Panel: TicketPanels}} {
 		cred, voter := c.New(scope)
@@ -41,6 +42,7 @@ func TestCredentialRoundTrip(t *testing.T) {
 }
 
 func TestCredentialForgeries(t *testing.T) {
+	t.Parallel()
 	c := testCredentials(10)
 	cred, voter := c.New(Scope{})
 	mac := cred[strings.LastIndexByte(cred, '.')+1:]
@@ -63,6 +65,7 @@ func TestCredentialForgeries(t *testing.T) {
 }
 
 func TestScopeAdmits(t *testing.T) {
+	t.Parallel()
 	ev := &voting.Event{ID: "ev", Panels: []voting.Panel{
 		{ID: "audience"}, {ID: "judges", Key: "k"}, {ID: "staff", Tickets: true},
 	}}
@@ -94,6 +97,7 @@ func TestScopeAdmits(t *testing.T) {
 }
 
 func TestCredentialFromRequest(t *testing.T) {
+	t.Parallel()
 	c := testCredentials(10)
 	ev := &voting.Event{ID: "x", Panels: []voting.Panel{{ID: "audience"}}}
 	cred, voter := c.New(Scope{Event: "x"})
@@ -150,6 +154,7 @@ func TestCredentialFromRequest(t *testing.T) {
 // after, and not two periods away; codes differ between events and
 // periods; the screen key differs between events.
 func TestHallCodes(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2020, 5, 20, 14, 0, 0, 0, time.UTC)
 	c := testCredentials(10).WithHallCode(30*time.Second, func() time.Time { return now })
 	code := c.HallCode("ev", now)
@@ -193,6 +198,7 @@ func TestHallCodes(t *testing.T) {
 }
 
 func TestClientAddressBehindProxies(t *testing.T) {
+	t.Parallel()
 	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32")}
 	tests := []struct {
 		name    string

@@ -1,4 +1,4 @@
-package hub
+package access
 
 import (
 	"net"
@@ -45,9 +45,9 @@ func (c *Credentials) clientAddress(r *http.Request) string {
 // against (see TrustProxies).
 func (c *Credentials) ClientAddress(r *http.Request) string { return c.clientAddress(r) }
 
-// addressLimiter is a token bucket per key (a client address, or a voter),
+// Limiter is a token bucket per key (a client address, or a voter),
 // forgetting keys that have been idle for a while.
-type addressLimiter struct {
+type Limiter struct {
 	limit rate.Limit
 	burst int
 
@@ -56,12 +56,13 @@ type addressLimiter struct {
 	swept time.Time
 }
 
-func newAddressLimiter(limit rate.Limit, burst int) *addressLimiter {
-	return &addressLimiter{limit: limit, burst: burst, byIP: make(map[string]*rate.Limiter)}
+// NewLimiter returns a Limiter of burst tokens per key, refilled at limit.
+func NewLimiter(limit rate.Limit, burst int) *Limiter {
+	return &Limiter{limit: limit, burst: burst, byIP: make(map[string]*rate.Limiter)}
 }
 
 // get returns key's bucket; l.mu is held.
-func (l *addressLimiter) get(key string, now time.Time) *rate.Limiter {
+func (l *Limiter) get(key string, now time.Time) *rate.Limiter {
 	if now.Sub(l.swept) > time.Minute {
 		// A full bucket is as good as a new one: drop it.
 		for a, lim := range l.byIP {
@@ -79,16 +80,16 @@ func (l *addressLimiter) get(key string, now time.Time) *rate.Limiter {
 	return lim
 }
 
-// allow takes one token of key's bucket, if there is one.
-func (l *addressLimiter) allow(key string) bool {
+// Allow takes one token of key's bucket, if there is one.
+func (l *Limiter) Allow(key string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
 	return l.get(key, now).AllowN(now, 1)
 }
 
-// empty reports whether key's bucket has no token left, taking none.
-func (l *addressLimiter) empty(key string) bool {
+// Empty reports whether key's bucket has no token left, taking none.
+func (l *Limiter) Empty(key string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if _, ok := l.byIP[key]; !ok {
@@ -98,21 +99,22 @@ func (l *addressLimiter) empty(key string) bool {
 	return l.get(key, now).TokensAt(now) < 1
 }
 
-// addressCounter counts what each address holds open, up to a cap.
-type addressCounter struct {
+// Counter counts what each address holds open, up to a cap.
+type Counter struct {
 	max int
 
 	mu sync.Mutex
 	n  map[string]int
 }
 
-func newAddressCounter(max int) *addressCounter {
-	return &addressCounter{max: max, n: make(map[string]int)}
+// NewCounter returns a Counter that lets each address hold max.
+func NewCounter(max int) *Counter {
+	return &Counter{max: max, n: make(map[string]int)}
 }
 
-// acquire counts one more for addr unless it is at the cap; release
+// Acquire counts one more for addr unless it is at the cap; release
 // undoes it.
-func (a *addressCounter) acquire(addr string) (release func(), ok bool) {
+func (a *Counter) Acquire(addr string) (release func(), ok bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.n[addr] >= a.max {
@@ -128,13 +130,14 @@ func (a *addressCounter) acquire(addr string) (release func(), ok bool) {
 	}), true
 }
 
-// issueWatch counts the credentials issued to each address in the current
+// IssueWatch counts the credentials issued to each address in the current
 // minute, so that an address minting many identities is logged (once per
 // minute) and the busiest one shows in /metrics. Per-address metric
 // labels would let a script with many addresses grow /metrics without
 // bound; the addresses go to the log instead.
-type issueWatch struct {
-	threshold int
+type IssueWatch struct {
+	// Threshold is the count at which an address is reported.
+	Threshold int
 
 	mu      sync.Mutex
 	window  time.Time
@@ -142,9 +145,9 @@ type issueWatch struct {
 	busiest int
 }
 
-// add counts one credential for addr and reports whether addr has just
+// Add counts one credential for addr and reports whether addr has just
 // reached the threshold in this minute, and the busiest address's count.
-func (w *issueWatch) add(addr string, now time.Time) (reached bool, count, busiest int) {
+func (w *IssueWatch) Add(addr string, now time.Time) (reached bool, count, busiest int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if now.Sub(w.window) >= time.Minute || w.counts == nil {
@@ -153,5 +156,5 @@ func (w *issueWatch) add(addr string, now time.Time) (reached bool, count, busie
 	w.counts[addr]++
 	count = w.counts[addr]
 	w.busiest = max(w.busiest, count)
-	return count == w.threshold, count, w.busiest
+	return count == w.Threshold, count, w.busiest
 }

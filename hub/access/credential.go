@@ -1,4 +1,9 @@
-package hub
+// Package access holds the doors of leitai: voter credentials and the hall
+// code that admits new phones, the host key (digests and rotation), the
+// per-address limits, the guard in front of every route, and the one way
+// an error becomes an HTTP answer. The socket side (hub) and the REST side
+// (hub/api) both use it.
+package access
 
 import (
 	"crypto/hmac"
@@ -79,7 +84,7 @@ type Credentials struct {
 	secret []byte
 	secure bool // set the cookie's Secure attribute (the public URL is https)
 
-	issue *addressLimiter
+	issue *Limiter
 	// proxies are the peers whose X-Forwarded-For is believed.
 	proxies []netip.Prefix
 
@@ -113,7 +118,7 @@ func (c *Credentials) trusted(a netip.Addr) bool {
 // generous.
 func NewCredentials(secret []byte, secure bool, perAddress rate.Limit) *Credentials {
 	return &Credentials{
-		secret: secret, secure: secure, issue: newAddressLimiter(perAddress, int(20*perAddress)+1),
+		secret: secret, secure: secure, issue: NewLimiter(perAddress, int(20*perAddress)+1),
 		hallPeriod: DefaultHallCodePeriod, now: time.Now,
 	}
 }
@@ -207,7 +212,7 @@ func candidates(r *http.Request, event string) []string {
 	if v := r.Header.Get(CredentialHeader); v != "" {
 		out = append(out, v)
 	}
-	if v := subprotocolValue(r, protoCredential); v != "" {
+	if v := SubprotocolValue(r, ProtoCredential); v != "" {
 		out = append(out, v)
 	}
 	if v := r.URL.Query().Get("credential"); v != "" {
@@ -228,23 +233,33 @@ func (c *Credentials) FromRequest(r *http.Request, ev *voting.Event, panel strin
 	return "", "", false
 }
 
-// setCookie stores an event's credential in the phone's cookie jar.
+// SetCookie stores an event's credential in the phone's cookie jar.
 // HttpOnly keeps it from page script; the page keeps a copy in
 // localStorage all the same, for in-app browsers that drop cookies.
-func (c *Credentials) setCookie(w http.ResponseWriter, event, cred string) {
+func (c *Credentials) SetCookie(w http.ResponseWriter, event, cred string) {
 	http.SetCookie(w, &http.Cookie{
 		Name: cookieName(event), Value: cred, Path: "/", MaxAge: int(credentialMaxAge.Seconds()),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.secure,
 	})
 }
 
-// writeTooMany answers a request over a per-address limit: 429, with the
-// unavailable code so that pages retry.
-func writeTooMany(w http.ResponseWriter, message string) {
-	w.Header().Set("Retry-After", "2")
-	writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": &ErrorBody{Code: voting.CodeUnavailable, Message: message}})
-}
-
 // AllowClaim takes one token of the request's address for a ticket claim;
 // claims share the bucket of credential issuing.
-func (c *Credentials) AllowClaim(r *http.Request) bool { return c.issue.allow(c.clientAddress(r)) }
+func (c *Credentials) AllowClaim(r *http.Request) bool { return c.issue.Allow(c.clientAddress(r)) }
+
+// AllowIssue takes one token of addr's bucket for a new credential.
+func (c *Credentials) AllowIssue(addr string) bool { return c.issue.Allow(addr) }
+
+// NoCredential is the refusal of a voter without a credential for the
+// event: with the hall code on, the phone needs it to get one.
+func NoCredential(ev *voting.Event) error {
+	if ev.NoHallCode {
+		return errNoCredential
+	}
+	return errNoCredentialHall
+}
+
+// errNoCredential refuses voters without a valid credential.
+var errNoCredential = voting.Errorf(voting.CodeForbidden, "this phone has no valid voter credential; open the vote page again")
+
+var errNoCredentialHall = voting.Errorf(voting.CodeForbidden, "this phone has no voter credential for this event; scan the QR code on the big screen")

@@ -1,4 +1,4 @@
-package hub_test
+package api_test
 
 import (
 	"bytes"
@@ -8,32 +8,33 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/coder/websocket"
 
 	"leitai/hub"
+	"leitai/hub/access"
+	"leitai/hub/api"
 	"leitai/voting"
 )
 
 // voterAPI sends a request with a voter's credential in its header.
 func (e *env) voterAPI(method, path, voter string, body any) (int, []byte) {
-	e.t.Helper()
+	e.T.Helper()
 	var rd io.Reader
 	if body != nil {
 		data, _ := json.Marshal(body)
 		rd = bytes.NewReader(data)
 	}
-	req, err := http.NewRequestWithContext(testContext(e.t), method, e.Srv.URL+path, rd)
+	req, err := http.NewRequestWithContext(testContext(e.T), method, e.Srv.URL+path, rd)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	if voter != "" {
 		req.Header.Set("X-Leitai-Credential", cred(voter))
 	}
-	resp, err := e.http.Do(req)
+	resp, err := e.HTTP.Do(req)
 	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
+		e.T.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
@@ -41,7 +42,7 @@ func (e *env) voterAPI(method, path, voter string, body any) (int, []byte) {
 }
 
 func (e *env) claim(voter, code string) (int, []byte) {
-	e.t.Helper()
+	e.T.Helper()
 	return e.voterAPI("POST", "/api/events/show/tickets/"+code+"/claim", voter, nil)
 }
 
@@ -52,17 +53,17 @@ func ticketShow(e *env) voting.Event {
 	ev.Panels[1].Key = ""
 	ev.Panels[0].Tickets, ev.Panels[1].Tickets = true, true
 	ev.VotingScope = voting.ScopeAll
-	ev = e.createEvent(ev)
-	e.command("show", voting.Command{Action: voting.ActionOpen})
+	ev = e.CreateEvent(ev)
+	e.Command("show", voting.Command{Action: voting.ActionOpen})
 	return ev
 }
 
-func issue(e *env, panel string, n int) []hub.TicketView {
-	e.t.Helper()
-	var out struct{ Tickets []hub.TicketView }
-	e.must("POST", "/api/events/show/tickets", hub.IssueRequest{Panel: panel, Count: n}, &out)
+func issue(e *env, panel string, n int) []api.TicketView {
+	e.T.Helper()
+	var out struct{ Tickets []api.TicketView }
+	e.Must("POST", "/api/events/show/tickets", api.IssueRequest{Panel: panel, Count: n}, &out)
 	if len(out.Tickets) != n {
-		e.t.Fatalf("issued %d tickets, want %d", len(out.Tickets), n)
+		e.T.Fatalf("issued %d tickets, want %d", len(out.Tickets), n)
 	}
 	return out.Tickets
 }
@@ -71,6 +72,7 @@ func issue(e *env, panel string, n int) []hub.TicketView {
 // the host only, claimed by phones, ballots refused without one, a
 // revoked ticket stopping its phone, judges' tickets the same way.
 func TestTickets(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	ticketShow(e)
 
@@ -82,20 +84,20 @@ func TestTickets(t *testing.T) {
 		status int
 		code   voting.Code
 	}{
-		{"no key", "", hub.IssueRequest{Panel: "audience", Count: 1}, 403, voting.CodeForbidden},
-		{"wrong key", "nope", hub.IssueRequest{Panel: "audience", Count: 1}, 403, voting.CodeForbidden},
-		{"none", hostKey, hub.IssueRequest{Panel: "audience", Count: 0}, 400, voting.CodeInvalid},
-		{"too many", hostKey, hub.IssueRequest{Panel: "audience", Count: voting.MaxTicketsPerCall + 1}, 400, voting.CodeInvalid},
-		{"unknown panel", hostKey, hub.IssueRequest{Panel: "guests", Count: 1}, 404, voting.CodeNotFound},
+		{"no key", "", api.IssueRequest{Panel: "audience", Count: 1}, 403, voting.CodeForbidden},
+		{"wrong key", "nope", api.IssueRequest{Panel: "audience", Count: 1}, 403, voting.CodeForbidden},
+		{"none", hostKey, api.IssueRequest{Panel: "audience", Count: 0}, 400, voting.CodeInvalid},
+		{"too many", hostKey, api.IssueRequest{Panel: "audience", Count: voting.MaxTicketsPerCall + 1}, 400, voting.CodeInvalid},
+		{"unknown panel", hostKey, api.IssueRequest{Panel: "guests", Count: 1}, 404, voting.CodeNotFound},
 		{"unknown field", hostKey, `{"panel":"audience","count":1,"free":true}`, 400, voting.CodeInvalid},
 	} {
-		status, data := e.api("POST", "/api/events/show/tickets", tc.key, tc.body)
+		status, data := e.Do("POST", "/api/events/show/tickets", tc.key, tc.body)
 		t.Run(tc.name, func(t *testing.T) { wantAPIError(t, status, data, tc.status, tc.code) })
 	}
-	status, data := e.api("GET", "/api/events/show/tickets", "", nil)
+	status, data := e.Do("GET", "/api/events/show/tickets", "", nil)
 	wantAPIError(t, status, data, 403, voting.CodeForbidden)
-	var list struct{ Tickets []hub.TicketView }
-	e.must("GET", "/api/events/show/tickets", nil, &list)
+	var list struct{ Tickets []api.TicketView }
+	e.Must("GET", "/api/events/show/tickets", nil, &list)
 	if len(list.Tickets) != 0 {
 		t.Fatalf("tickets after refused requests: %d", len(list.Tickets))
 	}
@@ -104,10 +106,10 @@ func TestTickets(t *testing.T) {
 	judges := issue(e, "judges", 2)
 
 	// A phone without a ticket cannot vote, over the socket or HTTP.
-	anon := e.dial("show", voterQuery("anon"))
-	defer anon.close()
-	anon.waitSnapshot()
-	wantRefused(t, anon.ballot(newID(), "c1", 80), voting.CodeForbidden)
+	anon := e.Dial("show", voterQuery("anon"))
+	defer anon.Close()
+	anon.WaitSnapshot()
+	wantRefused(t, anon.Ballot(newID(), "c1", 80), voting.CodeForbidden)
 	status, data = e.voterAPI("POST", "/api/events/show/ballots", "anon", map[string]any{"id": newID(), "contestant": "c1", "score": 80})
 	wantAPIError(t, status, data, 403, voting.CodeForbidden)
 
@@ -118,7 +120,7 @@ func TestTickets(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("claim = %d %s", status, data)
 	}
-	var held hub.TicketView
+	var held api.TicketView
 	_ = json.Unmarshal(data, &held)
 	if held.Code != code || held.Panel != "audience" || held.Claimed == 0 || held.Holder != voting.VoterDigest("alice") {
 		t.Fatalf("claimed ticket %+v", held)
@@ -137,13 +139,13 @@ func TestTickets(t *testing.T) {
 		wantAPIError(t, status, data, 404, voting.CodeNotFound)
 	}
 
-	alice := e.dial("show", voterQuery("alice"))
-	defer alice.close()
-	alice.waitSnapshot()
-	ack := alice.ballot(newID(), "c1", 90)
+	alice := e.Dial("show", voterQuery("alice"))
+	defer alice.Close()
+	alice.WaitSnapshot()
+	ack := alice.Ballot(newID(), "c1", 90)
 	wantAccepted(t, ack, "c1", 90, false)
 	if len(ack.Receipt.Code) != voting.ReceiptCodeLength {
-		t.Fatalf("receipt without a receipt code: %s", ack.raw)
+		t.Fatalf("receipt without a receipt code: %s", ack.Raw)
 	}
 
 	// Judges: a judge's ticket admits to the judges' panel only.
@@ -151,38 +153,38 @@ func TestTickets(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("judge claim = %d", status)
 	}
-	judge := e.dial("show", voterQuery("judge1")+"&panel=judges")
-	defer judge.close()
-	judge.waitSnapshot()
-	wantAccepted(t, judge.ballot(newID(), "c1", 70), "c1", 70, false)
-	judgeInAudience := e.dial("show", voterQuery("judge1"))
-	defer judgeInAudience.close()
-	judgeInAudience.waitSnapshot()
-	wantRefused(t, judgeInAudience.ballot(newID(), "c1", 70), voting.CodeForbidden)
+	judge := e.Dial("show", voterQuery("judge1")+"&panel=judges")
+	defer judge.Close()
+	judge.WaitSnapshot()
+	wantAccepted(t, judge.Ballot(newID(), "c1", 70), "c1", 70, false)
+	judgeInAudience := e.Dial("show", voterQuery("judge1"))
+	defer judgeInAudience.Close()
+	judgeInAudience.WaitSnapshot()
+	wantRefused(t, judgeInAudience.Ballot(newID(), "c1", 70), voting.CodeForbidden)
 
-	var mine struct{ Tickets []hub.TicketView }
+	var mine struct{ Tickets []api.TicketView }
 	status, data = e.voterAPI("GET", "/api/events/show/tickets/mine", "judge1", nil)
 	if err := json.Unmarshal(data, &mine); status != 200 || err != nil || len(mine.Tickets) != 1 || mine.Tickets[0].Panel != "judges" {
 		t.Fatalf("mine = %d %s", status, data)
 	}
 
 	// Revoking stops the phone at once; its counted ballot stays.
-	status, data = e.api("POST", "/api/events/show/tickets/"+code+"/revoke", "", nil)
+	status, data = e.Do("POST", "/api/events/show/tickets/"+code+"/revoke", "", nil)
 	wantAPIError(t, status, data, 403, voting.CodeForbidden)
-	var revoked hub.TicketView
-	e.must("POST", "/api/events/show/tickets/"+code+"/revoke", nil, &revoked)
+	var revoked api.TicketView
+	e.Must("POST", "/api/events/show/tickets/"+code+"/revoke", nil, &revoked)
 	if !revoked.Revoked {
 		t.Fatalf("revoked ticket %+v", revoked)
 	}
-	wantRefused(t, alice.ballot(newID(), "c2", 90), voting.CodeForbidden)
-	sd := e.standings("show")
+	wantRefused(t, alice.Ballot(newID(), "c2", 90), voting.CodeForbidden)
+	sd := e.Standings("show")
 	if sd.Ballots != 2 {
 		t.Fatalf("standings count %d ballots, want 2 (alice's first and the judge's)", sd.Ballots)
 	}
 	status, data = e.claim("carol", code)
 	wantAPIError(t, status, data, 403, voting.CodeForbidden)
 
-	e.must("GET", "/api/events/show/tickets", nil, &list)
+	e.Must("GET", "/api/events/show/tickets", nil, &list)
 	if len(list.Tickets) != 5 {
 		t.Fatalf("listed %d tickets, want 5", len(list.Tickets))
 	}
@@ -215,26 +217,27 @@ func mustMarshal(t testing.TB, v any) []byte {
 // TestAuditAPI: the host reads the audit log page by page; it verifies
 // and gives the standings; each ack's receipt code is its entry's.
 func TestAuditAPI(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
 	ev := testEvent("show", 3)
 	ev.VotingScope = voting.ScopeAll
-	ev = e.createEvent(ev)
-	e.command("show", voting.Command{Action: voting.ActionOpen})
+	ev = e.CreateEvent(ev)
+	e.Command("show", voting.Command{Action: voting.ActionOpen})
 	codes := map[string]string{}
 	for i, v := range []string{"a", "b", "c", "a"} {
-		c := e.dial("show", voterQuery(v))
-		c.waitSnapshot()
+		c := e.Dial("show", voterQuery(v))
+		c.WaitSnapshot()
 		id := newID()
-		ack := c.ballot(id, "c"+string(rune('1'+i%3)), 80+float64(i))
+		ack := c.Ballot(id, "c"+string(rune('1'+i%3)), 80+float64(i))
 		if !ack.OK {
-			t.Fatalf("ack %s", ack.raw)
+			t.Fatalf("ack %s", ack.Raw)
 		}
 		codes[id] = ack.Receipt.Code
-		c.close()
+		c.Close()
 	}
-	status, data := e.api("GET", "/api/events/show/audit", "", nil)
+	status, data := e.Do("GET", "/api/events/show/audit", "", nil)
 	wantAPIError(t, status, data, 403, voting.CodeForbidden)
-	status, data = e.api("GET", "/api/events/show/audit?after=-1", hostKey, nil)
+	status, data = e.Do("GET", "/api/events/show/audit?after=-1", hostKey, nil)
 	wantAPIError(t, status, data, 400, voting.CodeInvalid)
 
 	var all []voting.AuditEntry
@@ -243,7 +246,7 @@ func TestAuditAPI(t *testing.T) {
 			Entries []voting.AuditEntry
 			More    bool
 		}
-		e.must("GET", "/api/events/show/audit?limit=3&after="+itoa(len(all)), nil, &page)
+		e.Must("GET", "/api/events/show/audit?limit=3&after="+itoa(len(all)), nil, &page)
 		all = append(all, page.Entries...)
 		if !page.More {
 			break
@@ -256,7 +259,7 @@ func TestAuditAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := voting.StandingsDiff(rep.Standings, e.standings("show")); d != "" {
+	if d := voting.StandingsDiff(rep.Standings, e.Standings("show")); d != "" {
 		t.Fatalf("standings from the log differ: %s", d)
 	}
 	for _, en := range all {
@@ -272,84 +275,74 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // here and on another instance sharing the store, host sockets opened
 // with it are closed, and a stale or short key is refused.
 func TestHostKeyRotation(t *testing.T) {
+	t.Parallel()
 	e := newEmbeddedEnv(t, envOptions{})
-	e.createEvent(testEvent("show", 2))
+	e.CreateEvent(testEvent("show", 2))
 	// A second hub on the same store, as another instance would be.
 	other := startEnv(t, e.Store, hub.NewMemoryBroker(), envOptions{})
-	if status, _ := other.api("GET", "/api/events", hostKey, nil); status != 200 {
+	if status, _ := other.Do("GET", "/api/events", hostKey, nil); status != 200 {
 		t.Fatalf("other instance with the configured key: %d", status)
 	}
-	hostSock := e.dialHost("show")
-	defer hostSock.close()
-	hostSock.waitSnapshot()
+	hostSock := e.DialHost("show")
+	defer hostSock.Close()
+	hostSock.WaitSnapshot()
 
-	status, data := e.api("POST", "/api/host-key", "wrong", hub.RotateRequest{Key: "a-new-key-for-tonight"})
+	status, data := e.Do("POST", "/api/host-key", "wrong", api.RotateRequest{Key: "a-new-key-for-tonight"})
 	wantAPIError(t, status, data, 403, voting.CodeForbidden)
-	status, data = e.api("POST", "/api/host-key", hostKey, hub.RotateRequest{Key: "short"})
+	status, data = e.Do("POST", "/api/host-key", hostKey, api.RotateRequest{Key: "short"})
 	wantAPIError(t, status, data, 400, voting.CodeInvalid)
-	if status, _ := e.api("GET", "/api/events", hostKey, nil); status != 200 {
+	if status, _ := e.Do("GET", "/api/events", hostKey, nil); status != 200 {
 		t.Fatalf("a refused rotation changed the key: %d", status)
 	}
 
 	var rotated struct{ Key string }
-	e.must("POST", "/api/host-key", hub.RotateRequest{}, &rotated)
-	if len(rotated.Key) < hub.MinHostKeyLength {
+	e.Must("POST", "/api/host-key", api.RotateRequest{}, &rotated)
+	if len(rotated.Key) < access.MinHostKeyLength {
 		t.Fatalf("rotated key %q", rotated.Key)
 	}
-	status, data = e.api("GET", "/api/events", hostKey, nil)
+	status, data = e.Do("GET", "/api/events", hostKey, nil)
 	wantAPIError(t, status, data, 403, voting.CodeForbidden)
-	if status, _ := e.api("GET", "/api/events", rotated.Key, nil); status != 200 {
+	if status, _ := e.Do("GET", "/api/events", rotated.Key, nil); status != 200 {
 		t.Fatalf("the new key: %d", status)
 	}
-	if err := hostSock.waitClosed(); websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
+	if err := hostSock.WaitClosed(); websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
 		t.Fatalf("host socket with the old key: %v, want closed with 1008", err)
 	}
-	if _, resp, err := e.tryDial("show", dialOptions{query: "role=host", hostKey: hostKey}); err == nil || resp == nil || resp.StatusCode != 403 {
+	if _, resp, err := e.TryDial("show", dialOptions{Query: "role=host", HostKey: hostKey}); err == nil || resp == nil || resp.StatusCode != 403 {
 		t.Fatalf("host socket with the old key opened: %v", err)
 	}
 	// The other instance follows within a second or two.
 	eventually(t, "the other instance refuses the old key", func() bool {
-		status, _ := other.api("GET", "/api/events", hostKey, nil)
+		status, _ := other.Do("GET", "/api/events", hostKey, nil)
 		return status == 403
 	})
-	if status, _ := other.api("GET", "/api/events", rotated.Key, nil); status != 200 {
+	if status, _ := other.Do("GET", "/api/events", rotated.Key, nil); status != 200 {
 		t.Fatalf("the other instance refuses the new key: %d", status)
 	}
 	// Rotating again from the new key works; from the old one it does not.
-	status, data = other.api("POST", "/api/host-key", hostKey, hub.RotateRequest{})
+	status, data = other.Do("POST", "/api/host-key", hostKey, api.RotateRequest{})
 	wantAPIError(t, status, data, 403, voting.CodeForbidden)
-	other.must2(rotated.Key, "POST", "/api/host-key", hub.RotateRequest{Key: "the-third-key-of-the-night"})
+	other.must2(rotated.Key, "POST", "/api/host-key", api.RotateRequest{Key: "the-third-key-of-the-night"})
 	eventually(t, "the first instance takes the key rotated on the other one", func() bool {
-		status, _ := e.api("GET", "/api/events", "the-third-key-of-the-night", nil)
+		status, _ := e.Do("GET", "/api/events", "the-third-key-of-the-night", nil)
 		return status == 200
 	})
 }
 
-// eventually polls cond until it holds, failing after wait.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting: %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // must2 is must with another key.
 func (e *env) must2(key, method, path string, body any) {
-	e.t.Helper()
-	if status, data := e.api(method, path, key, body); status >= 300 {
-		e.t.Fatalf("%s %s = %d %s", method, path, status, data)
+	e.T.Helper()
+	if status, data := e.Do(method, path, key, body); status >= 300 {
+		e.T.Fatalf("%s %s = %d %s", method, path, status, data)
 	}
 }
 
 // TestTicketClaimsRateLimited: guessing codes from one address hits the
 // per-address limit (429), and a valid claim after the limit refills works.
 func TestTicketClaimsRateLimited(t *testing.T) {
-	creds := hub.NewCredentials(bytes.Repeat([]byte{42}, 32), false, 1) // 1/s, burst 21
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{Credentials: creds}})
+	t.Parallel()
+	creds := access.NewCredentials(bytes.Repeat([]byte{42}, 32), false, 1) // 1/s, burst 21
+	e := newEmbeddedEnv(t, envOptions{Access: access.Config{Credentials: creds}})
 	ticketShow(e)
 	tk := issue(e, "audience", 1)
 	limited := 0
