@@ -17,6 +17,7 @@ import { contestantIndex } from "./event.js";
 import { errorText } from "./errors.js";
 import { me } from "./vote-join.js";
 import { isShort, shortInput, fineInput } from "./vote-input.js";
+import { post } from "./vote-fallback.js";
 
 let S = null; // the vote page's state: S.mine (contestant → ballot entry), S.notes, S.drafts
 let conn = null;
@@ -68,11 +69,11 @@ function ballotMessage(e) {
 }
 
 // sendBallot sends a ballot the way the connection allows: on the socket,
-// or over HTTP in the fallback (vote-fallback.js, loaded then). It
-// reports whether it went out.
+// or over HTTP in the fallback (vote-fallback.js). It reports whether it
+// went out.
 function sendBallot(e) {
   if (conn.state !== "fallback") return conn.send(ballotMessage(e));
-  import("./vote-fallback.js").then((m) => m.post(S, e, onAck));
+  post(S, e, onAck);
   return true;
 }
 

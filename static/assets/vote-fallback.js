@@ -3,9 +3,7 @@
 // reads the event and the stage every POLL_EVERY ms and casts its ballots
 // over HTTP (POST /api/events/{event}/ballots) with the ids they already
 // have, whose answers count as the socket's acks; the socket keeps trying
-// and its first snapshot ends the fallback. vote.js and vote-ballots.js
-// load this module (import()) only then, so that phones whose sockets work
-// never download it.
+// and its first snapshot ends the fallback.
 import { request, eventPath } from "./api.js";
 import { newerStage } from "./conn.js";
 import { me } from "./vote-join.js";

@@ -5,7 +5,7 @@
 // vote-ballots.js its ballots (kept until acknowledged, resent with their
 // id, so that each counts exactly once) and their cards, vote-input.js the
 // score inputs. When the phone's network blocks WebSockets, the page goes
-// on over HTTP (vote-fallback.js, loaded only then).
+// on over HTTP (vote-fallback.js).
 import { t, initI18n, onLangChange } from "./i18n.js";
 import { live, liveState, bannerFor, secretProtocols } from "./conn.js";
 import { request, eventPath } from "./api.js";
@@ -14,6 +14,7 @@ import { load, save } from "./storage.js";
 import { fmtScore, fmtClock, fmtTicket } from "./format.js";
 import { contestantIndex } from "./event.js";
 import { initBallots, rebuildCards, mergeServerBallots, resendPending, onAck, scopeAll, renderBallots } from "./vote-ballots.js";
+import { poll } from "./vote-fallback.js";
 import { me, panelStore, ticketStore, ensureCredential, join, claimTicket, mineTickets } from "./vote-join.js";
 
 const body = document.body;
@@ -112,12 +113,12 @@ const conn = live(S, {
     // error: a frame the server could not use; nothing changed. Keep going.
   },
   // After 4 failed opens (2–4 s), if the server answers HTTP, the page
-  // goes on without the socket: vote-fallback.js.
+  // goes on without the socket (vote-fallback.js).
   fallbackAfter: 4,
   onState: (st) => {
     banner(st);
     // No socket, but HTTP works: go on over HTTP (vote-fallback.js).
-    if (st === "fallback") import("./vote-fallback.js").then((m) => m.poll(S, conn, eventId, mergeServerBallots, resendPending, showEvent));
+    if (st === "fallback") poll(S, conn, eventId, mergeServerBallots, resendPending, showEvent);
     if (st === "notfound") setView("notfound");
     else if (st === "forbidden" && me.joinRefused) showHallCode();
     else if (st === "forbidden" && S.panelProblem) setView("panelproblem");
