@@ -241,7 +241,16 @@ func (r *runner) progress(ctx context.Context) {
 
 // fill computes the report's figures once the clients have stopped.
 func (r *runner) fill(rep *Report, voters []*voter, screens []*screen, s *sampler) {
-	c := &rep.Connections
+	r.fillConnections(&rep.Connections, voters, screens)
+	r.fillBallots(rep, s)
+	r.fillScreens(rep, screens)
+	r.fillStages(rep, voters)
+	r.fillServers(rep, s)
+	r.fillVerdict(rep, screens)
+}
+
+// fillConnections counts the connections opened, failed and dropped.
+func (r *runner) fillConnections(c *Connections, voters []*voter, screens []*screen) {
 	for _, v := range voters {
 		v.mu.Lock()
 		if v.everConnected {
@@ -276,7 +285,10 @@ func (r *runner) fill(rep *Report, voters []*voter, screens []*screen, s *sample
 	r.probMu.Lock()
 	c.LastError = r.dialErr
 	r.probMu.Unlock()
+}
 
+// fillBallots counts the ballots and their acknowledgements.
+func (r *runner) fillBallots(rep *Report, s *sampler) {
 	b := &rep.Ballots
 	b.Sent, b.Resent, b.Acknowledged = r.c.sent.Load(), r.c.resent.Load(), r.c.acked.Load()
 	b.Replacements, b.Retried = r.c.replacements.Load(), r.c.retried.Load()
@@ -295,8 +307,10 @@ func (r *runner) fill(rep *Report, voters []*voter, screens []*screen, s *sample
 	s.mu.Unlock()
 	rep.AckLatency = r.ackHist.Summary()
 	rep.OpenLoop = r.openLoopReport()
+}
 
-	// Screens: for each first ballot, when each screen showed it.
+// fillScreens measures, for each first ballot, when each screen showed it.
+func (r *runner) fillScreens(rep *Report, screens []*screen) {
 	var screenHist histogram
 	r.ackMu.Lock()
 	acks := r.firstAcks
@@ -318,8 +332,10 @@ func (r *runner) fill(rep *Report, voters []*voter, screens []*screen, s *sample
 		sc.mu.Unlock()
 	}
 	rep.ScreenFanout = screenHist.Summary()
+}
 
-	// Voters: for each stage command, when each voter received it.
+// fillStages measures, for each stage command, when each voter received it.
+func (r *runner) fillStages(rep *Report, voters []*voter) {
 	r.cmdMu.Lock()
 	rep.Commands = slices.Clone(r.cmds)
 	r.cmdMu.Unlock()
@@ -339,8 +355,10 @@ func (r *runner) fill(rep *Report, voters []*voter, screens []*screen, s *sample
 	}
 	rep.StageFanout = stageHist.Summary()
 	rep.StageMissed = int64(len(rep.Commands))*int64(len(voters)) - stageHist.Count()
+}
 
-	// Servers.
+// fillServers reports each server's memory and CPU from the samples.
+func (r *runner) fillServers(rep *Report, s *sampler) {
 	s.mu.Lock()
 	for i, a := range r.apis {
 		sr := ServerReport{URL: a.base, Error: s.errs[i]}
@@ -362,8 +380,12 @@ func (r *runner) fill(rep *Report, voters []*voter, screens []*screen, s *sample
 		rep.Servers = append(rep.Servers, sr)
 	}
 	s.mu.Unlock()
+}
 
-	// Verdict. A think time longer than voting stays open (a run of
+// fillVerdict lists the problems and decides whether the rehearsal passed.
+func (r *runner) fillVerdict(rep *Report, screens []*screen) {
+	b, c := &rep.Ballots, &rep.Connections
+	// A think time longer than voting stays open (a run of
 	// stage changes only, as bench/run.sh's fanout) casts nothing on
 	// purpose.
 	if b.Acknowledged == 0 && r.cfg.ThinkMin < r.cfg.Window {
