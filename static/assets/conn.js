@@ -121,7 +121,8 @@ export class Connection {
     if (this.stopped) return;
     if (opened) this.failures = 0;
     else this.failures++;
-    const fallback = !opened && this.opts.fallbackAfter > 0 && this.failures >= this.opts.fallbackAfter;
+    // Without the option the comparison is false.
+    const fallback = !opened && this.failures >= this.opts.fallbackAfter;
     if (this.state !== "notfound" && this.state !== "forbidden" && !(fallback && this.state === "fallback")) this.setState("offline");
     const base = Math.min(MAX_DELAY, MIN_DELAY * Math.pow(2, this.attempt));
     this.attempt++;
@@ -129,12 +130,13 @@ export class Connection {
     this.timer = setTimeout(() => this.connect(), delay);
     if (!opened && this.opts.probe && (this.failures === 1 || this.failures % 5 === 0 || (fallback && this.state === "offline"))) {
       this.opts.probe().then((res) => {
-        if (this.stopped || this.state === "online" || this.live) return;
+        if (this.stopped || this.state === "online") return;
         if (res === "notfound" || res === "forbidden") {
           this.setState(res);
           if (res === "forbidden") { clearTimeout(this.timer); this.timer = 0; }
         } else if (fallback) {
-          this.setState("fallback"); // the server answers, its socket does not
+          // The server answers; its socket does not get through.
+          this.setState("fallback");
         } else if (this.state === "notfound" || this.state === "forbidden") {
           this.setState("offline");
         }

@@ -10,7 +10,6 @@
 // itself. The vote page gives it its state, connection and hooks once
 // (initBallots).
 import { t } from "./i18n.js";
-import { request, eventPath } from "./api.js";
 import { $, h, setText } from "./dom.js";
 import { uuid } from "./uuid.js";
 import { fmtPoints } from "./format.js";
@@ -18,6 +17,7 @@ import { contestantIndex } from "./event.js";
 import { errorText } from "./errors.js";
 import { me } from "./vote-join.js";
 import { isShort, shortInput, fineInput } from "./vote-input.js";
+import { post } from "./vote-fallback.js";
 
 let S = null; // the vote page's state: S.mine (contestant → ballot entry), S.notes, S.drafts
 let conn = null;
@@ -69,38 +69,12 @@ function ballotMessage(e) {
 }
 
 // sendBallot sends a ballot the way the connection allows: on the socket,
-// or over HTTP in the fallback. It reports whether it went out.
+// or over HTTP in the fallback (vote-fallback.js). It reports whether it
+// went out.
 function sendBallot(e) {
-  if (conn.state === "fallback") {
-    postBallot(e);
-    return true;
-  }
-  return conn.send(ballotMessage(e));
-}
-
-// postBallot casts a ballot over HTTP and treats the answer as the
-// socket's ack. A request that gets no answer leaves the ballot pending:
-// the next poll of the fallback, or the socket, sends it again, same id.
-const posting = {}; // ballot id → a request on its way
-function postBallot(e) {
-  if (posting[e.id]) return;
-  posting[e.id] = true;
-  const body = { id: e.id, contestant: e.contestant };
-  if (me.credential) body.credential = me.credential;
-  if (me.panelSel) {
-    body.panel = me.panelSel.panel;
-    if (me.panelSel.key) body.panelKey = me.panelSel.key;
-  }
-  if (e.scores) body.scores = e.scores;
-  else body.score = e.score;
-  request("POST", eventPath(S.ev.id) + "/ballots", body).then((receipt) => {
-    delete posting[e.id];
-    onAck({ type: "ack", id: e.id, ok: true, receipt: receipt });
-  }, (err) => {
-    delete posting[e.id];
-    if (!err.status) return; // no answer: still pending
-    onAck({ type: "ack", id: e.id, ok: false, error: { code: err.code || "unavailable", message: err.message } });
-  });
+  if (conn.state !== "fallback") return conn.send(ballotMessage(e));
+  post(S, e, onAck);
+  return true;
 }
 
 export function resendPending() {
