@@ -348,20 +348,13 @@ func removeSorted(s []int64, u int64) []int64 {
 }
 
 // standings scores the live ballots. It is Tally step by step on slices
-// that are kept sorted: PanelAverage, FinalScore and Rank on the same
-// inputs, so the result is the same bit for bit.
+// that are kept sorted: voting.Score and Rank on the same inputs, so the
+// result is the same bit for bit.
 func (es *eventState) standings() voting.Standings {
 	ev := &es.ev
 	rows := make([]voting.Standing, 0, len(ev.Contestants))
 	for _, c := range ev.Contestants {
-		row := voting.Standing{Contestant: c.ID, Group: c.Group, Panels: make([]voting.PanelScore, len(ev.Panels))}
-		for i, p := range ev.Panels {
-			us := es.scores[slot{c.ID, p.ID}]
-			row.Panels[i] = voting.PanelAverage(p.ID, us, ev.Rules.Trim)
-			row.Ballots += len(us)
-		}
-		row.Final = voting.FinalScore(ev, row.Panels)
-		rows = append(rows, row)
+		rows = append(rows, voting.Score(ev, c, func(panel string) []int64 { return es.scores[slot{c.ID, panel}] }))
 	}
 	return voting.Rank(ev, rows)
 }

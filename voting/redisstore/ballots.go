@@ -185,9 +185,10 @@ func (s *Store) Standings(ctx context.Context, event string) (voting.Standings, 
 					return voting.Standings{}, voting.Wrap(voting.CodeInternal, err, "stored standings could not be read")
 				}
 				ps.Count, ps.Average = n, avg
-				if t := ev.Rules.Trim; t > 0 && n > 2*t {
+				if t := ev.PanelRule(i).Trim; t > 0 && n > 2*t {
 					ps.Dropped = 2 * t
 				}
+				ps.Top, _ = strconv.Atoi(agg["t:"+p.ID])
 			}
 			row.Panels[i] = ps
 			row.Ballots += ps.Count
@@ -197,7 +198,9 @@ func (s *Store) Standings(ctx context.Context, event string) (voting.Standings, 
 			if err != nil {
 				return voting.Standings{}, voting.Wrap(voting.CodeInternal, err, "stored standings could not be read")
 			}
-			row.Final = final
+			// The tie-breaks need the final score before rounding: the
+			// same operations on the same doubles as Tally's.
+			row.Final, row.Unrounded = final, voting.UnroundedFinal(&ev, row.Panels)
 		}
 		rows = append(rows, row)
 	}

@@ -27,7 +27,8 @@ if prior then
 end
 
 -- 2. The ballot was validated against the revision it names.
-local ev = redis.call('HMGET', KEYS[1], 'rev', 'scope', 'trim', 'decimals', 'panels', 'weights', 'ticketed', 'aseq', 'ahead')
+local ev = redis.call('HMGET', KEYS[1], 'rev', 'scope', 'trim', 'decimals', 'panels', 'weights', 'ticketed', 'aseq', 'ahead',
+  'trims', 'sums')
 if not ev[1] then
   return {'noevent'}
 end
@@ -63,6 +64,25 @@ if not mine then
 end
 for w in string.gmatch(ev[6], '%S+') do
   weights[#weights + 1] = tonumber(w)
+end
+-- This panel's voting.PanelRule: its trim and whether it sums. Events
+-- stored before panels had modes have neither field: the rules' trim.
+local trim, sums = tonumber(ev[3]), false
+if ev[10] then
+  local i = 0
+  for t in string.gmatch(ev[10], '%S+') do
+    i = i + 1
+    if i == mine then
+      trim = tonumber(t)
+    end
+  end
+  i = 0
+  for v in string.gmatch(ev[11] or '', '%S+') do
+    i = i + 1
+    if i == mine then
+      sums = v == '1'
+    end
+  end
 end
 
 -- 4. In a panel that needs tickets, the voter holds one, not revoked (a
@@ -112,7 +132,6 @@ else
   sum = sum + tonumber(ARGV[8])
 end
 local kept, keptSum = n, sum
-local trim = tonumber(ev[3])
 if trim > 0 and n > 2 * trim then
   -- Only the extremes are read: the trimmed sum is the total less them.
   local low = redis.call('ZRANGE', KEYS[6], 0, trim - 1, 'WITHSCORES')
@@ -125,8 +144,14 @@ if trim > 0 and n > 2 * trim then
   end
   kept = n - 2 * trim
 end
--- voting.TrimmedAverage: float64(sum) / float64(kept) / ScoreUnits.
-local avg = keptSum / kept / 10000
+-- voting.TrimmedAverage: float64(sum) / float64(kept) / ScoreUnits; in the
+-- sum mode voting.SumPoints: float64(sum) / ScoreUnits.
+local avg
+if sums then
+  avg = keptSum / 10000
+else
+  avg = keptSum / kept / 10000
+end
 
 -- voting.FinalScore over the panels in event order, skipping empty ones.
 local total, wsum = 0, 0

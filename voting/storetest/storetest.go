@@ -64,6 +64,7 @@ func Run(t *testing.T, f Factory) {
 		{"BallotsRoundTrip", withStore(testBallotsRoundTrip)},
 		{"ResetContestant", withStore(testResetContestant)},
 		{"StandingsRounding", withStore(testStandingsRounding)},
+		{"ModesAndTieBreaks", withStore(testModesAndTieBreaks)},
 		{"RandomAgainstTally", withStore(testRandomAgainstTally)},
 		{"ConcurrentVoters", withStore(testConcurrentVoters)},
 		{"ConcurrentOneVoter", withStore(testConcurrentOneVoter)},
