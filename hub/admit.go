@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"crypto/subtle"
 	"net/http"
 
 	"leitai/voting"
@@ -25,7 +24,8 @@ var errTooManyScreens = voting.Errorf(voting.CodeUnavailable, "too many screens 
 // admit checks a socket's role and proof. Query: role=voter|screen|host;
 // voters bring their credential (cookie, the leitai-cred.<credential>
 // subprotocol or the X-Leitai-Credential header) and optionally
-// panel=<id>&panelKey=<key>; hosts bring the key (the leitai-key.<base64url>
+// panel=<id>&panelKey=<key> (the key is for their ballots, checked with
+// each); hosts bring the key (the leitai-key.<base64url>
 // subprotocol or a header). Screens need nothing, but one address may hold
 // only MaxScreensPerAddress of them on this instance.
 func (h *Hub) admit(r *http.Request, ev *voting.Event) (admission, error) {
@@ -52,15 +52,15 @@ func (h *Hub) admit(r *http.Request, ev *voting.Event) (admission, error) {
 		if a.panel == "" {
 			a.panel = ev.Panels[0].ID
 		}
-		p, ok := ev.Panel(a.panel)
-		if !ok {
+		if _, ok := ev.Panel(a.panel); !ok {
 			return a, voting.Errorf(voting.CodeNotFound, "no such panel in this event")
 		}
+		// The panel key is not checked here but with each ballot
+		// (voting.Event.Check), where the HTTP fallback meets it too
+		// and a key the host changed since the socket opened counts.
+		var ok bool
 		if a.voter, _, ok = h.cfg.Credentials.FromRequest(r, ev, a.panel); !ok {
 			return a, h.noCredential(ev)
-		}
-		if p.Key != "" && subtle.ConstantTimeCompare([]byte(p.Key), []byte(a.key)) != 1 {
-			return a, voting.Errorf(voting.CodeForbidden, "the panel %q needs its key", p.Name)
 		}
 	default:
 		return a, voting.Errorf(voting.CodeInvalid, "role must be voter, screen or host")

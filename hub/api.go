@@ -185,8 +185,9 @@ func (h *Hub) resetContestant(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"contestant": contestant, "removed": n})
 }
 
-// BallotRequest is the body of POST /api/events/{event}/ballots, the
-// fallback for phones whose WebSocket cannot connect.
+// BallotRequest is the body of POST /api/events/{event}/ballots, which the
+// vote page uses instead of its WebSocket when the phone's network blocks
+// WebSockets (static/assets/vote-ballots.js).
 type BallotRequest struct {
 	ID string `json:"id"`
 	// Credential is the voter's credential, for phones that lost the
@@ -197,6 +198,12 @@ type BallotRequest struct {
 	PanelKey   string             `json:"panelKey,omitempty"`
 	Score      *float64           `json:"score,omitempty"`
 	Scores     map[string]float64 `json:"scores,omitempty"`
+}
+
+// CastRequest is the service's request for this body, from voter.
+func (req *BallotRequest) CastRequest(event, voter string) voting.CastRequest {
+	return voting.CastRequest{ID: req.ID, Event: event, Voter: voter, Contestant: req.Contestant,
+		Panel: req.Panel, PanelKey: req.PanelKey, Score: req.Score, Scores: req.Scores}
 }
 
 func (h *Hub) postBallot(w http.ResponseWriter, r *http.Request) {
@@ -230,17 +237,9 @@ func (h *Hub) postBallot(w http.ResponseWriter, r *http.Request) {
 		writeTooMany(w, "too many ballots from this phone; try again in a moment")
 		return
 	}
-	if req.Score == nil && len(req.Scores) == 0 {
-		writeError(w, voting.Errorf(voting.CodeInvalid, "a ballot needs a score or scores"))
-		return
-	}
-	b := voting.Ballot{ID: req.ID, Event: id, Voter: voter, Contestant: req.Contestant, Panel: req.Panel, Scores: req.Scores}
-	if req.Score != nil {
-		b.Score = *req.Score
-	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	rec, err := h.cast(ctx, b, req.PanelKey)
+	rec, err := h.cast(ctx, req.CastRequest(id, voter))
 	if err != nil {
 		writeError(w, err)
 		return

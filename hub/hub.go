@@ -750,7 +750,7 @@ func (h *Hub) handle(ctx context.Context, rm *room, c *client, data []byte) {
 			return
 		}
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		rec, err := h.cast(cctx, m.Ballot(rm.event, c.voter, c.panel), c.key)
+		rec, err := h.cast(cctx, m.CastRequest(rm.event, c.voter, c.panel, c.key))
 		cancel()
 		ack := ackFrame{Type: "ack", ID: clip(m.ID, 64), OK: err == nil}
 		if err != nil {
@@ -783,12 +783,12 @@ func (h *Hub) handle(ctx context.Context, rm *room, c *client, data []byte) {
 }
 
 // cast records a ballot and schedules a standings message.
-func (h *Hub) cast(ctx context.Context, b voting.Ballot, panelKey string) (voting.Receipt, error) {
+func (h *Hub) cast(ctx context.Context, req voting.CastRequest) (voting.Receipt, error) {
 	start := h.now()
-	rec, err := h.service.Cast(ctx, b, panelKey)
+	rec, err := h.service.Cast(ctx, req)
 	h.metrics.observeBallot(h.now().Sub(start), err)
 	if err == nil {
-		h.markDirty(b.Event)
+		h.markDirty(req.Event)
 	}
 	return rec, err
 }

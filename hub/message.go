@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 
@@ -127,17 +126,9 @@ func DecodeClientMessage(data []byte) (ClientMessage, error) {
 		return ClientMessage{}, voting.Errorf(voting.CodeInvalid, "malformed message: one JSON object per frame")
 	}
 	switch m.Type {
-	case "ballot":
-		if m.ID == "" || m.Contestant == "" {
-			return ClientMessage{}, voting.Errorf(voting.CodeInvalid, "a ballot needs an id and a contestant")
-		}
-		if m.Score == nil && len(m.Scores) == 0 {
-			return ClientMessage{}, voting.Errorf(voting.CodeInvalid, "a ballot needs a score or scores")
-		}
-		if m.Score != nil && (math.IsNaN(*m.Score) || math.IsInf(*m.Score, 0)) {
-			return ClientMessage{}, voting.Errorf(voting.CodeInvalid, "score is not a number")
-		}
-	case "resync":
+	case "ballot", "resync":
+		// A ballot's content is checked by voting.Service.Cast, the same
+		// for this message and the HTTP ballot endpoint.
 	case "":
 		return ClientMessage{}, voting.Errorf(voting.CodeInvalid, "message has no type")
 	default:
@@ -180,13 +171,11 @@ func clipRunes(s string, n int) string {
 	return s
 }
 
-// Ballot turns a ballot message from a voter connection into a domain ballot.
-func (m *ClientMessage) Ballot(event, voter, panel string) voting.Ballot {
-	b := voting.Ballot{ID: m.ID, Event: event, Voter: voter, Contestant: m.Contestant, Panel: panel, Scores: m.Scores}
-	if m.Score != nil {
-		b.Score = *m.Score
-	}
-	return b
+// CastRequest turns a ballot message from a voter connection into the
+// service's request: the voter, panel and panel key are the connection's.
+func (m *ClientMessage) CastRequest(event, voter, panel, panelKey string) voting.CastRequest {
+	return voting.CastRequest{ID: m.ID, Event: event, Voter: voter, Contestant: m.Contestant,
+		Panel: panel, PanelKey: panelKey, Score: m.Score, Scores: m.Scores}
 }
 
 func mustJSON(v any) []byte {

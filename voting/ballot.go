@@ -1,6 +1,8 @@
 package voting
 
 import (
+	"crypto/subtle"
+	"encoding/json"
 	"math"
 	"slices"
 	"strconv"
@@ -39,6 +41,17 @@ type CountedBallot struct {
 
 // Points returns the counted score in points.
 func (b *CountedBallot) Points() float64 { return float64(b.Units) / ScoreUnits }
+
+// MarshalJSON adds "counted", the score that counts in points (for a
+// criteria ballot, their weighted average), so that a phone shows the
+// server's figure and never converts units or weighs criteria itself.
+func (b CountedBallot) MarshalJSON() ([]byte, error) {
+	type plain CountedBallot // the fields, without this method
+	return json.Marshal(struct {
+		plain
+		Counted float64 `json:"counted"`
+	}{plain(b), b.Points()})
+}
 
 // Fingerprint identifies the content of a ballot, so that a retry of a ballot
 // id with different content is told apart from an honest retry.
@@ -95,6 +108,56 @@ func ValidVoter(s string) bool {
 		}
 	}
 	return true
+}
+
+// A CastRequest is a voter's ballot as it arrives, whatever the way in:
+// the WebSocket message (hub's ClientMessage) and the HTTP ballot endpoint
+// (for phones whose network blocks WebSockets) both fill one, with the
+// voter the hub took from the credential, and Service.Cast checks all of
+// it, once. The decoders check only that the input is JSON of the right
+// shape.
+type CastRequest struct {
+	ID         string // the client's UUID, so that a retry counts once
+	Event      string
+	Voter      string
+	Contestant string
+	// Panel is the panel the voter votes in; "" is the event's first.
+	Panel string
+	// PanelKey is what the voter presented for a panel that needs a key.
+	PanelKey string
+	// Score (rules without criteria) or Scores (one per criterion id).
+	Score  *float64
+	Scores map[string]float64
+}
+
+// Check validates a cast request against the event: everything Count
+// checks, plus that it carries a score or scores and, for a panel with a
+// key, the key. It is the one check of a ballot on its way in; the store
+// adds only what must be atomic with recording (stage, revision, ticket,
+// ballot id).
+func (e *Event) Check(r CastRequest) (CountedBallot, error) {
+	if r.Score == nil && len(r.Scores) == 0 {
+		return CountedBallot{}, Errorf(CodeInvalid, "a ballot needs a score or scores")
+	}
+	if r.Panel == "" && len(e.Panels) > 0 {
+		r.Panel = e.Panels[0].ID
+	}
+	b := Ballot{ID: r.ID, Event: r.Event, Voter: r.Voter, Contestant: r.Contestant, Panel: r.Panel, Scores: r.Scores}
+	if r.Score != nil {
+		b.Score = *r.Score
+	}
+	cb, err := e.Count(b)
+	if err != nil {
+		return CountedBallot{}, err
+	}
+	// The key is checked here, per ballot, rather than when a socket
+	// connects: the HTTP fallback has no connection, and a key the host
+	// changed stops the next ballot of a phone that connected with the
+	// old one.
+	if p, _ := e.Panel(b.Panel); p.Key != "" && subtle.ConstantTimeCompare([]byte(p.Key), []byte(r.PanelKey)) != 1 {
+		return CountedBallot{}, Errorf(CodeForbidden, "the panel %q needs its key", p.Name)
+	}
+	return cb, nil
 }
 
 // Count validates b against the event (contestant, panel, scores on the

@@ -1,6 +1,7 @@
 package voting
 
 import (
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -168,5 +169,69 @@ func TestFingerprint(t *testing.T) {
 		if b.Fingerprint() == fp {
 			t.Errorf("%s changed: same fingerprint %q", name, fp)
 		}
+	}
+}
+
+// TestCheck: what a cast request adds to Count — a score must be there
+// (0 is a score, absent is not), the panel defaults to the first, and a
+// panel with a key needs it.
+func TestCheck(t *testing.T) {
+	ev := validEvent() // panels audience, judges (key "secret")
+	ev.Rules.Min = 0   // so that an absent score cannot pass as 0
+	zero, eighty := 0.0, 80.0
+	req := func(change ...func(*CastRequest)) CastRequest {
+		r := CastRequest{ID: testBallotID, Event: "show", Voter: "v1", Contestant: "c1", Score: &eighty}
+		for _, c := range change {
+			c(&r)
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		name  string
+		r     CastRequest
+		panel string // when ok
+		code  Code   // when not
+	}{
+		{"default panel", req(), "audience", ""},
+		{"a score of 0", req(func(r *CastRequest) { r.Score = &zero }), "audience", ""},
+		{"no score", req(func(r *CastRequest) { r.Score = nil }), "", CodeInvalid},
+		{"empty scores", req(func(r *CastRequest) { r.Score, r.Scores = nil, map[string]float64{} }), "", CodeInvalid},
+		{"judges with the key", req(func(r *CastRequest) { r.Panel, r.PanelKey = "judges", "secret" }), "judges", ""},
+		{"judges without the key", req(func(r *CastRequest) { r.Panel = "judges" }), "", CodeForbidden},
+		{"judges with a wrong key", req(func(r *CastRequest) { r.Panel, r.PanelKey = "judges", "secreT" }), "", CodeForbidden},
+		{"a key where none is needed", req(func(r *CastRequest) { r.PanelKey = "whatever" }), "audience", ""},
+		{"unknown panel", req(func(r *CastRequest) { r.Panel = "guests" }), "", CodeNotFound},
+		{"not a UUID", req(func(r *CastRequest) { r.ID = "b1" }), "", CodeInvalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ev.Check(tc.r)
+			if tc.code != "" {
+				if ErrorCode(err) != tc.code || got.ID != "" {
+					t.Fatalf("Check = %+v, %v; want code %q", got, err, tc.code)
+				}
+				return
+			}
+			if err != nil || got.Panel != tc.panel || got.Units != int64(*tc.r.Score*ScoreUnits) {
+				t.Fatalf("Check = %+v, %v; want panel %q", got, err, tc.panel)
+			}
+		})
+	}
+}
+
+// TestCountedBallotJSON: a counted ballot's JSON carries the score that
+// counts in points, and reads back.
+func TestCountedBallotJSON(t *testing.T) {
+	b := CountedBallot{Ballot: Ballot{ID: testBallotID, Event: "show", Voter: "v1", Contestant: "c1", Panel: "audience",
+		Scores: map[string]float64{"measures": 85.5, "results": 90}}, Units: 873000, At: 5}
+	data, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"counted":87.3`) || !strings.Contains(string(data), `"units":873000`) {
+		t.Fatalf("JSON %s lacks the counted score", data)
+	}
+	var back CountedBallot
+	if err := json.Unmarshal(data, &back); err != nil || back.Fingerprint() != b.Fingerprint() || back.At != 5 || back.ID != b.ID {
+		t.Fatalf("read back %+v, %v from %s", back, err, data)
 	}
 }

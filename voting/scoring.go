@@ -124,9 +124,8 @@ func PanelResult(panel string, sorted []int64, rule PanelRule) PanelScore {
 		return ps
 	}
 	kept := sorted
-	if trim := rule.Trim; trim > 0 && len(sorted) > 2*trim {
-		kept = sorted[trim : len(sorted)-trim]
-		ps.Dropped = 2 * trim
+	if ps.Dropped = TrimDropped(len(sorted), rule.Trim); ps.Dropped > 0 {
+		kept = sorted[rule.Trim : len(sorted)-rule.Trim]
 	}
 	var sum int64
 	for _, u := range kept {
@@ -143,6 +142,18 @@ func PanelResult(panel string, sorted []int64, rule PanelRule) PanelScore {
 // SumPoints turns a sum of scores (in ScoreUnits) into points, the result
 // of a panel in ModeSum (the Redis store's Lua divides the same way).
 func SumPoints(sumUnits int64) float64 { return float64(sumUnits) / ScoreUnits }
+
+// TrimDropped is how many of a panel's count ballots trimming leaves out:
+// the trim highest and the trim lowest when there are more than 2×trim,
+// else none (a panel of 2×trim ballots or fewer keeps them all). Every
+// place that reports or applies trimming asks this (the Redis store's
+// cast.lua mirrors it, see there).
+func TrimDropped(count, trim int) int {
+	if trim > 0 && count > 2*trim {
+		return 2 * trim
+	}
+	return 0
+}
 
 // TrimmedAverage turns a sum of kept scores (in ScoreUnits) into an average
 // in points. Every store divides in this order so that the floating-point

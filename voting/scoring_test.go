@@ -389,3 +389,16 @@ func TestScoringDocMatches(t *testing.T) {
 		}
 	}
 }
+
+// TestTrimDropped: trimming drops trim ballots at each end only when some
+// are left in the middle.
+func TestTrimDropped(t *testing.T) {
+	for _, tc := range []struct{ count, trim, want int }{
+		{0, 1, 0}, {2, 1, 0}, {3, 1, 2}, {10, 1, 2},
+		{4, 2, 0}, {5, 2, 4}, {5, 0, 0}, {1, 0, 0},
+	} {
+		if got := TrimDropped(tc.count, tc.trim); got != tc.want {
+			t.Errorf("TrimDropped(%d, %d) = %d, want %d", tc.count, tc.trim, got, tc.want)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package voting
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"sync"
 	"time"
@@ -186,31 +185,30 @@ func (s *Service) revealSteps(ctx context.Context, id string, a Action) (int, er
 	return RevealSteps(&sd), nil
 }
 
-// Cast validates a ballot and records it. panelKey is what the voter
-// presented for a panel that needs a key. The returned receipt carries the
-// score that counts.
-func (s *Service) Cast(ctx context.Context, b Ballot, panelKey string) (Receipt, error) {
+// Cast checks a ballot (Event.Check: ids, contestant, panel and its key,
+// scores) against the event and records it. The store judges, atomically
+// with recording, what can change meanwhile: the stage, the event's
+// revision, the voter's ticket and whether the ballot id was used. The
+// returned receipt carries the score that counts.
+func (s *Service) Cast(ctx context.Context, req CastRequest) (Receipt, error) {
 	for attempt := 0; ; attempt++ {
-		ev, err := s.Event(ctx, b.Event)
+		ev, err := s.Event(ctx, req.Event)
 		if err != nil {
 			return Receipt{}, err
 		}
-		cb, err := ev.Count(b)
+		cb, err := ev.Check(req)
 		if err != nil {
 			return Receipt{}, err
-		}
-		if p, _ := ev.Panel(b.Panel); p.Key != "" && subtle.ConstantTimeCompare([]byte(p.Key), []byte(panelKey)) != 1 {
-			return Receipt{}, Errorf(CodeForbidden, "the panel %q needs its key", p.Name)
 		}
 		cb.At = s.now().UnixMilli()
 		r, err := s.store.CastBallot(ctx, cb, ev.Revision)
 		if errors.Is(err, ErrStaleRevision) && attempt < 3 {
-			if _, err := s.reload(ctx, b.Event); err != nil {
+			if _, err := s.reload(ctx, req.Event); err != nil {
 				return Receipt{}, err
 			}
 			continue
 		}
-		return r, s.explainClosed(ctx, b.Event, err)
+		return r, s.explainClosed(ctx, req.Event, err)
 	}
 }
 

@@ -16,6 +16,13 @@ import "context"
 //     store has it (not as the caller last saw it) and that the event has
 //     the revision the ballot was validated against. A ballot is either
 //     recorded with every aggregate updated, or not at all.
+//   - What a store checks of a ballot, and what it does not: only what
+//     must be atomic with recording (the ballot id, the revision, the
+//     stage, the voter's ticket) and that the ids are safe in its keys.
+//     The content (ids well formed, contestant and panel of the event,
+//     panel key, scores on the scale) is Service.Cast's to check, once
+//     (Event.Check); the revision check pins the event it was checked
+//     against, so a store does not check it again.
 //   - Idempotency: a ballot id is recorded once. Casting the same id again
 //     with the same content returns the first receipt, whatever the stage
 //     is by then; the same id with other content is refused (conflict).
@@ -60,7 +67,7 @@ type Store interface {
 	// SetStage stores next if the stored version is next.Version-1.
 	SetStage(ctx context.Context, event string, next Stage) error
 
-	// CastBallot records a ballot validated (Event.Count) against the event
+	// CastBallot records a ballot checked (Event.Check) against the event
 	// at the given revision, at time b.At; see the guarantees above.
 	CastBallot(ctx context.Context, b CountedBallot, revision int64) (Receipt, error)
 	// Ballots returns the live ballots of an event (one per voter,

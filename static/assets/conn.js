@@ -3,7 +3,11 @@
 // follows the message sequence numbers (a gap asks for a resync), and
 // corrects the clock from the server's `now`; and the one message handler
 // (live) that applies the frames to a page's state before the page
-// renders. See docs/protocol.md.
+// renders. A page whose socket cannot open while the server answers HTTP
+// (a network that blocks WebSockets) may go on without it: opts.fallbackAfter
+// failed opens and a probe that reaches the server put the connection in
+// the state "fallback", in which the page polls and posts over HTTP (the
+// vote page, vote.js) while the socket keeps trying. See docs/protocol.md.
 import { request, eventPath } from "./api.js";
 
 const MIN_DELAY = 500;
@@ -16,8 +20,12 @@ export class Connection {
   // secret (host key, voter credential) so that it stays out of the URL,
   // see secretProtocols; onMessage(msg);
   // onState(state) with state "connecting" | "online" | "offline" |
-  // "notfound" | "forbidden"; probe() (optional) → Promise of "ok",
-  // "notfound" or "forbidden", asked after a connection failed to open.
+  // "notfound" | "forbidden" | "fallback"; probe() (optional) → Promise of
+  // "ok", "notfound" or "forbidden", asked after a connection failed to
+  // open; fallbackAfter (optional): after this many failed opens in a row
+  // and a probe that answered "ok", the state is "fallback" (the page
+  // works over HTTP) rather than "offline", until the socket opens or the
+  // page reports that HTTP fails too (setState("offline")).
   constructor(opts) {
     this.opts = opts;
     this.ws = null;
@@ -113,17 +121,20 @@ export class Connection {
     if (this.stopped) return;
     if (opened) this.failures = 0;
     else this.failures++;
-    if (this.state !== "notfound" && this.state !== "forbidden") this.setState("offline");
+    const fallback = !opened && this.opts.fallbackAfter > 0 && this.failures >= this.opts.fallbackAfter;
+    if (this.state !== "notfound" && this.state !== "forbidden" && !(fallback && this.state === "fallback")) this.setState("offline");
     const base = Math.min(MAX_DELAY, MIN_DELAY * Math.pow(2, this.attempt));
     this.attempt++;
     const delay = base * (0.5 + Math.random() * 0.5);
     this.timer = setTimeout(() => this.connect(), delay);
-    if (!opened && this.opts.probe && (this.failures === 1 || this.failures % 5 === 0)) {
+    if (!opened && this.opts.probe && (this.failures === 1 || this.failures % 5 === 0 || (fallback && this.state === "offline"))) {
       this.opts.probe().then((res) => {
-        if (this.stopped || this.state === "online") return;
+        if (this.stopped || this.state === "online" || this.live) return;
         if (res === "notfound" || res === "forbidden") {
           this.setState(res);
           if (res === "forbidden") { clearTimeout(this.timer); this.timer = 0; }
+        } else if (fallback) {
+          this.setState("fallback"); // the server answers, its socket does not
         } else if (this.state === "notfound" || this.state === "forbidden") {
           this.setState("offline");
         }
@@ -297,14 +308,15 @@ export function live(S, opts) {
   return conn;
 }
 
-// bannerFor wires the quiet banner of a page to a connection's state.
+// bannerFor wires the quiet banner of a page to a connection's state:
+// text(state) says "offline" (or "fallback") in the page's language.
 export function bannerFor(el, text) {
   let timer = 0;
   return (state) => {
     clearTimeout(timer);
-    if (state === "offline") {
+    if (state === "offline" || state === "fallback") {
       // Flaps shorter than a second stay invisible.
-      timer = setTimeout(() => { el.textContent = text(); el.hidden = false; }, 800);
+      timer = setTimeout(() => { el.textContent = text(state); el.hidden = false; }, 800);
     } else {
       el.hidden = true;
     }

@@ -2,12 +2,18 @@
 // server acknowledges it, resent with the same id after a dropped
 // connection or a reload, so that each counts exactly once), casting and
 // acknowledgements, and the ballot cards with their score inputs and
-// receipts. The vote page gives it its state, connection and hooks once
+// receipts. A ballot goes over the page's WebSocket or, while the phone's
+// network blocks WebSockets (the connection's state "fallback"), over
+// HTTP (POST /api/events/{event}/ballots) with the same id; the server
+// answers both the same way. The score a receipt shows is the server's
+// (for criteria, their weighted average): the page never weighs scores
+// itself. The vote page gives it its state, connection and hooks once
 // (initBallots).
 import { t } from "./i18n.js";
+import { request, eventPath } from "./api.js";
 import { $, h, setText } from "./dom.js";
 import { uuid } from "./uuid.js";
-import { fmtPoints, fmtScore, decimalsOf } from "./format.js";
+import { fmtPoints } from "./format.js";
 import { contestantIndex } from "./event.js";
 import { errorText } from "./errors.js";
 import { me } from "./vote-join.js";
@@ -41,7 +47,7 @@ export function mergeServerBallots(list) {
     if (e.state !== "pending") return;
     const b = server[c];
     if (b && b.id === e.id) {
-      next[c] = { id: b.id, contestant: c, score: e.score, scores: e.scores, state: "ok", counted: b.units / 10000 };
+      next[c] = { id: b.id, contestant: c, score: e.score, scores: e.scores, state: "ok", counted: b.counted };
     } else {
       next[c] = e;
     }
@@ -49,7 +55,7 @@ export function mergeServerBallots(list) {
   Object.keys(server).forEach((c) => {
     if (next[c]) return;
     const b = server[c];
-    next[c] = { id: b.id, contestant: c, score: b.score, scores: b.scores, state: "ok", counted: b.units / 10000, code: codes[b.id] };
+    next[c] = { id: b.id, contestant: c, score: b.score, scores: b.scores, state: "ok", counted: b.counted, code: codes[b.id] };
   });
   S.mine = next;
   page.persist();
@@ -62,10 +68,45 @@ function ballotMessage(e) {
   return m;
 }
 
+// sendBallot sends a ballot the way the connection allows: on the socket,
+// or over HTTP in the fallback. It reports whether it went out.
+function sendBallot(e) {
+  if (conn.state === "fallback") {
+    postBallot(e);
+    return true;
+  }
+  return conn.send(ballotMessage(e));
+}
+
+// postBallot casts a ballot over HTTP and treats the answer as the
+// socket's ack. A request that gets no answer leaves the ballot pending:
+// the next poll of the fallback, or the socket, sends it again, same id.
+const posting = {}; // ballot id → a request on its way
+function postBallot(e) {
+  if (posting[e.id]) return;
+  posting[e.id] = true;
+  const body = { id: e.id, contestant: e.contestant };
+  if (me.credential) body.credential = me.credential;
+  if (me.panelSel) {
+    body.panel = me.panelSel.panel;
+    if (me.panelSel.key) body.panelKey = me.panelSel.key;
+  }
+  if (e.scores) body.scores = e.scores;
+  else body.score = e.score;
+  request("POST", eventPath(S.ev.id) + "/ballots", body).then((receipt) => {
+    delete posting[e.id];
+    onAck({ type: "ack", id: e.id, ok: true, receipt: receipt });
+  }, (err) => {
+    delete posting[e.id];
+    if (!err.status) return; // no answer: still pending
+    onAck({ type: "ack", id: e.id, ok: false, error: { code: err.code || "unavailable", message: err.message } });
+  });
+}
+
 export function resendPending() {
   Object.keys(S.mine).forEach((c) => {
     const e = S.mine[c];
-    if (e.state === "pending") conn.send(ballotMessage(e));
+    if (e.state === "pending") sendBallot(e);
   });
 }
 
@@ -86,7 +127,7 @@ export function onAck(m) {
     const err = m.error || {};
     if (err.code === "unavailable") {
       // The store is busy: the same ballot, same id, a little later.
-      setTimeout(() => { if (S.mine[c] === e && e.state === "pending") conn.send(ballotMessage(e)); }, 1500 + Math.random() * 1500);
+      setTimeout(() => { if (S.mine[c] === e && e.state === "pending") sendBallot(e); }, 1500 + Math.random() * 1500);
       return;
     }
     S.notes[c] = errorText(err, "voter");
@@ -138,7 +179,7 @@ function submit(c) {
   if (!v || !votingOpenFor(c)) return;
   const cur = S.mine[c];
   if (cur && sameContent(cur, v) && cur.state !== "error") {
-    if (cur.state === "pending") conn.send(ballotMessage(cur));
+    if (cur.state === "pending") sendBallot(cur);
     return;
   }
   const prev = cur && cur.state === "ok" ? cur : (cur && cur.prev) || null;
@@ -148,7 +189,7 @@ function submit(c) {
   S.mine[c] = e;
   delete S.notes[c];
   page.persist();
-  conn.send(ballotMessage(e));
+  sendBallot(e);
   watch(e);
   renderBallots();
 }
@@ -223,6 +264,8 @@ function makeCard(c, showName) {
     changed: renderBallots,
   };
   const slots = cr.length ? cr : [{ id: "", name: "" }];
+  // The weights as shares, to label the inputs; the weighted score itself
+  // is the server's, shown on the receipt.
   const totalWeight = cr.reduce((a, x) => a + x.weight, 0);
   slots.forEach((slot) => {
     const wrap = h("div", { class: "crit" });
@@ -239,11 +282,6 @@ function makeCard(c, showName) {
     inputs.push(input);
     el.appendChild(wrap);
   });
-  let total = null;
-  if (cr.length) {
-    total = h("div", { class: "ballot-total num" });
-    el.appendChild(total);
-  }
   let submitBtn = null;
   if (!oneTap) {
     submitBtn = h("button", { type: "button", class: "btn primary submit", "data-submit": c.id, onclick: () => submit(c.id) });
@@ -267,10 +305,6 @@ function makeCard(c, showName) {
     }
     inputs.forEach((i) => i.update(open));
     const v = draftValue(c.id);
-    if (total) {
-      total.hidden = !v;
-      if (v) setText(total, t("vote.weighted", { score: fmtScore(weighted(v.scores), Math.max(2, decimalsOf(rules.step))) }));
-    }
     if (submitBtn) {
       const same = v && e && e.state === "ok" && sameContent(e, v);
       submitBtn.disabled = !open || !v || same || (e && e.state === "pending" && sameContent(e, v));
@@ -290,14 +324,6 @@ function makeCard(c, showName) {
   return { el: el, update: update };
 }
 
-function weighted(scores) {
-  const cr = criteria();
-  let sum = 0;
-  let w = 0;
-  cr.forEach((x) => { sum += x.weight * scores[x.id]; w += x.weight; });
-  return w ? sum / w : 0;
-}
-
 function renderReceipt(el, c, open) {
   const e = S.mine[c];
   const note = S.notes[c];
@@ -306,8 +332,9 @@ function renderReceipt(el, c, open) {
   let sub = "";
   if (e && e.state === "pending") {
     el.classList.add("pending");
-    const score = e.scores ? fmtScore(weighted(e.scores), 2) : fmtPoints(e.score);
-    main = conn.state === "online" ? t("vote.sending", { score: score }) : t("vote.queued", { score: score });
+    // Criteria are sent as given; what they count for, the receipt says.
+    const score = e.scores ? criteria().map((x) => fmtPoints(e.scores[x.id])).join(" / ") : fmtPoints(e.score);
+    main = conn.state === "online" || conn.state === "fallback" ? t("vote.sending", { score: score }) : t("vote.queued", { score: score });
   } else if (e && e.state === "ok") {
     el.classList.add("ok");
     main = t("vote.counted", { score: fmtPoints(e.counted) });

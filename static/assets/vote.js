@@ -4,9 +4,10 @@
 // vote-join.js is who the phone is (credential, hall code, panel, ticket),
 // vote-ballots.js its ballots (kept until acknowledged, resent with their
 // id, so that each counts exactly once) and their cards, vote-input.js the
-// score inputs.
+// score inputs. When the phone's network blocks WebSockets, the page goes
+// on over HTTP (see "the HTTP fallback" below).
 import { t, initI18n, onLangChange } from "./i18n.js";
-import { live, liveState, bannerFor, secretProtocols } from "./conn.js";
+import { live, liveState, bannerFor, secretProtocols, newerStage } from "./conn.js";
 import { request, eventPath } from "./api.js";
 import { $, $$, h, setText } from "./dom.js";
 import { load, save } from "./storage.js";
@@ -17,6 +18,9 @@ import { me, panelStore, ticketStore, ensureCredential, join, claimTicket, mineT
 
 const body = document.body;
 const eventId = body.dataset.event;
+// Failed socket opens after which the page goes on over HTTP, if the
+// server answers it (about 2–4 s after the page opened).
+const FALLBACK_AFTER = 4;
 
 // showHallCode says, in the page's language, that this phone must scan
 // the big screen's QR code (again, when its code expired on the way).
@@ -110,8 +114,10 @@ const conn = live(S, {
     ack: onAck,
     // error: a frame the server could not use; nothing changed. Keep going.
   },
+  fallbackAfter: FALLBACK_AFTER,
   onState: (st) => {
     banner(st);
+    if (st === "fallback") poll();
     if (st === "notfound") setView("notfound");
     else if (st === "forbidden" && me.joinRefused) showHallCode();
     else if (st === "forbidden" && S.panelProblem) setView("panelproblem");
@@ -121,7 +127,7 @@ const conn = live(S, {
   probe: probe,
 });
 initBallots(S, conn, { persist: persist, ticketNeeded: ticketNeeded, renderTicket: renderTicket });
-const banner = bannerFor($("[data-banner]"), () => t("common.offline"));
+const banner = bannerFor($("[data-banner]"), (st) => t(st === "fallback" ? "vote.fallback" : "common.offline"));
 
 function probe() {
   // A refused handshake may be a credential the server no longer takes,
@@ -131,8 +137,10 @@ function probe() {
     if (me.joinRefused) return "ok";
     return request("GET", eventPath(eventId)).then((ev) => {
       if (!me.panelSel) return "ok";
+      // A wrong panel key is not a refused handshake: the key is checked
+      // with each ballot, which says so.
       const p = (ev.panels || []).filter((x) => x.id === me.panelSel.panel)[0];
-      if (!p || conn.failures >= 3) {
+      if (!p) {
         S.panelProblem = true;
         return "forbidden";
       }
@@ -142,6 +150,53 @@ function probe() {
       if (e.status) return "ok";
       throw e;
     });
+  });
+}
+
+// ---- the HTTP fallback ------------------------------------------------------
+
+// After FALLBACK_AFTER failed socket opens, if the server answers HTTP, the
+// connection's state is "fallback": the page polls the event and the stage
+// every POLL_EVERY ms, and vote-ballots.js casts over HTTP with the same
+// ballot ids. The socket keeps trying; its first snapshot ends the
+// fallback. The banner says which it is.
+const POLL_EVERY = 3000;
+let pollTimer = 0;
+let polledBallots = false; // this fallback has merged the server's list
+
+function poll() {
+  clearTimeout(pollTimer);
+  pollTimer = 0;
+  if (conn.live || conn.stopped || conn.state !== "fallback") {
+    polledBallots = false;
+    return;
+  }
+  const path = eventPath(eventId);
+  const opts = me.credential ? { headers: { "X-Leitai-Credential": me.credential } } : undefined;
+  Promise.all([
+    request("GET", path),
+    request("GET", path + "/stage"),
+    polledBallots ? null : request("GET", path + "/ballots", undefined, opts).catch(() => null),
+  ]).then(([ev, st, mine]) => {
+    if (conn.live || conn.state !== "fallback") return;
+    S.ev = ev;
+    if (newerStage(S.stage, st)) S.stage = st;
+    const first = ev.panels && ev.panels[0] ? ev.panels[0].id : "";
+    S.panel = me.panelSel ? me.panelSel.panel : first;
+    if (mine && Array.isArray(mine.ballots)) {
+      mergeServerBallots(mine.ballots);
+      polledBallots = true;
+    }
+    remember();
+    setView("event");
+    renderAll();
+    resendPending();
+  }, (e) => {
+    if (conn.live) return;
+    if (e.status === 404) { conn.setState("notfound"); return; }
+    if (!e.status) conn.setState("offline"); // HTTP fails too: plainly offline
+  }).then(() => {
+    if (conn.state === "fallback" && !conn.live) pollTimer = setTimeout(poll, POLL_EVERY);
   });
 }
 

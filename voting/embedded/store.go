@@ -499,7 +499,7 @@ func (s *Store) SetStage(ctx context.Context, event string, next voting.Stage) e
 }
 
 // CastBallot implements voting.Store: the ballot id first, then the
-// revision, then whether voting is open, then the upsert.
+// revision, then whether voting is open, then the ticket, then the upsert.
 func (s *Store) CastBallot(ctx context.Context, b voting.CountedBallot, revision int64) (voting.Receipt, error) {
 	b.Scores = maps.Clone(b.Scores) // the store keeps it; the caller may not change it under us
 	fp := b.Fingerprint()
@@ -560,18 +560,10 @@ func (s *Store) checkBallotLocked(es *eventState, b *voting.CountedBallot, revis
 			return voting.Errorf(voting.CodeClosed, "voting is open only for the contestant on stage")
 		}
 	}
-	// Event.Count checked these against this revision; checking again
-	// keeps a caller that skipped it from storing what cannot be scored.
-	switch {
-	case b.ID == "":
-		return voting.Errorf(voting.CodeInvalid, "ballot id is missing")
-	case !voting.ValidVoter(b.Voter):
-		return voting.Errorf(voting.CodeInvalid, "voter id is malformed")
-	case !es.contestants[b.Contestant]:
-		return voting.Errorf(voting.CodeNotFound, "no contestant %q in this event", b.Contestant)
-	case !es.panels[b.Panel]:
-		return voting.Errorf(voting.CodeNotFound, "no panel %q in this event", b.Panel)
-	}
+	// The ids, contestant, panel and scores were checked (Event.Check)
+	// against this revision, which the check above pins. (apply still
+	// refuses a record that does not fit the event: that guards the
+	// journal on replay, not the input.)
 	if p, _ := es.ev.Panel(b.Panel); p.Tickets && !es.ticketHeld(b.Voter, b.Panel) {
 		return voting.ErrNoTicket
 	}

@@ -17,11 +17,14 @@ func (s *Store) CastBallot(ctx context.Context, b voting.CountedBallot, revision
 	if !voting.ValidID(b.Event) {
 		return voting.Receipt{}, notFound(b.Event)
 	}
-	// The ids become parts of keys and fields: refuse what Count would.
+	// The ids become parts of keys and fields: whatever the caller
+	// checked, only ids that are safe there go to Redis. (Whether they
+	// name the event's contestant and panel the service checked against
+	// the revision that cast.lua pins.)
 	if b.ID == "" || !voting.ValidVoter(b.Voter) || !voting.ValidID(b.Contestant) || !voting.ValidID(b.Panel) {
 		return voting.Receipt{}, voting.Errorf(voting.CodeInvalid, "the ballot is malformed")
 	}
-	data, err := json.Marshal(&b)
+	data, err := json.Marshal((*storedBallot)(&b))
 	if err != nil {
 		return voting.Receipt{}, voting.Wrap(voting.CodeInvalid, err, "the ballot could not be encoded")
 	}
@@ -46,6 +49,10 @@ func (s *Store) CastBallot(ctx context.Context, b voting.CountedBallot, revision
 	}
 	return castReceipt(&b, reply)
 }
+
+// storedBallot is a ballot as the ballots hash keeps it: its fields only,
+// without the "counted" that CountedBallot adds for clients.
+type storedBallot voting.CountedBallot
 
 // castReceipt turns the answer of cast.lua into a receipt or an error.
 func castReceipt(b *voting.CountedBallot, reply []any) (voting.Receipt, error) {
@@ -89,8 +96,6 @@ func castReceipt(b *voting.CountedBallot, reply []any) (voting.Receipt, error) {
 		return voting.Receipt{}, voting.Errorf(voting.CodeClosed, "voting is not open for this contestant")
 	case "ended":
 		return voting.Receipt{}, voting.Errorf(voting.CodeClosed, "voting has closed")
-	case "nopanel":
-		return voting.Receipt{}, voting.Errorf(voting.CodeNotFound, "no panel %q in this event", b.Panel)
 	case "noticket":
 		return voting.Receipt{}, voting.ErrNoTicket
 	}
@@ -184,10 +189,7 @@ func (s *Store) Standings(ctx context.Context, event string) (voting.Standings, 
 				if err != nil {
 					return voting.Standings{}, voting.Wrap(voting.CodeInternal, err, "stored standings could not be read")
 				}
-				ps.Count, ps.Average = n, avg
-				if t := ev.PanelRule(i).Trim; t > 0 && n > 2*t {
-					ps.Dropped = 2 * t
-				}
+				ps.Count, ps.Average, ps.Dropped = n, avg, voting.TrimDropped(n, ev.PanelRule(i).Trim)
 				ps.Top, _ = strconv.Atoi(agg["t:"+p.ID])
 			}
 			row.Panels[i] = ps

@@ -2,6 +2,16 @@
 -- cast.lua records one ballot atomically: idempotency, revision and stage
 -- checks, the voter's score, the ballot itself and every aggregate.
 --
+-- THE ONE MIRROR OF THE SCORING RULE. Go's voting package is the rule
+-- (voting.Tally, PanelResult with each panel's PanelRule, TrimDropped,
+-- TrimmedAverage, SumPoints, FinalScore, RoundScore); step 7 below repeats
+-- it (the tie-breaks are not mirrored: Rank applies them in Go), and no other script or Go file of
+-- this store does, so that the contestant's final score and the ranking
+-- sorted set change in the same atomic step as the ballot, on every
+-- instance. Its guard is the random contract test (voting/storetest
+-- random.go: random ballots on single Redis and Cluster, standings equal
+-- to Tally bit for bit). Change the rule in Go and here together.
+--
 -- KEYS[1] event hash      KEYS[2] stage hash     KEYS[3] receipts hash
 -- KEYS[4] ballots hash    KEYS[5] voter index    KEYS[6] panel scores zset
 -- KEYS[7] contestant aggregates hash             KEYS[8] ranking zset
@@ -11,9 +21,12 @@
 -- ARGV[9] ballot JSON ARGV[10] voter digest ARGV[11] event id
 --
 -- Returns {'ok', replaced, code} | {'dup', replaced, at, code} | {'reused'}
--- | {'noevent'} | {'stale'} | {'notopen'} | {'ended'} | {'nopanel'}
--- | {'noticket'}. Every check comes before the first write, so a refused
--- ballot changes nothing.
+-- | {'noevent'} | {'stale'} | {'notopen'} | {'ended'} | {'noticket'}.
+-- Every check comes before the first write, so a refused ballot changes
+-- nothing. Only what must be atomic with recording is checked here (the
+-- ballot id, the revision, the stage, the ticket): the contestant, panel
+-- and scores were checked in Go (voting.Event.Check) against the revision
+-- that step 2 pins.
 
 -- 1. A ballot id is recorded once; an honest retry gets its first receipt
 -- whatever the stage is now.
@@ -46,8 +59,8 @@ if endsAt ~= 0 and tonumber(ARGV[4]) >= endsAt then
   return {'ended'}
 end
 
--- The event's panels in order and their weights; the ballot's panel must
--- be one of them.
+-- The event's panels in order and their weights; the ballot's panel is
+-- one of them (checked in Go against this revision).
 local voter, contestant, panel = ARGV[5], ARGV[6], ARGV[7]
 local ids, weights, fields, mine = {}, {}, {}, nil
 for id in string.gmatch(ev[5], '%S+') do
@@ -60,7 +73,8 @@ for id in string.gmatch(ev[5], '%S+') do
   fields[#fields + 1] = 'a:' .. id
 end
 if not mine then
-  return {'nopanel'}
+  -- Not a refusal but a broken invariant: stop before any write.
+  return redis.error_reply('cast.lua: panel ' .. panel .. ' is not in the event at revision ' .. ARGV[3])
 end
 for w in string.gmatch(ev[6], '%S+') do
   weights[#weights + 1] = tonumber(w)
@@ -120,7 +134,7 @@ redis.call('HSET', KEYS[3], ARGV[1], ARGV[4] .. '|' .. replaced .. '|' .. code .
 
 -- 7. Aggregates, read for every panel in one call and written in one.
 -- Counts and unit sums are integers, exact in doubles below 2^53; the float
--- operations are those of voting.PanelAverage and voting.FinalScore in the
+-- operations are those of voting.PanelResult and voting.FinalScore in the
 -- same order, so the results are the same doubles as Tally's.
 local vals = redis.call('HMGET', KEYS[7], unpack(fields))
 local n = tonumber(vals[3 * mine - 2] or '0')

@@ -226,7 +226,7 @@ func Build(ev *voting.Event, st voting.Stage, ballots []voting.CountedBallot, no
 // when there are not more than 2×trim ballots.
 func Trimmed(sorted []int64, trim int) (highest, lowest []float64) {
 	n := len(sorted)
-	if trim <= 0 || n <= 2*trim {
+	if voting.TrimDropped(n, trim) == 0 {
 		return nil, nil
 	}
 	for i := range trim {
