@@ -76,3 +76,13 @@ func (p *Panel) SeatName(n int) string {
 	}
 	return p.Seats[n-1]
 }
+
+// HasSeats reports whether a panel of the event has judges' seats.
+func (e *Event) HasSeats() bool {
+	for _, p := range e.Panels {
+		if len(p.Seats) > 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -183,6 +183,7 @@ const (
 	recTicket = "t"  // new tickets Tk (snapshots: every ticket as it stands)
 	recClaim  = "tc" // ticket K is claimed by voter V at A
 	recRevoke = "tr" // ticket K is revoked
+	recFree   = "tf" // ticket K is released by its holder (unclaimed again)
 	recAudit  = "a"  // audit entry Au, verbatim (snapshots only)
 	// "k" is the commit mark (commitMark); it never reaches apply.
 )

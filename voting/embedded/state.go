@@ -212,6 +212,15 @@ func (st *state) apply(r *record) error {
 			return fmt.Errorf("revocation of unknown ticket %q", r.K)
 		}
 		t.Revoked = true
+	case recFree:
+		t := es.tickets[r.K]
+		if t == nil || t.Revoked {
+			return fmt.Errorf("release of ticket %q does not fit", r.K)
+		}
+		if t.Voter != "" {
+			delete(es.holders, t.Voter+"|"+t.Panel)
+		}
+		t.Voter, t.Claimed = "", 0
 	default:
 		return fmt.Errorf("unknown record type %q", r.T)
 	}
@@ -274,6 +283,17 @@ func (st *state) appendAudit(event string, es *eventState, e voting.AuditEntry, 
 func (es *eventState) ticketHeld(voter, panel string) bool {
 	code, ok := es.holders[voter+"|"+panel]
 	return ok && !es.tickets[code].Revoked
+}
+
+// ballotHolds reports whether b may be cast in its ticketed panel: its
+// voter holds an unrevoked ticket there, or, for a seat's ballot, its
+// device holds the seat's ticket.
+func (es *eventState) ballotHolds(b *voting.CountedBallot) bool {
+	if b.Device == "" {
+		return es.ticketHeld(b.Voter, b.Panel)
+	}
+	seat, ok := voting.SeatCode(b.Voter)
+	return ok && es.holders[b.Device+"|"+b.Panel] == seat && es.ticketHeld(b.Device, b.Panel)
 }
 
 // upsert makes b the voter's live ballot for its contestant and panel and

@@ -19,6 +19,8 @@
 -- ARGV[1] ballot id   ARGV[2] fingerprint   ARGV[3] revision   ARGV[4] at (ms)
 -- ARGV[5] voter       ARGV[6] contestant    ARGV[7] panel      ARGV[8] units
 -- ARGV[9] ballot JSON ARGV[10] voter digest ARGV[11] event id
+-- ARGV[12] device: for a judges' seat's ballot (voter 'seat.' .. code), the
+-- device that casts it, which must hold that ticket; else ''.
 --
 -- Returns {'ok', replaced, code} | {'dup', replaced, at, code} | {'reused'}
 -- | {'noevent'} | {'stale'} | {'notopen'} | {'ended'} | {'noticket'}.
@@ -101,10 +103,19 @@ end
 
 -- 4. In a panel that needs tickets, the voter holds one, not revoked (a
 -- revoked holding is kept as '-' and the code).
+-- A seat's ballot: the device holds the seat's ticket (voting.SeatVoter).
 if ev[7] and string.find(' ' .. ev[7] .. ' ', ' ' .. panel .. ' ', 1, true) then
-  local held = redis.call('HGET', KEYS[9], voter .. '|' .. panel)
-  if not held or string.sub(held, 1, 1) == '-' then
-    return {'noticket'}
+  local device = ARGV[12] or ''
+  if device == '' then
+    local held = redis.call('HGET', KEYS[9], voter .. '|' .. panel)
+    if not held or string.sub(held, 1, 1) == '-' then
+      return {'noticket'}
+    end
+  else
+    local held = redis.call('HGET', KEYS[9], device .. '|' .. panel)
+    if not held or 'seat.' .. held ~= voter then
+      return {'noticket'}
+    end
   end
 end
 

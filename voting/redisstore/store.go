@@ -19,7 +19,8 @@
 //	leitai:{e}:ballots                hash: voter|contestant|panel → CountedBallot JSON
 //	leitai:{e}:receipts               hash: ballot id → "at|replaced|receipt code|fingerprint"
 //	leitai:{e}:audit                  stream: the audit log, entry n at id n-0
-//	leitai:{e}:tickets                hash: code → "panel|issued|voter|claimed|revoked"
+//	leitai:{e}:tickets                hash: code → "panel|issued|voter|claimed|revoked",
+//	                                  then "|seat" for a judges' seat
 //	leitai:{e}:holders                hash: voter|panel → code ("-code" once revoked)
 //	leitai:{e}:voter:<voter>          set of contestant|panel with a live ballot
 //	leitai:{e}:scores:<c>:<panel>     sorted set: voter → score in units (1/10000 point)
@@ -86,6 +87,8 @@ var (
 	ticketsClaimSrc string
 	//go:embed tickets_revoke.lua
 	ticketsRevokeSrc string
+	//go:embed tickets_release.lua
+	ticketsReleaseSrc string
 	//go:embed hostkeys.lua
 	hostKeysSrc string
 )
@@ -102,7 +105,7 @@ type Store struct {
 
 	cast, create, update, stage, reset, delete, voter, standings *redis.Script
 
-	ticketsCreate, ticketsClaim, ticketsRevoke, hostKeys *redis.Script
+	ticketsCreate, ticketsClaim, ticketsRevoke, ticketsRelease, hostKeys *redis.Script
 
 	batch *batcher // nil with Options.NoBatch
 }
@@ -139,10 +142,11 @@ func NewWithOptions(client redis.UniversalClient, opts Options) *Store {
 		voter:     redis.NewScript(voterSrc),
 		standings: redis.NewScript(standingsSrc),
 
-		ticketsCreate: redis.NewScript(ticketsCreateSrc),
-		ticketsClaim:  redis.NewScript(ticketsClaimSrc),
-		ticketsRevoke: redis.NewScript(ticketsRevokeSrc),
-		hostKeys:      redis.NewScript(hostKeysSrc),
+		ticketsCreate:  redis.NewScript(ticketsCreateSrc),
+		ticketsClaim:   redis.NewScript(ticketsClaimSrc),
+		ticketsRevoke:  redis.NewScript(ticketsRevokeSrc),
+		ticketsRelease: redis.NewScript(ticketsReleaseSrc),
+		hostKeys:       redis.NewScript(hostKeysSrc),
 	}
 	if !opts.NoBatch {
 		s.batch = newBatcher(client, s.cast)

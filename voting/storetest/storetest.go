@@ -74,6 +74,7 @@ func Run(t *testing.T, f Factory) {
 		{"Presentation", testPresentation},
 		{"Secret", testSecret},
 		{"Tickets", withStore(testTickets)},
+		{"Seats", withStore(testSeats)},
 		{"TicketsConcurrentClaims", withStore(testTicketsConcurrentClaims)},
 		{"Audit", withStore(testAudit)},
 		{"HostKeys", testHostKeys},
