@@ -35,12 +35,13 @@ type Ballot struct {
 // cast in Unix milliseconds.
 type CountedBallot struct {
 	Ballot
+	Units int64 `json:"units"`
+	At    int64 `json:"at"`
+
 	// Device, for a ballot of a judges' seat (Voter is SeatVoter), is the
 	// voter id of the device that cast it: the store takes the ballot only
 	// if that device holds the seat's ticket, in the same step. Not kept.
 	Device string `json:"-"`
-	Units int64 `json:"units"`
-	At    int64 `json:"at"`
 }
 
 // Points returns the counted score in points.
