@@ -11,6 +11,7 @@ import { contestantIndex } from "./event.js";
 import { initBoards, renderBoards, tabCount, pinTab, unpin, rebuildBoards } from "./screen-board.js";
 import { initReveal, renderReveal, rebuildReveal } from "./screen-reveal.js";
 import { showReachWarning } from "./reach.js";
+import { initSpotlight, renderSpotlight } from "./screen-spotlight.js";
 
 const body = document.body;
 const eventId = body.dataset.event;
@@ -35,6 +36,7 @@ const conn = live(S, {
 });
 initBoards(S, rankingVisible);
 initReveal(S);
+initSpotlight(S, () => screenKey);
 const banner = bannerFor($("[data-banner]"), () => t("common.offline"));
 
 function setMode(mode) {
@@ -73,6 +75,7 @@ function render(animate) {
   } else {
     renderReveal(animate && !modeChanged);
   }
+  renderSpotlight();
   tick();
 }
 
