@@ -59,6 +59,13 @@ func (h *Hub) buildReport(ctx context.Context, r *http.Request, ev voting.Event)
 	}
 	rep := report.Build(&ev, st, ballots, h.now(), loc)
 	rep.SetAuditHead(head)
+	if ev.HasSeats() {
+		tickets, err := h.service.Tickets(ctx, ev.ID)
+		if err != nil {
+			return nil, err
+		}
+		rep.AddSeatSheets(&ev, ballots, tickets)
+	}
 	return rep, nil
 }
 
@@ -82,8 +89,12 @@ func (h *Hub) getResults(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	sheets := rep.SeatSheets
 	if !isHost || r.URL.Query().Get("detail") != "1" {
 		rep = rep.Public()
+	}
+	if isHost {
+		rep.SeatSheets = sheets // the host prints the 评委评分表; the public never sees a seat's score
 	}
 	writeJSON(w, http.StatusOK, rep)
 }

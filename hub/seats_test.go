@@ -140,3 +140,52 @@ func TestSeatsAndSpotlight(t *testing.T) {
 		t.Fatalf("spotlight results %s", data)
 	}
 }
+
+// TestSeatSheets: the host's results carry one 评委评分表 per seat (a seat
+// that did not score says so); the published results, which anyone with
+// the link reads, carry no seat's score.
+func TestSeatSheets(t *testing.T) {
+	e := newEmbeddedEnv(t, envOptions{})
+	ev := testEvent("show", 2)
+	ev.Panels[1].Key, ev.Panels[1].Seats = "", []string{"张评委", "李评委"}
+	e.createEvent(ev)
+	e.command("show", voting.Command{Action: voting.ActionNext})
+	var issued struct{ Tickets []hub.TicketView }
+	e.must("POST", "/api/events/show/seats", hub.SeatsRequest{Panel: "judges"}, &issued)
+	seat1 := issued.Tickets[0].Code
+	if issued.Tickets[0].Seat != 1 {
+		seat1 = issued.Tickets[1].Code
+	}
+	if status, data := e.claim("zhang", seat1); status != 200 {
+		t.Fatalf("claim: %d %s", status, data)
+	}
+	e.command("show", voting.Command{Action: voting.ActionOpen})
+	judge := e.dial("show", voterQuery("zhang")+"&panel=judges")
+	defer judge.close()
+	judge.waitSnapshot()
+	wantAccepted(t, judge.ballot(newID(), "c1", 93.5), "c1", 93.5, false)
+	e.command("show", voting.Command{Action: voting.ActionClose})
+
+	var rep struct {
+		SeatSheets []struct {
+			Name string
+			Rows []struct {
+				Contestant string
+				Scored     bool
+				Score      float64
+			}
+		}
+	}
+	e.must("GET", "/api/events/show/results", nil, &rep)
+	if len(rep.SeatSheets) != 2 || rep.SeatSheets[0].Name != "张评委" || len(rep.SeatSheets[0].Rows) != 2 {
+		t.Fatalf("seat sheets %+v", rep.SeatSheets)
+	}
+	if r := rep.SeatSheets[0].Rows; !r[0].Scored || r[0].Score != 93.5 || r[1].Scored || rep.SeatSheets[1].Rows[0].Scored {
+		t.Fatalf("张评委's sheet %+v, 李评委's %+v", r, rep.SeatSheets[1].Rows)
+	}
+	e.must("POST", "/api/events/show/publish", map[string]any{"published": true}, nil)
+	status, data := e.api("GET", "/api/events/show/results", "", nil)
+	if status != 200 || strings.Contains(string(data), "seatSheets") || strings.Contains(string(data), `"scored"`) {
+		t.Fatalf("the published results: %d %s", status, data)
+	}
+}

@@ -52,6 +52,9 @@ type Report struct {
 	// Detail lists every live ballot, voters anonymised; left out of what
 	// the public sees.
 	Detail []BallotRow `json:"detail,omitempty"`
+	// SeatSheets are the 评委评分表, one per judges' seat (host only:
+	// AddSeatSheets; Public drops them).
+	SeatSheets []SeatSheet `json:"seatSheets,omitempty"`
 	// AuditHead is the head of the audit chain when the report was made
 	// (SetAuditHead); the rules name it too, so that it is printed.
 	AuditHead *voting.AuditHead `json:"auditHead,omitempty"`
@@ -283,7 +286,7 @@ func detail(ev *voting.Event, ballots []voting.CountedBallot) []BallotRow {
 // lowest and the average left would be every judge's score).
 func (r *Report) Public() *Report {
 	c := *r
-	c.Detail = nil
+	c.Detail, c.SeatSheets = nil, nil // no ballot, no seat's score
 	c.Rows = make([]Row, len(r.Rows))
 	for i, row := range r.Rows {
 		row.Panels = slices.Clone(row.Panels)
