@@ -21,6 +21,13 @@
 #   ballots-embedded   sustained ballots on the embedded store (every voter
 #                      keeps changing its ballot for WINDOW)
 #   ballots-redis      the same on Redis, one instance
+#   ballots-rate       the open loop (rehearse --rate): for each store in
+#                      RATE_STORES, one server, and for each rate in RATES a
+#                      rehearsal of VOTERS voters with ballots arriving at
+#                      that rate (Poisson) for RATE_DURATION; the summary
+#                      gives the latency curve and the highest rate whose
+#                      p99 stays under 50 ms. Run it with redis-benchmark
+#                      (the ceiling of cast.lua in the same sitting)
 #   restart-embedded   the server is restarted (SIGTERM, start) mid-vote:
 #                      every voter reconnects, resynchronises and resends
 #   two-instances      2×VOTERS voters over two instances sharing one Redis
@@ -32,7 +39,10 @@
 # sustained-ballot window), THINK (0-1s, think time while sustaining),
 # RAMP (2000 connections/s), SOURCE_IPS (127.0.0.1-127.0.0.16),
 # OUT (bench/out/<date>), PPROF (set: servers run with --pprof, and a 20 s
-# CPU profile is taken during the connections and ballots scenarios).
+# CPU profile is taken during the connections and ballots scenarios, and
+# one of RATE_DURATION less 5 s during each open-loop rate in PPROF_RATES),
+# RATES (1000 2000 5000 10000 15000 ballots/s), RATE_STORES (embedded
+# redis), RATE_DURATION (20s; QUICK 5s), PPROF_RATES (5000 10000).
 #
 # Only loopback addresses are used. Needs: go, redis-server, redis-cli,
 # redis-benchmark, curl. Run as root to raise the hard open-files limit.
@@ -49,7 +59,11 @@ THINK=${THINK:-0-1s}
 RAMP=${RAMP:-2000}
 SOURCE_IPS=${SOURCE_IPS:-127.0.0.1-127.0.0.16}
 FANOUT_VOTERS=${FANOUT_VOTERS:-5000 $VOTERS}
-SCENARIOS=${SCENARIOS:-fanout connections ballots-embedded ballots-redis restart-embedded two-instances restart-two redis-benchmark}
+RATES=${RATES:-1000 2000 5000 10000 15000}
+RATE_STORES=${RATE_STORES:-embedded redis}
+RATE_DURATION=${RATE_DURATION:-$([ -n "$QUICK" ] && echo 5s || echo 20s)}
+PPROF_RATES=${PPROF_RATES:-5000 10000}
+SCENARIOS=${SCENARIOS:-fanout connections ballots-embedded ballots-redis ballots-rate restart-embedded two-instances restart-two redis-benchmark}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${OUT:-$ROOT/bench/out/$STAMP}
 KEY=bench-host-key-$RANDOM$RANDOM
@@ -196,6 +210,20 @@ profile_during() {
   curl -fsS "http://127.0.0.1:${!var}/debug/pprof/profile?seconds=20" -o "$OUT/$name-cpu.pb.gz" || true
 }
 
+# profile_rate NAME INSTANCE PORT SECONDS: with PPROF set, once ballots
+# flow again on the instance (1,000 more accepted than when called), takes
+# a CPU profile of SECONDS into $OUT/NAME-cpu.pb.gz.
+profile_rate() {
+  [ -n "$PPROF" ] || return 0
+  local name=$1 var="PPROF_PORT_$2" port=$3 secs=$4 deadline=$((SECONDS + 600)) base
+  base=$(accepted "$port")
+  until [ "$(accepted "$port")" -ge $((base + 1000)) ]; do
+    [ $SECONDS -lt $deadline ] || return 0
+    sleep 0.2
+  done
+  curl -fsS "http://127.0.0.1:${!var}/debug/pprof/profile?seconds=$secs" -o "$OUT/$name-cpu.pb.gz" || true
+}
+
 # restart_during NAME PORTS STORE: waits until voting has begun (ballots
 # accepted), then restarts the instances on PORTS (names i1, i2, ...).
 restart_during() {
@@ -252,6 +280,26 @@ for sc in $SCENARIOS; do
     rehearse ballots-redis --url "http://127.0.0.1:$P" --metrics-url "$(murl "$P")" --voters "$VOTERS" --screens "$SCREENS" "${SUSTAIN[@]}"
     wait "$PROF_PID"
     stop_leitai i1; stop_redis ;;
+  ballots-rate)
+    # One server per store; one rehearsal per rate (a fresh event, every
+    # voter connected again), one contestant whose window is RATE_DURATION.
+    secs=${RATE_DURATION%s}
+    for store in $RATE_STORES; do
+      if [ "$store" = redis ]; then start_redis; fi
+      P=$(free_port); start_leitai i1 "$P" "$store"
+      for rate in $RATES; do
+        PROF_PID=
+        if [[ " $PPROF_RATES " == *" $rate "* ]]; then
+          profile_rate "rate-$store-$rate" i1 "$P" $((secs > 8 ? secs - 5 : secs)) &
+          PROF_PID=$!
+        fi
+        rehearse "rate-$store-$rate" --url "http://127.0.0.1:$P" --metrics-url "$(murl "$P")" --voters "$VOTERS" \
+          --screens "$SCREENS" --contestants 1 --present 1s --rate "$rate" --duration "$RATE_DURATION"
+        [ -z "$PROF_PID" ] || wait "$PROF_PID"
+      done
+      stop_leitai i1
+      if [ "$store" = redis ]; then stop_redis; fi
+    done ;;
   restart-embedded)
     P=$(free_port); start_leitai i1 "$P"
     rehearse restart-embedded --url "http://127.0.0.1:$P" --metrics-url "$(murl "$P")" --voters "$VOTERS" --screens "$SCREENS" \
@@ -322,6 +370,7 @@ done
   echo "- Machine: $(nproc) CPUs ($(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)), $(free -g | awk '/^Mem:/ {print $2}') GB RAM, $(uname -sr)"
   echo "- $(go version | cut -d' ' -f3-), $(redis-server --version | cut -d' ' -f3), server + Redis + load generator on the same machine, loopback only"
   echo "- VOTERS=$VOTERS SCREENS=$SCREENS WINDOW=$WINDOW THINK=$THINK RAMP=$RAMP SOURCE_IPS=$SOURCE_IPS"
+  echo "- open loop: RATES=$RATES RATE_STORES=$RATE_STORES RATE_DURATION=$RATE_DURATION; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
   shopt -s nullglob
   reports=("$OUT"/*.json "$OUT"/*.floor)

@@ -34,6 +34,7 @@ func (h *Hub) Routes(mux *http.ServeMux) {
 	h.integrityRoutes(mux) // tickets, audit log, host key: tickets.go
 	h.presentRoutes(mux)   // the leader's comment: present.go
 	h.seatRoutes(mux)      // judges' seats and 亮分: seats.go
+	h.seriesRoutes(mux)    // series and the season table: series.go
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, voting.Errorf(voting.CodeNotFound, "no such API endpoint: %s %s", r.Method, clip(r.URL.Path, 80)))
 	})

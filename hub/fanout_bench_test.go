@@ -32,6 +32,7 @@ func benchFanout(b *testing.B, n int, kind string) {
 	}
 	clients := make([]*client, n)
 	var r *room
+	var err error
 	for i := range clients {
 		role := RoleVoter
 		switch i % 50 {
@@ -42,7 +43,13 @@ func benchFanout(b *testing.B, n int, kind string) {
 		}
 		c := newClient(nil, role)
 		c.voter = fmt.Sprintf("v%d", i)
-		var err error
+		if role == RoleHost {
+			// The key in force: the hub's periodic check closes hosts
+			// with another one.
+			if c.key, err = h.hostKeys.digest(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
 		if r, err = h.join(ctx, "fan", c, nil); err != nil {
 			b.Fatal(err)
 		}

@@ -260,7 +260,7 @@ func (h *Hub) closeStaleHosts() {
 		r.mu.Lock()
 		for c := range r.clients {
 			if c.role == RoleHost && c.key != cur {
-				go func() { _ = c.conn.Close(websocket.StatusPolicyViolation, "the host key was changed") }()
+				c.close(websocket.StatusPolicyViolation, "the host key was changed")
 			}
 		}
 		r.mu.Unlock()

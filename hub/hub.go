@@ -235,17 +235,14 @@ func (h *Hub) Close() {
 		r.mu.Unlock()
 	}
 	h.mu.Unlock()
-	var wg sync.WaitGroup
 	for _, c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_ = c.conn.Close(websocket.StatusGoingAway, "server restarting; reconnect")
-		}()
+		c.close(websocket.StatusGoingAway, "server restarting; reconnect")
 	}
-	wg.Wait()
-	h.cancel()
+	// Each connection ends once its writer has sent the close (after
+	// what was queued) and the page answered it, or 5 s later; ballots
+	// in flight meanwhile are still stored and acknowledged.
 	h.conns.Wait()
+	h.cancel()
 	h.loops.Wait()
 }
 
@@ -351,9 +348,11 @@ func (h *Hub) dropRoom(r *room) {
 	r.unsub()
 }
 
-// kick closes a client's connection so that it reconnects to a snapshot.
+// kick has the client's writer close its connection (1013, after what is
+// queued), so that the page reconnects to a snapshot. It does not wait:
+// the room's lock may be held.
 func (h *Hub) kick(c *client, reason string) {
-	go func() { _ = c.conn.Close(websocket.StatusTryAgainLater, reason) }()
+	c.close(websocket.StatusTryAgainLater, reason)
 }
 
 // markDirty asks for a standings message for the event at the next tick.
@@ -526,89 +525,108 @@ func (h *Hub) publish(ctx context.Context, event string, env Envelope) {
 	}
 }
 
-// ServeWS upgrades GET /e/{event}/ws (see admit for who may).
+// ServeWS upgrades GET /e/{event}/ws (see admit for who may): it checks
+// the origin, the event and the page's credentials, upgrades, joins the
+// event's room and hands the connection to a goroutine of its own
+// (serveConn). The handler then returns: net/http's request, response and
+// the frames of its connection goroutine are not kept for the life of the
+// socket.
 func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	event := r.PathValue("event")
-	ctx := r.Context()
-	if !h.originAllowed(r) {
-		writeError(w, errCrossOrigin)
-		return
-	}
-	ev, err := h.service.Event(ctx, event)
+	adm, ballots, err := h.admitSocket(r, event)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	adm, err := h.admit(r, &ev)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	role, voter, panel, panelKey := adm.role, adm.voter, adm.panel, adm.key
-	served := false
-	defer func() {
-		if !served {
-			adm.release()
-		}
-	}()
-	var ballots *[]voting.CountedBallot
-	if role == RoleVoter {
-		bs, err := h.service.VoterBallots(ctx, event, voter)
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		ballots = &bs
-	}
-
 	// Count the connection before Close can start waiting for them.
 	h.mu.Lock()
-	if h.closing {
-		h.mu.Unlock()
+	closing := h.closing
+	if !closing {
+		h.conns.Add(1)
+	}
+	h.mu.Unlock()
+	if closing {
+		adm.release()
 		writeError(w, voting.Errorf(voting.CodeUnavailable, "the server is restarting; try again"))
 		return
 	}
-	h.conns.Add(1)
-	h.mu.Unlock()
-	defer func() {
-		if !served {
-			h.conns.Done()
-		}
+	c, rm, ok := h.upgrade(w, r, event, adm, ballots)
+	if !ok {
+		h.conns.Done()
+		adm.release()
+		return
+	}
+	go func() {
+		h.serveConn(rm, c)
+		adm.release()
 	}()
-	nc := newClient(nil, internRole(role))
-	sb := &smallBuffers{ResponseWriter: w, timeout: h.cfg.WriteTimeout}
-	conn, err := websocket.Accept(sb, r, &websocket.AcceptOptions{
+}
+
+// admitSocket decides whether the request may open a socket, and loads a
+// voter's ballots for the snapshot. An admission it returns holds a place
+// of its address's cap until released.
+func (h *Hub) admitSocket(r *http.Request, event string) (admission, *[]voting.CountedBallot, error) {
+	ctx := r.Context()
+	if !h.originAllowed(r) {
+		return admission{}, nil, errCrossOrigin
+	}
+	ev, err := h.service.Event(ctx, event)
+	if err != nil {
+		return admission{}, nil, err
+	}
+	adm, err := h.admit(r, &ev)
+	if err != nil {
+		return admission{}, nil, err
+	}
+	if adm.role != RoleVoter {
+		return adm, nil, nil
+	}
+	bs, err := h.service.VoterBallots(ctx, event, adm.voter)
+	if err != nil {
+		adm.release()
+		return admission{}, nil, err
+	}
+	return adm, &bs, nil
+}
+
+// upgrade accepts the WebSocket and joins the client to the event's room.
+// It reports false when the client is not served (the upgrade failed and
+// Accept answered, or the join failed and the socket was closed with why).
+func (h *Hub) upgrade(w http.ResponseWriter, r *http.Request, event string, adm admission, ballots *[]voting.CountedBallot) (*client, *room, bool) {
+	c := newClient(nil, internRole(adm.role))
+	uw := &upgradeWriter{ResponseWriter: w, timeout: h.cfg.WriteTimeout}
+	conn, err := websocket.Accept(uw, r, &websocket.AcceptOptions{
 		// originAllowed has checked the Origin (with its scheme).
-		InsecureSkipVerify: true, OnPongReceived: nc.pong, Subprotocols: []string{protoLeitai},
+		InsecureSkipVerify: true, OnPongReceived: c.pong, Subprotocols: []string{protoLeitai},
 	})
 	if err != nil {
-		return // Accept wrote the HTTP error
+		return nil, nil, false // Accept wrote the HTTP error
 	}
 	limit := h.cfg.VoterReadLimit
-	if role == RoleHost {
+	if c.role == RoleHost {
 		limit = h.cfg.HostReadLimit
 	}
 	conn.SetReadLimit(limit)
-	nc.conn = conn
+	c.conn, c.wire, c.metrics = conn, uw.wire, h.metrics
 	// Copies: the originals may share memory with the request line or
 	// the cookie, which the connection would otherwise keep alive.
-	nc.voter, nc.panel, nc.key = strings.Clone(voter), strings.Clone(panel), strings.Clone(panelKey)
-	nc.sock, nc.writeTimeout, nc.metrics = sb.sock, h.cfg.WriteTimeout, h.metrics
-	nc.pingSlot = h.pingNext.Add(1) % pingSlots
+	c.voter, c.panel, c.key = strings.Clone(adm.voter), strings.Clone(adm.panel), strings.Clone(adm.key)
+	c.pingSlot = h.pingNext.Add(1) % pingSlots
 
-	rm, err := h.join(h.ctx, event, nc, ballots)
+	rm, err := h.join(h.ctx, event, c, ballots)
 	if err != nil {
 		status := websocket.StatusTryAgainLater
 		if errors.Is(err, errTooManyConnections) {
 			status = websocket.StatusPolicyViolation
 		}
-		_ = conn.Close(status, voting.ErrorMessage(err))
-		nc.end()
-		return
+		c.close(status, voting.ErrorMessage(err))
+		_ = c.end()
+		_ = conn.CloseNow()
+		return nil, nil, false
 	}
-	nc.mu.Lock()
-	nc.room = rm
-	nc.mu.Unlock()
+	c.mu.Lock()
+	c.room = rm
+	c.mu.Unlock()
 	// Reads run without a context (a context with a Done channel costs a
 	// registration per read): Hub.Close closes the connections of the
 	// clients it finds in the rooms. One that joined while Close was
@@ -618,26 +636,25 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	closing := h.closing
 	h.mu.Unlock()
 	if closing {
-		_ = conn.Close(websocket.StatusGoingAway, "server restarting; reconnect")
+		c.close(websocket.StatusGoingAway, "server restarting; reconnect")
 	}
-	// The connection is served by a goroutine of its own, and this
-	// handler returns: net/http's request, response and the frames of its
-	// connection goroutine are not kept for the life of the socket.
-	served = true
-	go func() {
-		h.serveConn(rm, nc)
-		adm.release()
-	}()
+	return c, rm, true
 }
 
 // serveConn reads the client's messages until the connection ends, then
-// takes the client out of its room and waits for its writer.
+// takes the client out of its room and waits for its writer. A close that
+// was asked for (a kick, a flood, Hub.Close) is left to the writer, which
+// sends it after what was queued; otherwise the connection is closed at
+// once, so that a writer stuck on a dead socket fails now.
 func (h *Hub) serveConn(rm *room, c *client) {
 	defer h.conns.Done()
 	err := h.readLoop(h.ctx, rm, c)
 	h.leave(rm, c)
-	_ = c.conn.CloseNow()
+	if !c.closing() {
+		_ = c.conn.CloseNow()
+	}
 	werr := c.end()
+	_ = c.conn.CloseNow()
 	h.logClose(rm.event, c.role, err, werr)
 }
 
@@ -717,7 +734,7 @@ func (h *Hub) refuse(c *client, f *flood, now time.Time, data []byte) bool {
 	h.metrics.floodRefused.Inc()
 	if f.refused >= h.cfg.FloodClose {
 		h.metrics.floodClosed.Inc()
-		_ = c.conn.Close(websocket.StatusPolicyViolation, "too many messages")
+		c.close(websocket.StatusPolicyViolation, "too many messages")
 		return true
 	}
 	// A refused ballot is acked as unavailable, so that a client waiting

@@ -293,15 +293,12 @@ func TestClientEnded(t *testing.T) {
 // TestAppendText: text frames are framed as RFC 6455 says, at every
 // length encoding, and pings between them stay whole.
 func TestAppendText(t *testing.T) {
-	s := &sockWriter{}
-	s.hold()
-	defer func() { s.buf = nil }()
+	var b []byte
 	lens := []int{0, 1, 125, 126, 127, 0xFFFF, 0x10000, 70000}
 	for _, n := range lens {
-		s.appendText(bytes.Repeat([]byte{'x'}, n))
-		s.appendPing()
+		b = appendText(b, bytes.Repeat([]byte{'x'}, n))
+		b = append(b, pingFrame...)
 	}
-	b := *s.buf
 	for _, n := range lens {
 		if b[0] != 0x81 {
 			t.Fatalf("len %d: first byte %#x, want 0x81 (final text frame)", n, b[0])
@@ -315,6 +312,9 @@ func TestAppendText(t *testing.T) {
 		}
 		if got != n || (n > 125 && hdr == 2) || (n > 0xFFFF && hdr != 10) {
 			t.Fatalf("len %d: header says %d (header %d bytes)", n, got, hdr)
+		}
+		if size := frameSize(b); size != hdr+n {
+			t.Fatalf("len %d: frameSize %d, want %d", n, size, hdr+n)
 		}
 		b = b[hdr+n:]
 		if !bytes.Equal(b[:2], pingFrame) {
@@ -335,7 +335,7 @@ func TestPingDeadline(t *testing.T) {
 	const timeout = 5 * time.Second
 	sec := int64(time.Second)
 	c := newClient(nil, RoleVoter)
-	c.sock = &sockWriter{}
+	c.wire = &wire{}
 	c.writing = true // as if a writer ran: tick starts none here
 	dead := func() bool { c.mu.Lock(); defer c.mu.Unlock(); return c.dead }
 
@@ -360,7 +360,7 @@ func TestPingDeadline(t *testing.T) {
 	}
 
 	c = newClient(nil, RoleVoter)
-	c.sock = &sockWriter{}
+	c.wire = &wire{}
 	c.writing = true
 	c.tick(100*sec, true, timeout)
 	c.pongAt.Store(100*sec + 1)

@@ -66,6 +66,9 @@ func (h *Hub) buildReport(ctx context.Context, r *http.Request, ev voting.Event)
 		}
 		rep.AddSeatSheets(&ev, ballots, tickets)
 	}
+	if err := h.addSeason(ctx, rep, &ev, &st); err != nil {
+		return nil, err
+	}
 	return rep, nil
 }
 
@@ -143,7 +146,7 @@ func (h *Hub) exportCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	t, ok := rep.Table(slug)
 	if !ok {
-		writeError(w, voting.Errorf(voting.CodeInvalid, "unknown table %q: use ranking, ballots or rules", clip(slug, 30)))
+		writeError(w, voting.Errorf(voting.CodeInvalid, "unknown table %q: use ranking, ballots, rules or (in a counted round of a series) season", clip(slug, 30)))
 		return
 	}
 	var buf bytes.Buffer

@@ -3,19 +3,24 @@ package hub_test
 import (
 	"bufio"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 
+	"leitai/hub"
 	"leitai/voting"
 )
 
@@ -201,4 +206,157 @@ func TestFrameWithTheUpgrade(t *testing.T) {
 			}
 		}
 	}
+}
+
+// maskedFrame is a client's final, masked frame with a short payload.
+func maskedFrame(op byte, payload []byte) []byte {
+	var mask [4]byte
+	_, _ = rand.Read(mask[:])
+	b := append([]byte{0x80 | op, 0x80 | byte(len(payload))}, mask[:]...)
+	for i, c := range payload {
+		b = append(b, c^mask[i%4])
+	}
+	return b
+}
+
+// rawClient reads, strictly, every byte the server sends it: it answers
+// pings, answers the close frame with its own, and then reads on to the
+// end of the connection, so that a byte after the close fails it.
+type rawClient struct {
+	name  string
+	conn  net.Conn
+	wr    *wireReader
+	texts int
+	pings int
+	code  uint16 // the close frame's code
+	err   error
+}
+
+func (c *rawClient) run() {
+	for {
+		f, err := c.wr.next()
+		switch {
+		case err != nil && c.wr.closed && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)):
+			return // the end, after the close frame
+		case err != nil:
+			c.err = fmt.Errorf("%s, after %d text frames and %d pings: %w", c.name, c.texts, c.pings, err)
+			return
+		}
+		switch f.opcode {
+		case 0x1:
+			c.texts++
+		case 0x9:
+			c.pings++
+			_, _ = c.conn.Write(maskedFrame(0xa, f.payload))
+		case 0x8:
+			c.code = binary.BigEndian.Uint16(f.payload)
+			_, _ = c.conn.Write(maskedFrame(0x8, f.payload[:2]))
+		}
+	}
+}
+
+// TestWireUnderPingsBroadcastAndClose: pings (due at every tick), a stream
+// of broadcasts and closes happen at once, and every byte each client
+// receives is a well-formed frame, with nothing after the close frame
+// (RFC 6455 §5.5.1): a flooder closed mid-stream (1008), then everyone
+// by Hub.Close (1001). Many rounds, each with a fresh hub.
+func TestWireUnderPingsBroadcastAndClose(t *testing.T) {
+	rounds := 12
+	if testing.Short() {
+		rounds = 3
+	}
+	pings := 0
+	for round := range rounds {
+		pings += wireRound(t, round)
+		if t.Failed() {
+			return
+		}
+	}
+	if pings < rounds {
+		t.Errorf("%d pings in %d rounds: the test did not mix pings in", pings, rounds)
+	}
+}
+
+// wireRound is one round; it returns how many pings the clients answered.
+func wireRound(t *testing.T, round int) (pings int) {
+	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{PingInterval: time.Millisecond, WriteTimeout: 5 * time.Second,
+		SendQueue: 4096, MessageRate: 1, MessageBurst: 2, FloodClose: 5}})
+	e.createEvent(testEvent("wire", 2))
+	addr := e.Srv.Listener.Addr().String()
+	open := func(name, query string, header http.Header, frames ...[]byte) *rawClient {
+		conn, wr := rawUpgrade(t, addr, "/e/wire/ws?"+query, header, frames...)
+		return &rawClient{name: name, conn: conn, wr: wr}
+	}
+	clients := []*rawClient{
+		open("screen", "role=screen", nil),
+		open("host", "role=host", http.Header{"Sec-Websocket-Protocol": {"leitai, leitai-key." + base64.RawURLEncoding.EncodeToString([]byte(hostKey))}}),
+	}
+	for i := range 4 {
+		clients = append(clients, open(fmt.Sprintf("voter %d", i), "role=voter",
+			http.Header{"X-Leitai-Credential": {cred(fmt.Sprintf("wire-%d-%d", round, i))}}))
+	}
+	// The flooder sends its messages with the upgrade: it is closed
+	// (1008) while the broadcast goes on.
+	var flood [][]byte
+	for range 12 {
+		flood = append(flood, maskedText([]byte(`{"type":"resync"}`)))
+	}
+	flooder := open("flooder", "role=voter", http.Header{"X-Leitai-Credential": {cred(fmt.Sprintf("wire-flood-%d", round))}}, flood...)
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.run() }()
+	}
+	flooded := make(chan struct{})
+	go func() { defer close(flooded); flooder.run() }()
+
+	ctx := testContext(t)
+	stop := make(chan struct{})
+	published := make(chan int)
+	go func() {
+		n := 0
+		defer func() { published <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			n++
+			st := voting.Stage{Phase: voting.PhasePresenting, Current: "c1", Version: int64(10 + n), RankingVisible: true}
+			if _, err := e.Broker.Publish(ctx, "wire", hub.Envelope{Kind: hub.KindStage, Stage: &st}); err != nil {
+				return
+			}
+			if n%4 == 0 {
+				sd := voting.Standings{Ballots: n}
+				_, _ = e.Broker.Publish(ctx, "wire", hub.Envelope{Kind: hub.KindStandings, Standings: &sd, Voters: 5})
+			}
+			if n%16 == 0 {
+				time.Sleep(100 * time.Microsecond) // waves: the ping loop gets the room's lock too
+			}
+		}
+	}()
+	// The flooder is closed while the broadcast goes on; then Hub.Close
+	// lands while the broadcast and the pings go on.
+	select {
+	case <-flooded:
+	case <-time.After(wait):
+		t.Fatalf("round %d: the flooder was not closed", round)
+	}
+	time.Sleep(time.Duration(50+round*10) * time.Millisecond)
+	e.Hub.Close()
+	close(stop)
+	n := <-published
+	wg.Wait()
+	if flooder.err != nil || flooder.code != 1008 {
+		t.Errorf("round %d: flooder: close code %d after %d text frames, %v", round, flooder.code, flooder.texts, flooder.err)
+	}
+	for _, c := range clients {
+		if c.err != nil || c.code != 1001 {
+			t.Errorf("round %d: %s: close code %d, %v", round, c.name, c.code, c.err)
+		}
+		pings += c.pings
+	}
+	t.Logf("round %d: %d stage messages published; the screen read %d text frames; %d pings answered", round, n, clients[0].texts, pings)
+	return pings + flooder.pings
 }

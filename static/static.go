@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"leitai/static/qrcode"
@@ -53,16 +54,24 @@ type Pages struct {
 	hashed map[string]string  // logical name (e.g. "vote.js") → hashed URL
 	pages  *template.Template // pages/*.html
 	zh     map[string]string  // the string table's Chinese (assets/i18n.js)
+	// imports are the hashed URLs of the modules a script imports, by
+	// logical name, for the pages' modulepreload links.
+	imports map[string][]string
+	zippers zippers
 }
 
+// asset is one file as served: the bytes (comments blanked, imports
+// rewritten), their gzip (nil when not smaller) and validators.
 type asset struct {
 	body        []byte
+	gz          []byte
 	contentType string
+	etag        string // of the identity; the gzip's adds ".gz"
 }
 
 // New reads the embedded files and computes their hashed names.
 func New(cfg Config) (*Pages, error) {
-	p := &Pages{cfg: cfg, assets: make(map[string]asset), hashed: make(map[string]string)}
+	p := &Pages{cfg: cfg, assets: make(map[string]asset), hashed: make(map[string]string), imports: make(map[string][]string)}
 	// Hash every asset; then rewrite module imports between JS files
 	// ("./x.js") to hashed URLs, so that a cached module never imports a
 	// stale sibling. Imports are rewritten before hashing the importer.
@@ -94,6 +103,7 @@ func New(cfg Config) (*Pages, error) {
 		if !ok {
 			return "", fmt.Errorf("static: %s imports a missing file", name)
 		}
+		body = blankComments(body, path.Ext(name))
 		if strings.HasSuffix(name, ".js") {
 			var rerr error
 			body = importPattern.ReplaceAllFunc(body, func(m []byte) []byte {
@@ -103,6 +113,9 @@ func New(cfg Config) (*Pages, error) {
 				if err != nil {
 					rerr = err
 					return m
+				}
+				if !bytes.Contains(sub[1], []byte("(")) { // static imports only: a dynamic one loads later
+					p.imports[name] = append(p.imports[name], u)
 				}
 				return bytes.Replace(m, sub[2], []byte(u), 1)
 			})
@@ -122,7 +135,7 @@ func New(cfg Config) (*Pages, error) {
 		case ".svg":
 			ct = "image/svg+xml"
 		}
-		p.assets[hashedName] = asset{body: body, contentType: ct}
+		p.assets[hashedName] = asset{body: body, gz: gzipBest(body), contentType: ct, etag: `"` + hex.EncodeToString(sum[:5]) + `"`}
 		p.hashed[name] = "/assets/" + hashedName
 		return p.hashed[name], nil
 	}
@@ -165,6 +178,10 @@ func (p *Pages) text(key string) (string, error) {
 // title, and its stylesheet and script by their logical names.
 type headData struct {
 	Title, Style, Script string
+	// Preload are the hashed URLs of every module Script imports, directly
+	// or not: the browser fetches them at once instead of one level of
+	// imports per round trip.
+	Preload []string
 }
 
 // head makes a page's headData: the title from the string table (the
@@ -178,7 +195,28 @@ func (p *Pages) head(titleKey, page string) (headData, error) {
 	if err != nil {
 		return headData{}, err
 	}
-	return headData{Title: brand + " · " + title, Style: page + ".css", Script: page + ".js"}, nil
+	return headData{Title: brand + " · " + title, Style: page + ".css", Script: page + ".js", Preload: p.moduleGraph(page + ".js")}, nil
+}
+
+// moduleGraph lists the hashed URLs of the modules that script imports,
+// directly or through others, breadth first, each once.
+func (p *Pages) moduleGraph(script string) []string {
+	byURL := make(map[string]string, len(p.hashed))
+	for name, u := range p.hashed {
+		byURL[u] = name
+	}
+	var out []string
+	seen := map[string]bool{script: true}
+	for queue := []string{script}; len(queue) > 0; queue = queue[1:] {
+		for _, u := range p.imports[queue[0]] {
+			if dep := byURL[u]; !seen[dep] {
+				seen[dep] = true
+				out = append(out, u)
+				queue = append(queue, dep)
+			}
+		}
+	}
+	return out
 }
 
 // importPattern finds relative module specifiers in import/export statements
@@ -198,20 +236,52 @@ func (p *Pages) Routes(mux *http.ServeMux) {
 	// exist yet, so it is served for any valid id.
 	mux.HandleFunc("GET /e/{event}/control", p.page("control.html", false))
 	mux.HandleFunc("GET /e/{event}/results", p.page("results.html", true)) // printable results: results.js
+	mux.HandleFunc("GET /s/{series}/results", p.page("results.html", false)) // a series' season table: results-season.js
 	mux.HandleFunc("GET /e/{event}/tickets", p.page("tickets.html", true)) // printable tickets: tickets.js
 	mux.HandleFunc("GET /e/{event}/qr.svg", p.serveQR)
 }
 
+// serveAsset serves an asset, gzipped when the client accepts it: the
+// same immutable URL for both, told apart by Vary, each with its ETag.
 func (p *Pages) serveAsset(w http.ResponseWriter, r *http.Request) {
 	a, ok := p.assets[r.PathValue("name")]
 	if !ok {
 		http.NotFound(w, r)
 		return
 	}
-	w.Header().Set("Content-Type", a.contentType)
-	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	_, _ = w.Write(a.body)
+	h := w.Header()
+	h.Set("Content-Type", a.contentType)
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("X-Content-Type-Options", "nosniff")
+	body, etag := a.body, a.etag
+	if a.gz != nil {
+		h.Set("Vary", "Accept-Encoding")
+		if acceptsGzip(r) {
+			h.Set("Content-Encoding", "gzip")
+			body, etag = a.gz, strings.TrimSuffix(a.etag, `"`)+`.gz"`
+		}
+	}
+	h.Set("ETag", etag)
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, etag) {
+		h.Del("Content-Type")
+		h.Del("Content-Encoding")
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = w.Write(body)
+}
+
+// etagMatches reports whether an If-None-Match list names etag (weakly,
+// as RFC 9110 asks for GET) or is *.
+func etagMatches(list, etag string) bool {
+	for tag := range strings.SplitSeq(list, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if tag == "*" || tag == etag {
+			return true
+		}
+	}
+	return false
 }
 
 // PageData is what every page template gets.
@@ -260,7 +330,7 @@ func (p *Pages) page(name string, mustExist bool) http.HandlerFunc {
 		// Nothing is loaded from elsewhere (halls often have no internet),
 		// and scripts open sockets to this server only.
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'"+p.socketSources(r)+"; frame-ancestors 'none'")
-		_, _ = w.Write(buf.Bytes())
+		p.zippers.writeMaybeGzipped(w, r, buf.Bytes())
 	}
 }
 
@@ -323,5 +393,5 @@ func (p *Pages) serveQR(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "image/svg+xml")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	_, _ = w.Write(svg)
+	p.zippers.writeMaybeGzipped(w, r, svg)
 }

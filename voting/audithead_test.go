@@ -3,6 +3,7 @@ package voting
 import "testing"
 
 func TestParseAuditHead(t *testing.T) {
+	t.Parallel()
 	hash := "0123456789abcdef0123456789abcdef01234567"
 	for _, tc := range []struct {
 		in   string
@@ -30,6 +31,7 @@ func TestParseAuditHead(t *testing.T) {
 }
 
 func TestAuditHeadMatches(t *testing.T) {
+	t.Parallel()
 	log := []AuditEntry{{Seq: 1, Hash: "aaaaaaaaaaaaaaaa11"}, {Seq: 2, Hash: "bbbbbbbbbbbbbbbb22"}}
 	for _, tc := range []struct {
 		head AuditHead

@@ -10,6 +10,7 @@ import (
 const testBallotID = "6f9619ff-8b86-4d01-b42d-00cf4fc964ff"
 
 func TestCount(t *testing.T) {
+	t.Parallel()
 	plain := validEvent() // 60–100 step 0.5
 	crit := validEvent()
 	crit.Rules.Criteria = []Criterion{{ID: "measures", Name: "举措", Weight: 0.6}, {ID: "results", Name: "成绩", Weight: 0.4}}
@@ -121,6 +122,7 @@ func TestCount(t *testing.T) {
 }
 
 func TestValidVoter(t *testing.T) {
+	t.Parallel()
 	for s, want := range map[string]bool{
 		"v1": true, "wx:oAbC-1_2.3~!": true, "~": true, strings.Repeat("x", MaxVoterLength): true,
 		"": false, " ": false, "a b": false, "a|b": false, "a\tb": false, "tab\x7f": false, "é": false,
@@ -133,6 +135,7 @@ func TestValidVoter(t *testing.T) {
 }
 
 func TestFingerprint(t *testing.T) {
+	t.Parallel()
 	base := CountedBallot{
 		Ballot: Ballot{ID: testBallotID, Event: "show", Voter: "v1", Contestant: "c1", Panel: "audience",
 			Scores: map[string]float64{"measures": 80, "results": 90}},

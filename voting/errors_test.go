@@ -8,6 +8,7 @@ import (
 )
 
 func TestErrors(t *testing.T) {
+	t.Parallel()
 	closed := Errorf(CodeClosed, "voting for %s is closed", "c1")
 	if !errors.Is(closed, ErrClosed) || errors.Is(closed, ErrConflict) {
 		t.Errorf("errors.Is(closed): sentinel matching is by code")

@@ -39,6 +39,10 @@ type Event struct {
 	// screen's QR code carries (remote audiences). Off by default: the
 	// code is what keeps a copied link from minting identities.
 	NoHallCode bool `json:"noHallCode,omitempty"`
+	// Series names the series (赛季) the event is a round of, and Round
+	// which round (1: 第一轮); both empty for an event on its own.
+	Series string `json:"series,omitempty"`
+	Round  int    `json:"round,omitempty"`
 	// Revision is set by the store and goes up with every change, so that a
 	// server instance can tell that its cached copy is stale.
 	Revision int64 `json:"revision"`
@@ -255,6 +259,9 @@ func (e *Event) Validate() error {
 		}
 	}
 	if err := e.validTieBreaks(); err != nil {
+		return err
+	}
+	if err := e.validRound(); err != nil {
 		return err
 	}
 	switch e.VotingScope {

@@ -29,6 +29,7 @@ func validEvent() Event {
 }
 
 func TestNormalize(t *testing.T) {
+	t.Parallel()
 	t.Run("defaults", func(t *testing.T) {
 		ev := Event{
 			ID:    "  show\t",
@@ -92,6 +93,7 @@ func TestNormalize(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	many := func(n int) []Contestant {
 		cs := make([]Contestant, n)
 		for i := range cs {
@@ -238,6 +240,7 @@ func TestValidate(t *testing.T) {
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "?") == s }
 
 func TestValidID(t *testing.T) {
+	t.Parallel()
 	for s, want := range map[string]bool{
 		"a": true, "0": true, "c-1_x": true, strings.Repeat("z", 63): true,
 		"": false, "_a": false, "-a": false, "A": false, "a.b": false, "a b": false, strings.Repeat("z", 64): false, "é": false,
@@ -249,6 +252,7 @@ func TestValidID(t *testing.T) {
 }
 
 func TestScoringUnchanged(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		change func(ev *Event)
@@ -299,6 +303,7 @@ func TestScoringUnchanged(t *testing.T) {
 }
 
 func TestPublic(t *testing.T) {
+	t.Parallel()
 	ev := validEvent()
 	pub := ev.Public()
 	if pub.Panels[0].Key != "" || pub.Panels[1].Key != KeyRequired {
@@ -314,6 +319,7 @@ func TestPublic(t *testing.T) {
 }
 
 func TestLookups(t *testing.T) {
+	t.Parallel()
 	ev := validEvent()
 	if c, i, ok := ev.Contestant("c2"); !ok || i != 1 || c.Name != "二号单位" {
 		t.Errorf("Contestant(c2) = %+v, %d, %v", c, i, ok)

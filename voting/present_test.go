@@ -11,6 +11,7 @@ import (
 // TestApplyTimer checks the presentation timer's commands: start, pause,
 // resume, reset, custom times, and what is refused.
 func TestApplyTimer(t *testing.T) {
+	t.Parallel()
 	now := time.UnixMilli(1_732_540_000_000)
 	ms := now.UnixMilli()
 	ev := validEvent()
@@ -114,6 +115,7 @@ func TestApplyTimer(t *testing.T) {
 // leave it alone, and it never closes voting, however far into overtime;
 // leaving the contestants (lobby, reveal, end) clears it.
 func TestTimerFollowsTheStage(t *testing.T) {
+	t.Parallel()
 	ev := validEvent()
 	ev.PresentationSeconds = 2
 	now := time.UnixMilli(1_732_540_000_000)
@@ -181,6 +183,7 @@ func TestTimerFollowsTheStage(t *testing.T) {
 }
 
 func TestTimerClock(t *testing.T) {
+	t.Parallel()
 	now := time.UnixMilli(1_732_540_000_000)
 	ms := now.UnixMilli()
 	for _, tc := range []struct {
@@ -204,6 +207,7 @@ func TestTimerClock(t *testing.T) {
 // TestPresentationFields: themes, presenters, comments and the
 // presentation time are trimmed and validated like the other names.
 func TestPresentationFields(t *testing.T) {
+	t.Parallel()
 	ev := validEvent()
 	ev.Contestants[0].Theme = "  扬优势 补短板 推进各项经济指标争先创优 "
 	ev.Contestants[0].Presenter = " 张三\u3000"
@@ -248,6 +252,7 @@ func TestPresentationFields(t *testing.T) {
 }
 
 func TestPublicDropsComments(t *testing.T) {
+	t.Parallel()
 	ev := validEvent()
 	ev.Contestants[0].Theme, ev.Contestants[0].Presenter, ev.Contestants[0].Comment = "主题", "张三", "点评"
 	pub := ev.Public()
@@ -324,6 +329,7 @@ func (m *memStore) Stage(_ context.Context, id string) (Stage, error) {
 // the event keeps the comments; a clone keeps themes and presenters but
 // not the comments.
 func TestSetComment(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	store := newMemStore()
 	svc := NewService(store, nil)

@@ -36,6 +36,7 @@ func shown(rows []Standing) string {
 // more, from the last place up, best first; nobody without ballots is ever
 // shown; steps past the end show no more.
 func TestRevealedRows(t *testing.T) {
+	t.Parallel()
 	const none = -1
 	cases := []struct {
 		name   string
@@ -100,6 +101,7 @@ func TestRevealedRows(t *testing.T) {
 // TestRevealedRowsCopies: the revealed rows are a copy; changing them does
 // not change the standings (the hub keeps both).
 func TestRevealedRowsCopies(t *testing.T) {
+	t.Parallel()
 	sd := revealStandings(90, 80)
 	rows := RevealedRows(&sd, 1)
 	rows[0].Contestant = "changed"
@@ -109,6 +111,7 @@ func TestRevealedRowsCopies(t *testing.T) {
 }
 
 func TestRevealUnderWay(t *testing.T) {
+	t.Parallel()
 	sd := revealStandings(90, 90, 80) // two places
 	cases := []struct {
 		stage Stage

@@ -10,6 +10,7 @@ import (
 )
 
 func TestPanelAverage(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		units   []int64 // sorted
@@ -44,6 +45,7 @@ func TestPanelAverage(t *testing.T) {
 }
 
 func TestRoundScore(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		x        float64
 		decimals int
@@ -79,6 +81,7 @@ func TestRoundScore(t *testing.T) {
 // kept ballots each: the floats land on either side of the half and must
 // all round up.
 func TestRoundScoreHalves(t *testing.T) {
+	t.Parallel()
 	ev := Event{Panels: []Panel{{ID: "a", Weight: 0.6}, {ID: "j", Weight: 0.4}}, Rules: Rules{Decimals: 2}}
 	halves := 0
 	for ka := int64(1); ka <= 9; ka += 4 {
@@ -111,6 +114,7 @@ func TestRoundScoreHalves(t *testing.T) {
 }
 
 func TestFinalScore(t *testing.T) {
+	t.Parallel()
 	ev := validEvent() // audience 0.6, judges 0.4, 2 decimals
 	cases := []struct {
 		name   string
@@ -143,6 +147,7 @@ func TestFinalScore(t *testing.T) {
 }
 
 func TestRank(t *testing.T) {
+	t.Parallel()
 	type row struct {
 		id, group string
 		final     float64
@@ -207,6 +212,7 @@ func TestRank(t *testing.T) {
 }
 
 func TestTally(t *testing.T) {
+	t.Parallel()
 	ev := validEvent()
 	ev.VotingScope = ScopeAll
 	b := func(voter, contestant, panel string, units int64) CountedBallot {
@@ -305,6 +311,7 @@ func workedExample(t *testing.T) (Event, []CountedBallot) {
 // TestWorkedExample asserts every number of the worked example in
 // docs/scoring.md.
 func TestWorkedExample(t *testing.T) {
+	t.Parallel()
 	ev, ballots := workedExample(t)
 	st := Tally(&ev, ballots)
 	type panel struct {
@@ -363,6 +370,7 @@ func TestWorkedExample(t *testing.T) {
 // TestCriteriaExample asserts the criteria example of docs/scoring.md:
 // 举措 weight 1, 成绩 weight 2; 86.5 and 90 → 266.5 / 3 = 88.8333… → 88.8333.
 func TestCriteriaExample(t *testing.T) {
+	t.Parallel()
 	ev := validEvent()
 	ev.Rules.Criteria = []Criterion{{ID: "measures", Name: "举措", Weight: 1}, {ID: "results", Name: "成绩", Weight: 2}}
 	cb, err := ev.Count(Ballot{ID: testBallotID, Event: "show", Voter: "v1", Contestant: "c1", Panel: "audience",
@@ -376,6 +384,7 @@ func TestCriteriaExample(t *testing.T) {
 }
 
 func TestScoringDocMatches(t *testing.T) {
+	t.Parallel()
 	// The numbers above appear in docs/scoring.md; a change of the example
 	// must change both.
 	raw, err := os.ReadFile(filepath.Join("..", "docs", "scoring.md"))

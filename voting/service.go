@@ -45,6 +45,9 @@ func (s *Service) CreateEvent(ctx context.Context, ev Event) (Event, error) {
 }
 
 func (s *Service) createEvent(ctx context.Context, ev Event) (Event, error) {
+	if err := s.placeInSeries(ctx, &ev); err != nil {
+		return Event{}, err
+	}
 	created, err := s.store.CreateEvent(ctx, ev)
 	if err != nil {
 		return Event{}, err
@@ -78,6 +81,11 @@ func (s *Service) updateEvent(ctx context.Context, ev Event) (Event, error) {
 		ev.Source = cur.Source // only ApplyEventFile changes it
 	}
 	ev.keepComments(&cur) // only SetComment changes them
+	if ev.Series != cur.Series || ev.Round != cur.Round {
+		if err := s.placeInSeries(ctx, &ev); err != nil {
+			return Event{}, err
+		}
+	}
 	updated, err := s.store.UpdateEvent(ctx, ev)
 	if err != nil {
 		s.Forget(ev.ID)
@@ -175,7 +183,7 @@ func (s *Service) Command(ctx context.Context, id string, cmd Command) (Stage, e
 // revealSteps reads the number of reveal steps from the standings when the
 // action needs it (reveal), and answers 0 without a store read otherwise.
 func (s *Service) revealSteps(ctx context.Context, id string, a Action) (int, error) {
-	if a != ActionReveal {
+	if a != ActionReveal && a != ActionSeason {
 		return 0, nil
 	}
 	sd, err := s.store.Standings(ctx, id)

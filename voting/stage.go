@@ -32,6 +32,10 @@ type Stage struct {
 	// last place upwards. A step is a place (a tie group of ranked
 	// contestants, see RevealedRows), not a contestant.
 	Revealed int `json:"revealed"`
+	// Season says the screen shows the season table (年度累计排名) of the
+	// event's series instead of the final ranking: the host shows it once
+	// every place of the reveal is shown (ActionSeason).
+	Season bool `json:"season,omitempty"`
 	// ChangedAt is when this version was made (Unix milliseconds).
 	ChangedAt int64 `json:"changedAt"`
 	// Timer is the presentation timer of the contestant on stage; zero
@@ -91,6 +95,7 @@ const (
 	ActionLobby     Action = "lobby"     // back to the lobby (before the first contestant)
 	ActionTimer     Action = "timer"     // start, pause or reset the presentation timer (Op)
 	ActionSpotlight Action = "spotlight" // 亮分: show (or, Visible false, hide) a closed contestant's seat scores
+	ActionSeason    Action = "season"    // show or hide the season table after the reveal (Visible)
 )
 
 // MaxCountdown is the longest countdown a host can start.
@@ -198,6 +203,11 @@ func (s Stage) Apply(ev *Event, cmd Command, now time.Time, revealSteps int) (St
 			return s, Errorf(CodeInvalid, "nothing has been revealed")
 		}
 		next.Revealed--
+	case ActionSeason:
+		if err := s.applySeason(ev, cmd, revealSteps); err != nil {
+			return s, err
+		}
+		next.Season = *cmd.Visible
 	case ActionEnd:
 		next.Phase, next.EndsAt = PhaseEnded, 0
 	case ActionLobby:
@@ -216,6 +226,9 @@ func (s Stage) Apply(ev *Event, cmd Command, now time.Time, revealSteps int) (St
 	}
 	if next.Phase == PhaseLobby || next.Phase == PhaseReveal || next.Phase == PhaseEnded {
 		next.Timer = Timer{} // the timer belongs to the contestant on stage
+	}
+	if next.Phase != PhaseReveal && next.Phase != PhaseEnded || next.Revealed < s.Revealed {
+		next.Season = false // the season table follows a finished reveal only
 	}
 	return next, nil
 }

@@ -6,6 +6,7 @@ import (
 )
 
 func TestApply(t *testing.T) {
+	t.Parallel()
 	now := time.UnixMilli(1_732_540_000_000)
 	ms := now.UnixMilli()
 	onStage := validEvent() // c1, c2, c3; scope stage
@@ -149,6 +150,7 @@ func TestApply(t *testing.T) {
 // TestApplyWalk runs an event through from the lobby to the end and checks
 // that every step raises the version by exactly one.
 func TestApplyWalk(t *testing.T) {
+	t.Parallel()
 	ev := validEvent()
 	now := time.UnixMilli(1_732_540_000_000)
 	s := InitialStage()
@@ -178,6 +180,7 @@ func TestApplyWalk(t *testing.T) {
 // contestants: it refuses once every place is shown and when nobody has a
 // place at all.
 func TestApplyReveal(t *testing.T) {
+	t.Parallel()
 	ev := validEvent() // c1, c2, c3
 	now := time.UnixMilli(1_732_540_000_000)
 	reveal := func(n int) Stage { return Stage{Phase: PhaseReveal, Version: 7, Revealed: n} }
@@ -215,6 +218,7 @@ func TestApplyReveal(t *testing.T) {
 }
 
 func TestVotingOpen(t *testing.T) {
+	t.Parallel()
 	const ends = 1_732_540_000_000
 	cases := []struct {
 		name       string

@@ -106,6 +106,17 @@ type Store interface {
 	// VoterTickets returns the tickets voter holds (revoked ones included).
 	VoterTickets(ctx context.Context, event, voter string) ([]Ticket, error)
 
+	// CreateSeries stores a new series (赛季) with Revision 1; an existing
+	// id is a conflict. UpdateSeries replaces a series whose stored
+	// revision is se.Revision and returns it with the next revision.
+	// Series returns one (not_found when missing), SeriesList every one,
+	// ordered by id. A series holds only its rule: the events name their
+	// series and round (Event.Series, Event.Round).
+	CreateSeries(ctx context.Context, se Series) (Series, error)
+	UpdateSeries(ctx context.Context, se Series) (Series, error)
+	Series(ctx context.Context, id string) (Series, error)
+	SeriesList(ctx context.Context) ([]Series, error)
+
 	// Audit returns up to limit audit entries with Seq > after, in order.
 	Audit(ctx context.Context, event string, after int64, limit int) ([]AuditEntry, error)
 

@@ -6,6 +6,7 @@ import (
 )
 
 func TestTicketCodes(t *testing.T) {
+	t.Parallel()
 	seen := make(map[string]bool)
 	for range 2000 {
 		c := NewTicketCode()
@@ -40,6 +41,7 @@ func TestTicketCodes(t *testing.T) {
 }
 
 func TestCheckClaim(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		ticket Ticket
@@ -61,6 +63,7 @@ func TestCheckClaim(t *testing.T) {
 }
 
 func TestVerifyAudit(t *testing.T) {
+	t.Parallel()
 	ev := Event{ID: "e", Contestants: []Contestant{{ID: "c1", Name: "一"}, {ID: "c2", Name: "二"}},
 		Panels: []Panel{DefaultPanel()}, Rules: DefaultRules()}
 	ev.Normalize()

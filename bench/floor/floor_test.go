@@ -9,6 +9,7 @@ import (
 // TestFloor is the floor's short version: a few sockets, two rounds, the
 // client in this process. Every socket reads every round's message.
 func TestFloor(t *testing.T) {
+	t.Parallel()
 	inProcess := func(n, size int) startClient {
 		return func(addr string) (io.Reader, func(), error) {
 			r, w := io.Pipe()

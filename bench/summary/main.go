@@ -148,6 +148,7 @@ func run(files []string, w io.Writer) error {
 	}
 
 	writeFloorRatios(w, reps, floors)
+	writeRateCurves(w, reps)
 
 	var problems []string
 	for _, n := range reps {
@@ -212,4 +213,56 @@ func writeFloorRatios(w io.Writer, reps []named, floors []floorReport) {
 		fmt.Fprintf(w, "| %s | %d | %.0f / %.0f | %.0f / %.0f (%s) | **%.2f× / %.2f×** |\n",
 			n.name, n.rep.Voters, l.P50, l.P99, p50, p99, strings.Join(runs, ", "), l.P50/p50, l.P99/p99)
 	}
+}
+
+// writeRateCurves gives the open-loop runs (rehearse --rate, reports named
+// rate-<store>-<rate>) as a latency curve per store, and the highest
+// offered rate whose ack p99 stayed under 50 ms with nothing lost.
+func writeRateCurves(w io.Writer, reps []named) {
+	curves := map[string][]named{}
+	var stores []string
+	for _, n := range reps {
+		if n.rep.OpenLoop == nil {
+			continue
+		}
+		store := strings.TrimPrefix(n.name, "rate-")
+		if i := strings.LastIndexByte(store, '-'); i > 0 {
+			store = store[:i]
+		}
+		if _, ok := curves[store]; !ok {
+			stores = append(stores, store)
+		}
+		curves[store] = append(curves[store], n)
+	}
+	if len(stores) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| open loop | offered /s | sent / acked per s | ack ms p50 / p99 / max | generator lag ms p99 | server CPU ms per ballot (% of a core) | no free phone | verdict |")
+	fmt.Fprintln(w, "| --- | ---: | --- | --- | ---: | --- | ---: | --- |")
+	var best []string
+	for _, store := range stores {
+		c := curves[store]
+		sort.Slice(c, func(i, j int) bool { return c[i].rep.OpenLoop.Rate < c[j].rep.OpenLoop.Rate })
+		highest := 0.0
+		for _, n := range c {
+			ol, l := n.rep.OpenLoop, n.rep.AckLatency
+			verdict := "OK"
+			if !n.rep.OK {
+				verdict = "**FAILED**"
+			}
+			fmt.Fprintf(w, "| %s | %.0f | %.0f / %.0f | %.1f / %.1f / %.0f | %.1f | %.3f (%.0f%%) | %d | %s |\n",
+				store, ol.Rate, ol.SentPerSecond, ol.AckedPerSecond, l.P50, l.P99, l.Max, ol.Lag.P99, ol.CPUPerBallotMs, ol.CPUPercent, ol.NoFreePhone, verdict)
+			if n.rep.OK && l.Samples > 0 && l.P99 < 50 && ol.NoFreePhone == 0 {
+				highest = max(highest, ol.Rate)
+			}
+		}
+		if highest > 0 {
+			best = append(best, fmt.Sprintf("%s **%.0f ballots/s**", store, highest))
+		} else {
+			best = append(best, store+" **none of the rates**")
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "- Highest rate with p99 < 50 ms (nothing lost, every due ballot sent): %s\n", strings.Join(best, ", "))
 }

@@ -75,6 +75,7 @@ func axeAudit(t *testing.T, tb *btTab, src string) []axeFinding {
 // screen (lobby, voting, reveal, the end), the results page (published, as
 // the public sees it) and the ticket sheet, in Chinese and in English.
 func TestBrowserAccessibility(t *testing.T) {
+	t.Parallel()
 	src := axeSource(t)
 	chrome := btStartChrome(t)
 	srv := ctlStartServer(t, "http://192.168.1.20:8080")

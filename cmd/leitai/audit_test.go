@@ -50,6 +50,7 @@ func runAudit(t *testing.T, args ...string) (int, string) {
 // Redis, from the server's API, from a stopped embedded store), finds
 // receipts, and exits non-zero when standings or the log are tampered with.
 func TestAuditVerify(t *testing.T) {
+	redistest.Parallel(t)
 	srv := redistest.MustStart(t, redistest.Options{})
 	m := startMain(t, func(c *Config) { c.RedisURL = srv.URL() })
 	ev := voting.Event{ID: "audited", Title: "审计", VotingScope: voting.ScopeAll,
@@ -105,6 +106,7 @@ func TestAuditVerify(t *testing.T) {
 
 // TestAuditVerifyEmbedded reads a stopped server's data directory.
 func TestAuditVerifyEmbedded(t *testing.T) {
+	t.Parallel()
 	m := startMain(t, func(*Config) {})
 	ev := voting.Event{ID: "local", Title: "本地", Contestants: []voting.Contestant{{ID: "c1", Name: "一"}}}
 	apiCall(t, m, "POST", "/api/events", ev, &ev)
@@ -132,6 +134,7 @@ func redisDo(t *testing.T, srv *redistest.Server, args ...string) {
 // on still verifies as a chain, but not through the head that was printed
 // before (results page, 规则 sheet, control page): `--head N:HASH` fails.
 func TestAuditVerifyHead(t *testing.T) {
+	redistest.Parallel(t)
 	srv := redistest.MustStart(t, redistest.Options{})
 	m := startMain(t, func(c *Config) { c.RedisURL = srv.URL() })
 	ev := voting.Event{ID: "anchored", Title: "链头", VotingScope: voting.ScopeAll,

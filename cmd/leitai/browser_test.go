@@ -104,25 +104,60 @@ func btRow(t *testing.T, sd voting.Standings, contestant string) voting.Standing
 	return row
 }
 
-// btChrome is one headless Chromium; each tab lives in its own browser
-// context (its own cookies and localStorage), like separate phones.
+// btChrome is the headless Chromium of the browser tests; each tab lives
+// in its own browser context (its own cookies, localStorage and cache),
+// like separate phones, so tests that share the browser see nothing of
+// each other.
 type btChrome struct {
 	ctx context.Context
 }
 
-func btStartChrome(t *testing.T) *btChrome {
-	t.Helper()
-	path := os.Getenv("LEITAI_CHROMIUM")
-	if path == "" {
-		for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-			if p, err := exec.LookPath(name); err == nil {
-				path = p
-				break
-			}
+// btBrowser is the one Chromium process that the package's browser tests
+// share, in parallel: the first test that needs it starts it and TestMain
+// stops it. Starting a browser per test cost seconds each on a loaded
+// machine.
+var btBrowser struct {
+	once sync.Once
+	ctx  context.Context
+	stop func()
+	err  error
+}
+
+// btChromiumPath finds Chromium: LEITAI_CHROMIUM, else the usual names on
+// the PATH; "" when there is none.
+func btChromiumPath() string {
+	if path := os.Getenv("LEITAI_CHROMIUM"); path != "" {
+		return path
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
 		}
 	}
+	return ""
+}
+
+// btStartChrome returns the shared Chromium, starting it the first time;
+// without Chromium the test skips loudly (fails when CI is set).
+func btStartChrome(t *testing.T) *btChrome {
+	t.Helper()
+	path := btChromiumPath()
 	if path == "" {
 		redistest.Missing(t, "chromium")
+	}
+	btBrowser.once.Do(func() { btBrowser.ctx, btBrowser.stop, btBrowser.err = btLaunch(path) })
+	if btBrowser.err != nil {
+		t.Fatalf("start chromium (%s): %v", path, btBrowser.err)
+	}
+	return &btChrome{ctx: btBrowser.ctx}
+}
+
+// btLaunch starts Chromium with a profile in a fresh temp dir; stop ends
+// the process and removes the dir.
+func btLaunch(path string) (context.Context, func(), error) {
+	dir, err := os.MkdirTemp("", "leitai-chromium")
+	if err != nil {
+		return nil, nil, err
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
@@ -141,15 +176,27 @@ func btStartChrome(t *testing.T) *btChrome {
 		chromedp.Flag("disable-backgrounding-occluded-windows", true),
 		chromedp.Flag("disable-renderer-backgrounding", true),
 		chromedp.Flag("force-color-profile", "srgb"),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(dir),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium (%s): %v", path, err)
+	stop := func() {
+		cancel()
+		cancelAlloc()
+		_ = os.RemoveAll(dir)
 	}
-	return &btChrome{ctx: ctx}
+	if err := chromedp.Do(ctx); err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return ctx, stop, nil
+}
+
+// btStopChrome stops the shared Chromium, if a test started it.
+func btStopChrome() {
+	if btBrowser.stop != nil {
+		btBrowser.stop()
+	}
 }
 
 // btTab is one page. It records console errors and uncaught exceptions;
@@ -274,6 +321,7 @@ func jsq(s string) string { b, _ := json.Marshal(s); return string(b) }
 // control page, three phones vote by tapping, the screen ranks them, and
 // the phones follow the host from contestant to contestant.
 func TestBrowserWholeEvent(t *testing.T) {
+	t.Parallel()
 	chrome := btStartChrome(t)
 	srv := btStartServer(t, "")
 	names := map[string]string{"c1": "区发改经信局", "c2": "上塘街道", "c3": "区科技园区管委会"}
@@ -575,6 +623,7 @@ func (p *btProxy) restore() {
 // is pending; every time the ballot is resent with its original id and
 // counts exactly once.
 func TestBrowserBallotSurvivesDroppedConnection(t *testing.T) {
+	t.Parallel()
 	chrome := btStartChrome(t)
 	srv := btStartServer(t, "")
 	srv.api(t, "POST", "/events", map[string]any{
@@ -715,6 +764,7 @@ const exampleCSV = `order,name,group
 // of every page at its sizes into $LEITAI_SCREENSHOTS (default: a temporary
 // directory), checking on the way that nothing overflows.
 func TestBrowserScreenshots(t *testing.T) {
+	t.Parallel()
 	dir := os.Getenv("LEITAI_SCREENSHOTS")
 	if dir == "" {
 		dir = t.TempDir()

@@ -16,6 +16,7 @@ import (
 
 	"leitai/voting"
 	"leitai/voting/redistest"
+	"leitai/voting/votingtest"
 )
 
 // startMain runs an in-process server with cfg changed by edit.
@@ -86,6 +87,7 @@ func readUntil(t *testing.T, ctx context.Context, c *websocket.Conn, what string
 // host drives the stage on B, voters cast on both, the screen on B sees the
 // standings of every ballot, and both instances agree with the reference.
 func TestRedisClusterTwoInstances(t *testing.T) {
+	redistest.Parallel(t)
 	if testing.Short() {
 		t.Skip("starts a Redis Cluster")
 	}
@@ -95,8 +97,7 @@ func TestRedisClusterTwoInstances(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	ev := voting.Event{ID: "cluster-event", Title: "集群", Rules: voting.Rules{Min: 60, Max: 100, Step: 0.5, Trim: 1, Decimals: 2},
-		Contestants: []voting.Contestant{{Name: "甲", Group: "一组"}, {Name: "乙", Group: "一组"}, {Name: "丙", Group: "二组"}}}
+	ev := votingtest.Event("cluster-event", votingtest.Title("集群"), votingtest.AudienceOnly, votingtest.First(3))
 	var created voting.Event
 	apiCall(t, a, "POST", "/api/events", ev, &created)
 

@@ -8,6 +8,7 @@ import (
 )
 
 func TestRedisOptions(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		url     string
 		addrs   []string
@@ -41,6 +42,7 @@ func TestRedisOptions(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
+	t.Parallel()
 	ok := Config{Addr: ":8080", DataDir: "data", LogFormat: "text", LogLevel: "info", StandingsInterval: 100e6, VoterRate: 20}
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("valid config: %v", err)

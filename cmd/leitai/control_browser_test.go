@@ -151,6 +151,7 @@ func ctlCheckReachable(t *testing.T, tb *btTab, where string) int {
 // be scrolled to and clicked: nothing (the sticky stage panel, the header,
 // the save bar) lies over it. Screenshots per size in $LEITAI_SCREENSHOTS.
 func TestBrowserControlReachable(t *testing.T) {
+	t.Parallel()
 	chrome := btStartChrome(t)
 	srv := ctlStartServer(t, "http://192.168.1.20:8080")
 	const ev = "gongshu-2020"
@@ -220,6 +221,7 @@ const ctlCellsWrapped = `(() => {
 // keeps every cell readable (no group name one character per line), and
 // prints at A4 width; screenshots of both.
 func TestBrowserResultsOnPhone(t *testing.T) {
+	t.Parallel()
 	chrome := btStartChrome(t)
 	srv := ctlStartServer(t, "http://192.168.1.20:8080")
 	const ev = "gongshu-2020"
@@ -284,6 +286,7 @@ func ctlStage(t *testing.T, srv *btServer, event, current string, phase voting.P
 // → confirms; with voting closed it moves at once. The dropdown follows
 // the stage: after 跳转 to unit 6 and →, it names unit 7.
 func TestBrowserControlNextAsks(t *testing.T) {
+	t.Parallel()
 	chrome := btStartChrome(t)
 	srv := ctlStartServer(t, "http://192.168.1.20:8080")
 	const ev = "gongshu-2020"
@@ -357,6 +360,7 @@ func TestBrowserControlNextAsks(t *testing.T) {
 // the end, every stage control, 清空评分, 上台, saving the settings and
 // issuing tickets (with a note in the settings).
 func TestBrowserControlDisabledByPhase(t *testing.T) {
+	t.Parallel()
 	chrome := btStartChrome(t)
 	srv := ctlStartServer(t, "http://192.168.1.20:8080")
 	const ev = "gongshu-2020"
@@ -412,6 +416,7 @@ const ctlOverflow = `(() => {
 // a LAN address shows no warning. The card holds the link, its QR code and
 // a copy button.
 func TestBrowserPublicURLWarning(t *testing.T) {
+	t.Parallel()
 	chrome := btStartChrome(t)
 	const ev = "gongshu-2020"
 	for _, c := range []struct {

@@ -31,6 +31,7 @@ func startQuiet(t *testing.T, cfg Config) (m *Main, banner, log *bytes.Buffer) {
 // configured key, the banner says where the key is, and `leitai
 // control-link` prints the link on demand.
 func TestBannerPrintsGeneratedKeyOnce(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := Config{Addr: "127.0.0.1:0", DataDir: dir, PublicURL: "http://vote.example.test", LogFormat: "text", LogLevel: "info",
 		StandingsInterval: 100 * time.Millisecond, EventFiles: []string{"../../examples/gongshu-2020.yaml"}}
@@ -79,6 +80,7 @@ func TestBannerPrintsGeneratedKeyOnce(t *testing.T) {
 // TestMetricsApart: /metrics is served on --metrics-addr, not on the port
 // the hall reaches; wide trusted-proxy ranges are warned about at start.
 func TestMetricsApart(t *testing.T) {
+	t.Parallel()
 	m, banner, log := startQuiet(t, Config{
 		Addr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0", DataDir: t.TempDir(), HostKey: "metrics-test-host-key",
 		LogFormat: "text", LogLevel: "info", StandingsInterval: 100 * time.Millisecond, TrustedProxies: "127.0.0.1, 10.0.0.0/8",

@@ -129,6 +129,7 @@ var ctlEnglishWords = regexp.MustCompile(`[A-Za-z]{3,}`)
 // range, …) in a sentence of their own. Then, on the pages themselves: a
 // toast of the control page and the ticket sheet's message.
 func TestBrowserErrorsInPageLanguage(t *testing.T) {
+	t.Parallel()
 	chrome := btStartChrome(t)
 	srv := ctlStartServer(t, "http://192.168.1.20:8080")
 	const ev = "gongshu-2020"

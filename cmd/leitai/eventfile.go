@@ -25,6 +25,10 @@ type EventFile struct {
 	// PresentationTime is how long each contestant presents (汇报时长):
 	// "8m", "5m30s", "90s" or a number of seconds.
 	PresentationTime FileDuration `yaml:"presentation_time"`
+	// Series names the season (赛季) the event is a round of, and Round
+	// which round; see SeriesFile.
+	Series *SeriesFile `yaml:"series"`
+	Round  int         `yaml:"round"`
 }
 
 // FileDuration is a duration in an event file: a Go duration ("8m",
@@ -116,11 +120,18 @@ type Contestant struct {
 // ParseEventFile decodes an event file strictly (unknown keys are errors)
 // and returns the event, normalized and validated.
 func ParseEventFile(data []byte) (voting.Event, error) {
+	ev, _, err := parseEventFile(data)
+	return ev, err
+}
+
+// parseEventFile is ParseEventFile that also returns the file's series
+// (nil when it names none).
+func parseEventFile(data []byte) (voting.Event, *voting.Series, error) {
 	var f EventFile
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
-		return voting.Event{}, fmt.Errorf("event file: %w", err)
+		return voting.Event{}, nil, fmt.Errorf("event file: %w", err)
 	}
 	ev := voting.Event{ID: f.ID, Title: f.Title, VotingScope: voting.VotingScope(f.VotingScope), NoHallCode: f.HallCode != nil && !*f.HallCode,
 		PresentationSeconds: f.PresentationTime.Seconds}
@@ -141,9 +152,13 @@ func ParseEventFile(data []byte) (voting.Event, error) {
 	for _, c := range f.Contestants {
 		ev.Contestants = append(ev.Contestants, voting.Contestant{ID: c.ID, Name: c.Name, Group: c.Group, Theme: c.Theme, Presenter: c.Presenter})
 	}
+	se, err := f.series(&ev)
+	if err != nil {
+		return voting.Event{}, nil, fmt.Errorf("event file: %w", err)
+	}
 	ev.Normalize()
 	if err := ev.Validate(); err != nil {
-		return voting.Event{}, fmt.Errorf("event file: %w", err)
+		return voting.Event{}, nil, fmt.Errorf("event file: %w", err)
 	}
-	return ev, nil
+	return ev, se, nil
 }

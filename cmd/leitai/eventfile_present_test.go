@@ -31,6 +31,7 @@ var gongshuThemes = [][2]string{
 // the customer's document gives it, names and order unchanged, and a
 // presentation time.
 func TestExampleEventThemes(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile("../../examples/gongshu-2020.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +57,7 @@ func TestExampleEventThemes(t *testing.T) {
 }
 
 func TestParseEventFilePresentation(t *testing.T) {
+	t.Parallel()
 	const head = "id: a\ntitle: t\n"
 	for _, tc := range []struct {
 		name, yaml string
@@ -92,6 +94,7 @@ func TestParseEventFilePresentation(t *testing.T) {
 }
 
 func TestParseEventFileThemeAndPresenter(t *testing.T) {
+	t.Parallel()
 	ev, err := ParseEventFile([]byte(`id: a
 title: t
 contestants:

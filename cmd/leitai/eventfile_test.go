@@ -2,13 +2,16 @@ package main
 
 import (
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
 	"leitai/voting"
+	"leitai/voting/votingtest"
 )
 
 func TestParseExampleEventFile(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile("../../examples/gongshu-2020.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -36,9 +39,14 @@ func TestParseExampleEventFile(t *testing.T) {
 	if ev.VotingScope != voting.ScopeOnStage {
 		t.Fatalf("scope %q", ev.VotingScope)
 	}
+	// The tests' copy of the example event is the file's event.
+	if want := votingtest.Example(); !reflect.DeepEqual(ev, want) {
+		t.Fatalf("votingtest.Example() differs from examples/gongshu-2020.yaml:\n file %+v\n copy %+v", ev, want)
+	}
 }
 
 func TestParseEventFileErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, yaml, want string
 	}{
@@ -60,6 +68,7 @@ func TestParseEventFileErrors(t *testing.T) {
 }
 
 func TestParseEventFileDefaults(t *testing.T) {
+	t.Parallel()
 	ev, err := ParseEventFile([]byte("id: quick\ntitle: 快速\ncontestants: [{name: 甲}, {name: 乙}]\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -113,5 +122,53 @@ contestants: [{name: 甲}]
 		if err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%s: err = %v, want one mentioning %q", bad.yaml, err, bad.want)
 		}
+	}
+}
+
+// TestParseSeasonExample: the two example rounds name one series, rounds
+// 1 and 2, with the same units.
+func TestParseSeasonExample(t *testing.T) {
+	var evs [2]voting.Event
+	for i, name := range []string{"gongshu-2020.yaml", "gongshu-2020-r2.yaml"} {
+		data, err := os.ReadFile("../../examples/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, se, err := parseEventFile(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if se == nil || se.ID != "gongshu-2020-season" || se.Rule != voting.RuleAverage || se.Missed != voting.MissedSkip || ev.Series != se.ID || ev.Round != i+1 {
+			t.Fatalf("%s: series %+v, event in %q round %d", name, se, ev.Series, ev.Round)
+		}
+		evs[i] = ev
+	}
+	if len(evs[1].Contestants) != 16 || evs[1].Title != voting.RoundTitle(evs[0].Title, 1, 2) {
+		t.Fatalf("round 2: %d units, title %q", len(evs[1].Contestants), evs[1].Title)
+	}
+}
+
+func TestParseEventFileSeries(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"round without series", "id: a\ntitle: t\nround: 2\n", "needs a series"},
+		{"series without round", "id: a\ntitle: t\nseries: s\n", "give the event's round"},
+		{"unknown series key", "id: a\ntitle: t\nround: 1\nseries: {id: s, name: S, rules: sum}\n", "rules"},
+		{"bad rule", "id: a\ntitle: t\nround: 1\nseries: {id: s, name: S, rule: best}\n", "season rule"},
+		{"weights without weighted", "id: a\ntitle: t\nround: 1\nseries: {id: s, name: S, weights: [1, 2]}\n", "weighted"},
+		{"series list", "id: a\ntitle: t\nround: 1\nseries: [s]\n", "series is an id or a mapping"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseEventFile([]byte(tt.yaml))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+	ev, se, err := parseEventFile([]byte("id: a\ntitle: t\nround: 3\nseries: s\n"))
+	if err != nil || se != nil || ev.Series != "s" || ev.Round != 3 {
+		t.Fatalf("series by id: %+v %+v %v", ev, se, err)
 	}
 }

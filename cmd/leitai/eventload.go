@@ -81,9 +81,12 @@ func loadEventFile(ctx context.Context, svc *voting.Service, load eventFileLoad,
 	if err != nil {
 		return fmt.Errorf("read event file: %w", err)
 	}
-	ev, err := ParseEventFile(data)
+	ev, se, err := parseEventFile(data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := loadSeries(ctx, svc, se, path, log); err != nil {
+		return err
 	}
 	digest := fileDigest(data)
 	stored, err := svc.Event(ctx, ev.ID)

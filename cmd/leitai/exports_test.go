@@ -335,6 +335,7 @@ func exportsCompare(t *testing.T, what string, got [][]string, header []string, 
 // results' numbers, each written by the rule of docs/scoring.md, and every
 // text cell of a CSV file (header included) is defused.
 func TestExportsEqualJSON(t *testing.T) {
+	t.Parallel()
 	srv := btStartServer(t, "http://vote.example.test")
 	shanghai, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
@@ -394,6 +395,7 @@ func TestExportsEqualJSON(t *testing.T) {
 // TestBrowserResultsPageEqualsJSON: the printable results page shows the
 // JSON results' numbers, rounded as docs/scoring.md says.
 func TestBrowserResultsPageEqualsJSON(t *testing.T) {
+	t.Parallel()
 	srv := btStartServer(t, "http://vote.example.test")
 	ids := exportsEvents(t, srv)
 	chrome := btStartChrome(t)
@@ -455,6 +457,7 @@ func TestBrowserResultsPageEqualsJSON(t *testing.T) {
 // saves the server's ranking CSV (one CSV implementation: defused cells,
 // the rounding rules), fetched with the host key in a header, not the URL.
 func TestBrowserControlCSVIsTheServers(t *testing.T) {
+	t.Parallel()
 	srv := btStartServer(t, "http://vote.example.test")
 	id := exportsEvents(t, srv)[0]
 	want := exportsGet(t, srv, id+"/export.csv?table=ranking")

@@ -27,6 +27,7 @@ import (
 
 	"leitai/voting"
 	"leitai/voting/redistest"
+	"leitai/voting/votingtest"
 )
 
 const faultKey = "fault-test-host-key"
@@ -41,14 +42,13 @@ func faultEnv(t *testing.T, redisURL string) []string {
 	return env
 }
 
-// faultEvent creates an event with three contestants on the server at base
-// and opens voting for the first; its id starts with id.
+// faultEvent creates votingtest's small event with one panel on the server
+// at base and opens voting for the first contestant; its id starts with id.
 func faultEvent(t *testing.T, base, id string) voting.Event {
 	t.Helper()
 	// A fresh id per run: a shared Redis (LEITAI_TEST_REDIS) keeps events.
 	id += "-" + uuid.NewString()[:8]
-	ev := voting.Event{ID: id, Title: "故障演练", Rules: voting.Rules{Min: 60, Max: 100, Step: 0.5, Trim: 1, Decimals: 2},
-		Contestants: []voting.Contestant{{Name: "甲", Group: "一组"}, {Name: "乙", Group: "一组"}, {Name: "丙", Group: "二组"}}}
+	ev := votingtest.Event(id, votingtest.Title("故障演练"), votingtest.AudienceOnly)
 	var created voting.Event
 	faultAPI(t, base, "POST", "/api/events", faultKey, ev, &created)
 	faultCommand(t, base, id, voting.ActionNext)
@@ -105,6 +105,7 @@ func closeAndSee(t *testing.T, base string, ev voting.Event, fl *phoneFleet) {
 }
 
 func TestFaultKillServerEmbedded(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the binary with 200 phones")
 	}
@@ -114,6 +115,7 @@ func TestFaultKillServerEmbedded(t *testing.T) {
 // TestFaultStopServerEmbedded is the same with SIGTERM: a graceful stop
 // under load loses nothing acknowledged and exits cleanly.
 func TestFaultStopServerEmbedded(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the binary with 200 phones")
 	}
@@ -121,6 +123,7 @@ func TestFaultStopServerEmbedded(t *testing.T) {
 }
 
 func TestFaultKillServerRedis(t *testing.T) {
+	redistest.Parallel(t)
 	if testing.Short() {
 		t.Skip("runs the binary and Redis with 200 phones")
 	}
@@ -201,6 +204,7 @@ func faultKillServer(t *testing.T, redisURL string, graceful bool) {
 // connection resubscribed). Acknowledged ballots from before the crash
 // survived, and every acknowledged ballot counts exactly once.
 func TestFaultRedisRestart(t *testing.T) {
+	redistest.Parallel(t)
 	if testing.Short() {
 		t.Skip("kills and restarts Redis")
 	}
@@ -333,6 +337,7 @@ func TestFaultRedisRestart(t *testing.T) {
 // command, the phones' reconnections, the standings and the screen's
 // updates that run other scripts after a flush.
 func TestFaultScriptFlush(t *testing.T) {
+	redistest.Parallel(t)
 	if testing.Short() {
 		t.Skip("runs the binary and Redis")
 	}
@@ -382,6 +387,7 @@ func TestFaultScriptFlush(t *testing.T) {
 // other and resend; nothing acknowledged is lost, and the screen on the
 // survivor converges to the reference standings.
 func TestFaultInstanceDies(t *testing.T) {
+	redistest.Parallel(t)
 	if testing.Short() {
 		t.Skip("runs two binaries and Redis")
 	}
@@ -488,6 +494,7 @@ func faultReadJournal(t *testing.T, path string) ([]byte, []faultJournalFrame) {
 // after the cut so that the next start is clean. Twice: a ballot record
 // cut in half, then a frame header and a few bytes of payload appended.
 func TestFaultJournalCut(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the binary")
 	}

@@ -45,6 +45,7 @@ func (tb *btTab) recordSockets() {
 // its key says so. Neither the host key nor a credential travels in a
 // socket's URL.
 func TestBrowserHallCode(t *testing.T) {
+	t.Parallel()
 	chrome := btStartChrome(t)
 	m := NewMain(Config{
 		Addr: "127.0.0.1:0", DataDir: t.TempDir(), HostKey: btHostKey, HallCodePeriod: 4 * time.Second,
@@ -174,6 +175,7 @@ func TestBrowserHallCode(t *testing.T) {
 // budget is spent is asked to wait (429) and gets in as soon as the budget
 // allows, with the code it scanned, without scanning again.
 func TestBrowserHallCodeBusyAddress(t *testing.T) {
+	t.Parallel()
 	chrome := btStartChrome(t)
 	m := NewMain(Config{
 		Addr: "127.0.0.1:0", DataDir: t.TempDir(), HostKey: btHostKey, VoterRate: 0.1, // bursts of 3, then one every 10 s

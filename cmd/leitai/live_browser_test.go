@@ -17,6 +17,7 @@ import (
 // revealSeq follows the stage frames that change the phase or the places
 // revealed.
 func TestBrowserLiveFrames(t *testing.T) {
+	t.Parallel()
 	chrome := btStartChrome(t)
 	srv := btStartServer(t, "http://192.168.1.20:8080")
 	tb := chrome.tab(t, "control", 1024, 768, false)

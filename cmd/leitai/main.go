@@ -24,9 +24,9 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
 
-	"leitai/internal/rehearse"
 	"leitai/hub"
 	"leitai/hub/redisbroker"
+	"leitai/internal/rehearse"
 	"leitai/static"
 	"leitai/static/qrcode"
 	"leitai/voting"

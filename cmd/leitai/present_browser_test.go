@@ -103,6 +103,7 @@ func presentExample(t *testing.T, srv *btServer) voting.Event {
 // page, turns amber in the last minute and red, counting up, in overtime,
 // also after a reload; the phone shows the theme under the unit's name.
 func TestBrowserPresentation(t *testing.T) {
+	t.Parallel()
 	shoot := presentShots(t)
 	chrome := btStartChrome(t)
 	srv := btStartServer(t, "http://192.168.1.20:8080")
@@ -222,6 +223,7 @@ func (s *btServer) stageOf(t *testing.T, event string) voting.Stage {
 // says "change" only once a ballot counted; after the close the phone
 // shows the counted score, not one chosen and never sent.
 func TestBrowserPhoneScore(t *testing.T) {
+	t.Parallel()
 	shoot := presentShots(t)
 	chrome := btStartChrome(t)
 	srv := btStartServer(t, "")
@@ -314,6 +316,7 @@ func TestBrowserPhoneScore(t *testing.T) {
 // during the event and after its end; the results page prints each under
 // its unit and the Excel export has them on the unit's row.
 func TestBrowserLeaderComment(t *testing.T) {
+	t.Parallel()
 	shoot := presentShots(t)
 	chrome := btStartChrome(t)
 	srv := btStartServer(t, "")
@@ -431,6 +434,7 @@ func indexOfName(ev voting.Event, name string) int {
 // TestBrowserPhoneBanner: on a phone the reconnect banner sits above the
 // header and covers nothing of it.
 func TestBrowserPhoneBanner(t *testing.T) {
+	t.Parallel()
 	shoot := presentShots(t)
 	chrome := btStartChrome(t)
 	srv := btStartServer(t, "")
@@ -465,6 +469,7 @@ func TestBrowserPhoneBanner(t *testing.T) {
 // presenters as extra CSV columns (Chinese or English headers, or by
 // position) and the presentation time, and writes them back the same way.
 func TestBrowserSetupThemes(t *testing.T) {
+	t.Parallel()
 	chrome := btStartChrome(t)
 	srv := btStartServer(t, "")
 	const id = "setup-themes"

@@ -222,6 +222,7 @@ func (sp *serverProcess) mustJSON(t *testing.T, method, path, key string, body, 
 // pages, health, readiness and metrics; SIGTERM stops it cleanly; restarted
 // on the same data it has the same stage and standings.
 func TestBinaryServesRestartsAndResumes(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

@@ -10,6 +10,7 @@ import (
 )
 
 func TestChoosePublicURL(t *testing.T) {
+	t.Parallel()
 	addrs := func(s ...string) []netip.Addr {
 		var out []netip.Addr
 		for _, a := range s {
@@ -68,6 +69,7 @@ func TestChoosePublicURL(t *testing.T) {
 // open says so in its start banner and its log, with the fix; one with a
 // LAN address says nothing of the kind.
 func TestBannerWarnsUnreachablePublicURL(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		public string
 		warn   bool

@@ -69,6 +69,7 @@ func checkRehearsal(t *testing.T, rep *rehearse.Report, voters, screens int) {
 }
 
 func TestRehearseEmbedded(t *testing.T) {
+	t.Parallel()
 	m := rehearseServer(t, nil)
 	cfg := shortRehearsal("http://" + m.Addr)
 	cfg.MetricsURLs = []string{"http://" + m.MetricsAddr}
@@ -96,6 +97,7 @@ func TestRehearseEmbedded(t *testing.T) {
 // Two instances sharing one Redis: voters and screens are spread over
 // both, the host drives the first, ballots on one move screens on the other.
 func TestRehearseTwoInstancesRedis(t *testing.T) {
+	redistest.Parallel(t)
 	srv := redistest.MustStart(t, redistest.Options{})
 	a := rehearseServer(t, func(c *Config) { c.RedisURL = srv.URL() })
 	b := rehearseServer(t, func(c *Config) { c.RedisURL = srv.URL() })
@@ -122,6 +124,7 @@ func TestRehearseTwoInstancesRedis(t *testing.T) {
 // directory, same address): every client reconnects and resends what was
 // not acknowledged, and still nothing is lost or counted twice.
 func TestRehearseServerRestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	m := rehearseServer(t, func(c *Config) { c.DataDir = dir })
 	addr := m.Addr

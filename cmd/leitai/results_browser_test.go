@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -21,46 +20,21 @@ import (
 	"github.com/google/uuid"
 
 	"leitai/voting"
-	"leitai/voting/redistest"
 )
 
-// resultsChromium finds Chromium, or skips (fails under CI) without it.
-func resultsChromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	redistest.Missing(t, "chromium")
-	return ""
-}
+// resultsChromium is the shared Chromium of the browser tests.
+func resultsChromium(t *testing.T) *btChrome { return btStartChrome(t) }
 
-// resultsBrowser starts a headless Chromium with a fresh profile.
-func resultsBrowser(t *testing.T, chrome string) context.Context {
+// resultsBrowser opens a tab of 1280×900 in a fresh browser context (its
+// own profile: no cookies, no storage) of the shared Chromium.
+func resultsBrowser(t *testing.T, chrome *btChrome) context.Context {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chrome),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancel := chromedp.NewContext(chrome.ctx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
 	t.Cleanup(cancelT)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatalf("open a tab in chromium: %v", err)
 	}
 	return ctx
 }
@@ -91,6 +65,7 @@ var (
 // contestant with the standings' numbers, prints it to PDF on A4, and
 // checks that the public sees it only once published.
 func TestResultsPagePrints(t *testing.T) {
+	t.Parallel()
 	chrome := resultsChromium(t)
 	const key = "results-host-key"
 	m := NewMain(Config{

@@ -15,6 +15,7 @@ import (
 // with its ballots, across a restart that loads the same event file (which
 // must not stop the server from starting).
 func TestEndedEventSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	const key = "restart-host-key"
 	dir := t.TempDir()
 	cfg := Config{

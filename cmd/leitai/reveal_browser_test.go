@@ -116,6 +116,7 @@ var zero = regexp.MustCompile(`(^|[^0-9.])0(\.00)?($|[^0-9.])`)
 // one place more, the tie as one step under one number, the podium two
 // 季军 side by side, never a unit without ballots and never a 0.
 func TestBrowserRevealTies(t *testing.T) {
+	t.Parallel()
 	chrome := btStartChrome(t)
 	srv := btStartExample(t)
 	const ev = "gongshu-2020"
@@ -316,6 +317,7 @@ func TestBrowserRevealTies(t *testing.T) {
 // behind (places 1, 1, 3) the podium shows two 冠军 and a 季军, no 亚军;
 // publishing while the winners are hidden asks, and the host may confirm.
 func TestBrowserRevealSharedWin(t *testing.T) {
+	t.Parallel()
 	chrome := btStartChrome(t)
 	srv := btStartServer(t, "http://192.168.1.20:8080")
 	srv.api(t, "POST", "/events", map[string]any{

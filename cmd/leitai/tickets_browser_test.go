@@ -23,6 +23,7 @@ import (
 // a second phone with the same ticket is turned away; a ticket typed by
 // hand works; a revoked ticket stops its phone.
 func TestBrowserTickets(t *testing.T) {
+	t.Parallel()
 	chrome := btStartChrome(t)
 	srv := btStartServer(t, "")
 	srv.api(t, "POST", "/events", map[string]any{
@@ -122,6 +123,7 @@ func TestBrowserTickets(t *testing.T) {
 // TestBrowserControlTickets: the host issues tickets, revokes one and
 // changes the host key from the control page.
 func TestBrowserControlTickets(t *testing.T) {
+	t.Parallel()
 	chrome := btStartChrome(t)
 	srv := btStartServer(t, "")
 	srv.api(t, "POST", "/events", map[string]any{

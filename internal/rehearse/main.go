@@ -114,6 +114,8 @@ miscounted; 1: something was (or the run failed); 2: bad flags.
 	fs.DurationVar(&cfg.Present, "present", time.Second, "pause between putting a contestant on stage and opening voting")
 	fs.DurationVar(&cfg.Window, "window", 0, "how long voting stays open per contestant (0: think max + 1s, twice the think max with changes)")
 	fs.BoolVar(&cfg.Countdown, "countdown", false, "start a countdown of the window when voting opens")
+	fs.Float64Var(&cfg.Rate, "rate", 0, "open loop: ballots a second, Poisson arrivals on random connected phones, sent whether or not earlier ones were acknowledged (0: closed loop, think times)")
+	fs.DurationVar(&cfg.Duration, "duration", 0, "open loop: how long ballots are sent per contestant (the voting window)")
 	fs.DurationVar(&cfg.Settle, "settle", 2*time.Second, "pause once every client is connected, before the first contestant (idle memory is read then)")
 	sources := fs.String("source-ips", "", "local `addresses` to connect from, round-robin, e.g. 127.0.0.1-127.0.0.8 or 10.0.0.5,10.0.0.6\n(one address runs out of ports past ~28,000 connections to one server)")
 	fs.Uint64Var(&cfg.Seed, "seed", 0, "random seed for think times and scores (0: random; the report names it)")

@@ -73,6 +73,12 @@ type Config struct {
 	// Settle is the pause after every connection is open and before the
 	// first contestant, when the server's idle memory is read.
 	Settle time.Duration
+	// Rate, when above 0, runs the open loop: for Duration in each
+	// contestant's window (Window is Duration), ballots arrive at Rate a
+	// second (Poisson) on random connected phones, whether or not earlier
+	// ones were acknowledged; think times and changes do not apply.
+	Rate     float64
+	Duration time.Duration
 
 	// SourceIPs are local addresses to dial from, round-robin (e.g.
 	// 127.0.0.1 … 127.0.0.8 on loopback, past ~28,000 connections from one
@@ -112,6 +118,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Present == 0 {
 		c.Present = time.Second
+	}
+	if c.Rate > 0 && c.Window == 0 {
+		c.Window = c.Duration
 	}
 	if c.Window == 0 {
 		c.Window = c.ThinkMax + time.Second
@@ -180,6 +189,10 @@ func (c *Config) Validate() error {
 		return errors.New("max changes: 0 to 10,000,000")
 	case c.Present < 0 || c.Window <= 0 || c.Window > 24*time.Hour:
 		return errors.New("voting window: above 0, at most 24h; presenting pause 0 or more")
+	case c.Rate < 0 || c.Rate > 1_000_000:
+		return errors.New("rate: 0 (closed loop) to 1,000,000 ballots a second")
+	case c.Rate > 0 && (c.Duration <= 0 || c.Window != c.Duration):
+		return errors.New("rate: give --duration (the time ballots are sent, which is the voting window) and no --window")
 	case !voting.ValidID(c.EventID):
 		return fmt.Errorf("event id %q: lower-case letters, digits, '-' and '_'", c.EventID)
 	}
@@ -224,6 +237,9 @@ type runner struct {
 
 	cmdMu sync.Mutex
 	cmds  []Command
+
+	voters []*voter      // every simulated phone, for the open loop
+	open   openLoopStats // the open loop's figures
 
 	label    atomic.Pointer[string] // what the host is doing, for the progress line
 	stopping atomic.Bool            // the run is over: clients no longer reconnect
@@ -471,6 +487,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}()
 	voters, screens := r.makeClients(clients)
+	r.voters = voters
 	limiter := newRamp(cfg.Ramp)
 	for _, s := range screens {
 		if !limiter.wait(ctx) {
@@ -715,7 +732,7 @@ func (r *runner) drive(ctx context.Context) error {
 		return err
 	}
 	version := st.Version
-	for _, c := range r.event.Contestants {
+	for ci, c := range r.event.Contestants {
 		r.setLabel("%s presenting", c.ID)
 		if version, err = r.command(ctx, version, voting.Command{Action: voting.ActionNext}, func(s voting.Stage) bool {
 			return s.Phase == voting.PhasePresenting && s.Current == c.ID
@@ -739,7 +756,12 @@ func (r *runner) drive(ctx context.Context) error {
 				return err
 			}
 		}
-		if !sleepCtx(ctx, r.cfg.Window) {
+		if r.cfg.Rate > 0 {
+			r.openLoop(ctx, ci)
+		} else if !sleepCtx(ctx, r.cfg.Window) {
+			return ctx.Err()
+		}
+		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		r.setLabel("%s closed", c.ID)

@@ -16,9 +16,11 @@ import (
 	"github.com/coder/websocket"
 
 	"leitai/voting"
+	"leitai/voting/votingtest"
 )
 
 func TestHistogram(t *testing.T) {
+	t.Parallel()
 	var h histogram
 	if got := h.Summary(); got.Samples != 0 || got.P99 != 0 {
 		t.Fatalf("empty histogram: %+v", got)
@@ -52,6 +54,7 @@ func TestHistogram(t *testing.T) {
 }
 
 func TestParseMetrics(t *testing.T) {
+	t.Parallel()
 	text := `# HELP go_goroutines Number of goroutines.
 # TYPE go_goroutines gauge
 go_goroutines 42
@@ -81,6 +84,7 @@ process_cpu_seconds_total 1.5
 }
 
 func TestParseSourceIPs(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string][]string{
 		"":                        nil,
 		"127.0.0.1":               {"127.0.0.1"},
@@ -111,6 +115,7 @@ func TestParseSourceIPs(t *testing.T) {
 }
 
 func TestParseRange(t *testing.T) {
+	t.Parallel()
 	lo, hi, err := parseRange("100ms-2s")
 	if err != nil || lo != 100*time.Millisecond || hi != 2*time.Second {
 		t.Errorf("100ms-2s → %v %v %v", lo, hi, err)
@@ -127,6 +132,7 @@ func TestParseRange(t *testing.T) {
 }
 
 func TestDiffBallots(t *testing.T) {
+	t.Parallel()
 	b := func(id, c string, units int64) voting.CountedBallot {
 		return voting.CountedBallot{Ballot: voting.Ballot{ID: id, Contestant: c, Panel: "audience"}, Units: units}
 	}
@@ -142,10 +148,8 @@ func TestDiffBallots(t *testing.T) {
 }
 
 func TestCompareStandings(t *testing.T) {
-	ev := voting.Event{
-		ID: "e", Contestants: []voting.Contestant{{ID: "c1", Group: "g"}, {ID: "c2", Group: "g"}},
-		Panels: []voting.Panel{{ID: "audience", Weight: 1}}, Rules: voting.Rules{Min: 60, Max: 100, Step: 0.5, Trim: 1, Decimals: 2},
-	}
+	t.Parallel()
+	ev := votingtest.Event("e", votingtest.AudienceOnly)
 	var ballots []voting.CountedBallot
 	for i, u := range []int64{800000, 850000, 900000, 700000} {
 		ballots = append(ballots, voting.CountedBallot{Ballot: voting.Ballot{
@@ -197,6 +201,7 @@ func TestMainUsage(t *testing.T) {
 // A server that cannot be reached is a failed rehearsal (1), not a usage
 // error.
 func TestMainUnreachable(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -211,6 +216,7 @@ func TestMainUnreachable(t *testing.T) {
 }
 
 func TestDropCause(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		err  error
 		want string

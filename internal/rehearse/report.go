@@ -33,6 +33,8 @@ type Report struct {
 
 	Connections Connections `json:"connections"`
 	Ballots     Ballots     `json:"ballots"`
+	// OpenLoop: the figures of an open-loop run (--rate), else absent.
+	OpenLoop *OpenLoop `json:"openLoop,omitempty"`
 	// AckLatency: ballot written → its ack read, per ballot (a resend
 	// counts from the resend).
 	AckLatency Latency `json:"ackLatency"`
@@ -292,6 +294,7 @@ func (r *runner) fill(rep *Report, voters []*voter, screens []*screen, s *sample
 	b.PeakPerSecond = s.peakRate
 	s.mu.Unlock()
 	rep.AckLatency = r.ackHist.Summary()
+	rep.OpenLoop = r.openLoopReport()
 
 	// Screens: for each first ballot, when each screen showed it.
 	var screenHist histogram
@@ -448,6 +451,16 @@ func (rep *Report) WriteText(w io.Writer) error {
 		row("retried / resolved over HTTP / unresolved", "%d / %d / %d", b.Retried, b.ResolvedOverHTTP, b.Unresolved)
 	}
 	row("acknowledged per second", "%.0f average over voting, %.0f peak", b.PerSecond, b.PeakPerSecond)
+
+	if ol := rep.OpenLoop; ol != nil {
+		fmt.Fprintln(tw, "open loop")
+		row("offered", "%.0f ballots/s for %.1fs  (%d due, %d found no free phone)", ol.Rate, ol.Seconds, ol.Due, ol.NoFreePhone)
+		row("achieved", "%.0f sent/s, %.0f acknowledged/s", ol.SentPerSecond, ol.AckedPerSecond)
+		row("due → written (the generator's lag)", "%s", lat(ol.Lag, false))
+		if ol.CPUPerBallotMs > 0 {
+			row("server CPU", "%.3f ms per ballot  (%.0f%% of one core)", ol.CPUPerBallotMs, ol.CPUPercent)
+		}
+	}
 
 	fmt.Fprintln(tw, "latency")
 	row("ballot → ack", "%s", lat(rep.AckLatency, true))

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/google/uuid"
 
 	"leitai/voting"
 )
@@ -64,7 +63,8 @@ type pendingBallot struct {
 	units   int64
 	frame   []byte
 	sentAt  time.Time
-	retries int // answers "unavailable" so far
+	due     time.Time // open loop: when it was due (its latency counts from then when that was earlier)
+	retries int       // answers "unavailable" so far
 }
 
 // liveBallot is the voter's latest acknowledged ballot for a contestant.
@@ -228,7 +228,7 @@ func (v *voter) onSnapshot(conn *websocket.Conn, f *inFrame, now time.Time) {
 	var resend []byte
 	if fresh && v.pending != nil {
 		resend = v.pending.frame
-		v.pending.sentAt = now
+		v.pending.sentAt, v.pending.due = now, time.Time{}
 	}
 	v.maybeScheduleLocked()
 	v.mu.Unlock()
@@ -281,8 +281,8 @@ func (v *voter) onStage(conn *websocket.Conn, f *inFrame, now time.Time) {
 // maybeScheduleLocked starts the think time before the voter's first ballot
 // for the contestant on stage, when voting is open for it.
 func (v *voter) maybeScheduleLocked() {
-	if v.stopped || v.conn == nil || v.pending != nil || v.timer != nil || v.stage.Phase != voting.PhaseVoting {
-		return
+	if v.stopped || v.conn == nil || v.pending != nil || v.timer != nil || v.stage.Phase != voting.PhaseVoting || v.r.cfg.Rate > 0 {
+		return // (in the open loop the schedule casts, not the voter)
 	}
 	ci, ok := v.r.index[v.stage.Current]
 	if !ok || v.attempts[ci] > 0 {
@@ -305,14 +305,7 @@ func (v *voter) fire(ci int) {
 		v.mu.Unlock()
 		return
 	}
-	rules := &v.r.event.Rules
-	steps := int(math.Round((rules.Max - rules.Min) / rules.Step))
-	score := rules.Min + float64(v.rng.IntN(steps+1))*rules.Step
-	p := &pendingBallot{id: uuid.NewString(), ci: ci, score: score, units: int64(math.Round(score * voting.ScoreUnits))}
-	p.frame, _ = json.Marshal(map[string]any{"type": "ballot", "id": p.id, "contestant": c, "score": score})
-	p.sentAt = time.Now()
-	v.pending = p
-	v.attempts[ci]++
+	p := v.newBallotLocked(ci)
 	conn := v.conn
 	v.mu.Unlock()
 	v.r.c.pending.Add(1)
@@ -329,7 +322,7 @@ func (v *voter) resendAfterLocked(p *pendingBallot, d time.Duration) {
 			v.mu.Unlock()
 			return
 		}
-		p.sentAt = time.Now()
+		p.sentAt, p.due = time.Now(), time.Time{}
 		conn := v.conn
 		v.mu.Unlock()
 		v.r.c.resent.Add(1)
@@ -402,12 +395,16 @@ func (v *voter) onAck(f *inFrame, now time.Time) {
 	}
 	v.live[p.ci] = liveBallot{id: p.id, units: units}
 	c := v.r.event.Contestants[p.ci].ID
-	if !v.stopped && v.timer == nil && v.stage.Phase == voting.PhaseVoting && v.stage.Current == c &&
+	if !v.stopped && v.timer == nil && v.r.cfg.Rate <= 0 && v.stage.Phase == voting.PhaseVoting && v.stage.Current == c &&
 		v.attempts[p.ci] <= v.r.cfg.MaxChanges && v.rng.Float64() < v.r.cfg.ChangeProb {
 		v.scheduleLocked(p.ci, v.r.think(v.rng))
 	}
+	from := p.sentAt
+	if !p.due.IsZero() && p.due.Before(from) {
+		from = p.due // sent late: the generator's delay counts, as in a hall
+	}
 	v.mu.Unlock()
-	v.r.acked(p.ci, replaced, now, now.Sub(p.sentAt))
+	v.r.acked(p.ci, replaced, now, now.Sub(from))
 }
 
 // dropped notes that conn ended and reports whether it had been connected

@@ -56,6 +56,19 @@ export function renderRevealControls() {
     note = t("control.revealUnscored", { n: unscored() });
   }
   setText($("[data-revealed]"), note);
+  renderSeasonButton(reveal && steps > 0 && st.revealed >= steps);
+}
+
+// renderSeasonButton: in a round of a series, once every place is shown,
+// the host shows the season table (年度累计排名) on the screen, and hides it.
+function renderSeasonButton(revealDone) {
+  const st = S.stage;
+  const btn = $("[data-cmd='season']");
+  btn.hidden = !S.ev.series;
+  if (btn.hidden) return;
+  setText(btn, t(st.season ? "control.seasonHide" : "control.seasonShow"));
+  btn.classList.toggle("gold", revealDone && !st.season);
+  btn.disabled = st.phase === "ended" || !(st.season || revealDone);
 }
 
 // revealCommand takes the next reveal step. Starting the reveal before

@@ -138,6 +138,7 @@ export function runCmd(name, el, key) {
     case "timer-reset": return command({ action: "timer", op: "reset" }, true);
     case "timer-set": return timerSet();
     case "unreveal": return command({ action: "unreveal" }, true);
+    case "season": return command({ action: "season", visible: !(S.stage && S.stage.season) }, true);
     case "lobby":
       return confirmBox(t("control.lobbyConfirm")).then((ok) => ok && command({ action: "lobby" }, true));
     case "end":

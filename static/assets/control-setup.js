@@ -27,6 +27,8 @@ export function fillSetup() {
   form.querySelectorAll("input[name=scope]").forEach((r) => { r.checked = r.value === (ev.votingScope || "stage"); });
   $("[data-f-hallcode]").checked = !ev.noHallCode;
   $("[data-f-presentation]").value = fmtMinSec(ev.presentationSeconds || 0);
+  $("[data-f-series]").value = ev.series || "";
+  $("[data-f-round]").value = ev.round || "";
   $("[data-f-contestants]").value = toLines(ev.contestants || []);
   $("[data-f-min]").value = ev.rules.min;
   $("[data-f-max]").value = ev.rules.max;
@@ -159,6 +161,11 @@ function collectEvent() {
   const secs = parseMinSec($("[data-f-presentation]").value);
   if (isNaN(secs)) throw localError(t("control.badDuration"));
   if (secs) ev.presentationSeconds = secs;
+  const series = $("[data-f-series]").value.trim();
+  if (series) {
+    ev.series = series;
+    ev.round = Number($("[data-f-round]").value) || 0; // 0: the series' next round
+  }
   if (S.exists && S.full) ev.revision = S.full.revision;
   return ev;
 }

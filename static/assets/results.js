@@ -7,8 +7,12 @@ import { initI18n, getLang, onLangChange, t } from "./i18n.js";
 import { $, h } from "./dom.js";
 import { fmtScore } from "./format.js";
 import { request, keyFromLink, eventPath, zoneQuery } from "./api.js";
+import { seriesFromPath, fetchSeason, seasonSection, seasonSheet } from "./results-season.js";
 
 const EVENT = document.body.getAttribute("data-event") || "";
+// The series results page (/s/{series}/results) is this page with the
+// season table (results-season.js) for its sheet.
+const SERIES = seriesFromPath();
 keyFromLink(); // the host's key, from the link or as the control page left it
 
 let report = null; // the last report
@@ -32,8 +36,11 @@ async function refresh() {
   const btn = $("[data-reload]");
   btn.disabled = true;
   try {
-    const r = await fetchReport(true);
-    if (r.report) {
+    const r = SERIES ? await fetchSeason(SERIES) : await fetchReport(true);
+    if (r.season) {
+      report = Object.assign({ season: r.season, title: r.season.name }, r.season);
+      problem = "";
+    } else if (r.report) {
       report = r.report;
       problem = "";
     } else {
@@ -75,6 +82,11 @@ function render() {
     return;
   }
   const r = report;
+  if (SERIES) {
+    $("[data-bar-state]").textContent = t("results.seasonTitle");
+    seasonSheet(sheet, r.season, endBlock(r.season.rounds.length ? Date.now() : 0));
+    return;
+  }
   // Unpublished results reach only the host, so both states are true for
   // whoever reads them.
   $("[data-bar-state]").textContent = t(r.final ? "results.stateFinal" : "results.stateProvisional") + " · " + t(r.published ? "results.statePublished" : "results.stateHidden");
@@ -105,15 +117,19 @@ function render() {
     list.appendChild(h("li", null, h("b", { text: ru.item }), h("span", { text: ru.text })));
   });
   sheet.appendChild(h("section", { class: "res-section", "data-table": "rules" }, h("h2", { text: t("results.rules") }), list));
-
-  // Signatures and the footer stay together on the last page.
-  sheet.appendChild(h("div", { class: "res-end" },
-    h("div", { class: "res-sign" },
-      h("span", { text: t("results.signScorer") }), h("span", { text: t("results.signSupervisor") }), h("span", { text: t("results.signDate") })),
-    h("p", { class: "res-foot", text: t("results.footer", { t: fmtTime(r.generatedAt) }) })));
-
+  if (r.season) sheet.appendChild(seasonSection(r.season));
+  sheet.appendChild(endBlock(r.generatedAt));
   // One 评委评分表 per judges' seat, each on a page of its own (host only).
   (r.seatSheets || []).forEach((sh) => sheet.appendChild(seatSheet(r, sh)));
+}
+
+// endBlock is the signatures and the footer, which stay together on the
+// last page.
+function endBlock(generatedAt) {
+  return h("div", { class: "res-end" },
+    h("div", { class: "res-sign" },
+      h("span", { text: t("results.signScorer") }), h("span", { text: t("results.signSupervisor") }), h("span", { text: t("results.signDate") })),
+    h("p", { class: "res-foot", text: t("results.footer", { t: fmtTime(generatedAt || Date.now()) }) }));
 }
 
 function seatSheet(r, sh) {

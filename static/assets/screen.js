@@ -10,6 +10,7 @@ import { fmtClock, timerView } from "./format.js";
 import { contestantIndex } from "./event.js";
 import { initBoards, renderBoards, tabCount, pinTab, unpin, rebuildBoards } from "./screen-board.js";
 import { initReveal, renderReveal, rebuildReveal } from "./screen-reveal.js";
+import { initSeason, renderSeason, rebuildSeason } from "./screen-season.js";
 import { showReachWarning } from "./reach.js";
 import { initSpotlight, renderSpotlight } from "./screen-spotlight.js";
 
@@ -37,6 +38,7 @@ const conn = live(S, {
 initBoards(S, rankingVisible);
 initReveal(S);
 initSpotlight(S, () => screenKey);
+initSeason(S, eventId);
 const banner = bannerFor($("[data-banner]"), () => t("common.offline"));
 
 function setMode(mode) {
@@ -62,6 +64,7 @@ function render(animate) {
   $("[data-bar-phase]").className = "bar-phase phase-" + (st.phase || "lobby");
   let mode = "live";
   if (st.phase === "lobby") mode = "lobby";
+  else if ((st.phase === "reveal" || st.phase === "ended") && st.season) mode = "season";
   else if (st.phase === "reveal" || st.phase === "ended") mode = "reveal";
   const modeChanged = S.mode !== mode;
   setMode(mode);
@@ -72,6 +75,8 @@ function render(animate) {
     renderNow();
     renderStageCard();
     renderBoards(animate && !modeChanged);
+  } else if (mode === "season") {
+    renderSeason();
   } else {
     renderReveal(animate && !modeChanged);
   }
@@ -283,6 +288,7 @@ onLangChange(() => {
   showReachWarning(true);
   rebuildBoards();
   rebuildReveal();
+  rebuildSeason();
   render(false);
 });
 conn.start();

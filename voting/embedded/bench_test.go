@@ -9,20 +9,12 @@ import (
 
 	"leitai/voting"
 	"leitai/voting/embedded"
+	"leitai/voting/votingtest"
 )
 
-// hallEvent is the size the store is built for: 16 contestants, a public
-// panel and a jury, voting open on all of them.
-func hallEvent() voting.Event {
-	ev := voting.Event{ID: "hall", Title: "擂台赛", VotingScope: voting.ScopeAll,
-		Panels: []voting.Panel{{ID: "audience", Name: "大众评审", Weight: 0.6}, {ID: "judges", Name: "专家评委", Weight: 0.4}},
-		Rules:  voting.Rules{Min: 60, Max: 100, Step: 0.5, Trim: 1, Decimals: 2}}
-	for i := range 16 {
-		ev.Contestants = append(ev.Contestants, voting.Contestant{Name: fmt.Sprint("参赛单位 ", i+1), Group: fmt.Sprint("g", i%2)})
-	}
-	ev.Normalize()
-	return ev
-}
+// hallEvent is the size the store is built for: the example event's 16
+// units, a public panel and a jury, voting open on all of them.
+func hallEvent() voting.Event { return votingtest.Example(votingtest.ScopeAll) }
 
 // hallBallot is ballot number i: voter i mod voters scores contestant
 // i / voters, so that after voters × 16 ballots every further one is a

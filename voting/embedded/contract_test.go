@@ -11,6 +11,7 @@ import (
 // TestContract runs the shared Store contract. A restart closes the store
 // and opens the same directory again, as a server restart does.
 func TestContract(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) (voting.Store, func() voting.Store) {
 		dir := t.TempDir()
 		s := open(t, dir)

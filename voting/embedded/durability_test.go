@@ -50,6 +50,7 @@ func liveIDs(t *testing.T, s *embedded.Store, event string) map[string]bool {
 }
 
 func TestTornTail(t *testing.T) {
+	t.Parallel()
 	// last is the offset of the last ballot's frame, end the offset just
 	// past it, where the commit mark of its write begins.
 	cases := []struct {
@@ -114,6 +115,7 @@ func TestTornTail(t *testing.T) {
 }
 
 func TestCorruptMiddle(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		hurt func(data []byte, off int)
@@ -161,6 +163,7 @@ func TestCorruptMiddle(t *testing.T) {
 // TestUnreadableRecord: an intact frame that the store cannot apply is
 // not a torn write, so Open refuses it even at the end.
 func TestUnreadableRecord(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	castN(t, dir, 3)
 	for _, payload := range []string{
@@ -190,6 +193,7 @@ func TestUnreadableRecord(t *testing.T) {
 }
 
 func TestGroupCommit(t *testing.T) {
+	t.Parallel()
 	s := open(t, t.TempDir())
 	ev := create(t, s, testEvent("e"))
 	openVoting(t, s, ev.ID)
@@ -225,6 +229,7 @@ func TestGroupCommit(t *testing.T) {
 }
 
 func TestFailedStore(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var log logBuffer
 	s := open(t, dir, embedded.WithLogger(log.logger()))
@@ -267,6 +272,7 @@ func TestFailedStore(t *testing.T) {
 }
 
 func TestCompaction(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := open(t, dir)
 	ev := create(t, s, testEvent("e"))
@@ -327,6 +333,7 @@ func TestCompaction(t *testing.T) {
 }
 
 func TestAutoCompaction(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := open(t, dir, embedded.WithCompactAfter(20))
 	ev := create(t, s, testEvent("e"))
@@ -348,6 +355,7 @@ func TestAutoCompaction(t *testing.T) {
 
 // TestCompactOnOpen: a journal with redundant records is rewritten on Open.
 func TestCompactOnOpen(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := open(t, dir)
 	ev := create(t, s, testEvent("e"))
@@ -369,6 +377,7 @@ func TestCompactOnOpen(t *testing.T) {
 // TestLeftoverTempFile: a compaction cut short leaves its temporary file;
 // the journal is whole without it.
 func TestLeftoverTempFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ev, bs := castN(t, dir, 3)
 	if err := os.WriteFile(journal(dir)+".tmp", []byte(embedded.JournalMagic+"half a snapsh"), 0o600); err != nil {
@@ -383,6 +392,7 @@ func TestLeftoverTempFile(t *testing.T) {
 // TestLockReleasedWhenKilled: a server killed with SIGKILL does not block
 // its restart, while a live one does.
 func TestLockReleasedWhenKilled(t *testing.T) {
+	t.Parallel()
 	if dir := os.Getenv("LEITAI_EMBEDDED_HOLD"); dir != "" {
 		s, err := embedded.Open(dir)
 		if err != nil {
@@ -433,6 +443,7 @@ func TestLockReleasedWhenKilled(t *testing.T) {
 // the journal, framing it with a valid CRC; the audit hash in the record
 // no longer matches, so the store refuses to open rather than count it.
 func TestJournalEditRefused(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := open(t, dir)
 	ev := create(t, s, testEvent("e"))

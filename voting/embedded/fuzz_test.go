@@ -108,6 +108,7 @@ func takeAll(t *testing.T, s *embedded.Store) map[string]snapshot {
 // and a few mangled journals: Open fails or works, never panics, and what
 // it opens it can open again.
 func TestOpenAnyFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := open(t, dir)
 	ev := create(t, s, testEvent("e"))

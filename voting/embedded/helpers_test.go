@@ -14,42 +14,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"leitai/voting"
 	"leitai/voting/embedded"
+	"leitai/voting/votingtest"
 )
 
 var ctx = context.Background()
 
-// testEvent has two weighted panels, groups and trimming, so that the
-// standings exercise every part of the scoring.
-func testEvent(id string) voting.Event {
-	ev := voting.Event{
-		ID:    id,
-		Title: "擂台赛 " + id,
-		Contestants: []voting.Contestant{
-			{ID: "c1", Name: "一号", Group: "专项组"},
-			{ID: "c2", Name: "二号", Group: "街道"},
-			{ID: "c3", Name: "三号", Group: "专项组"},
-			{ID: "c4", Name: "四号"},
-		},
-		Panels: []voting.Panel{
-			{ID: "audience", Name: "大众评审", Weight: 0.6},
-			{ID: "judges", Name: "专家评委", Weight: 0.4, Key: "secret"},
-		},
-		Rules:       voting.Rules{Min: 60, Max: 100, Step: 0.5, Trim: 1, Decimals: 2},
-		VotingScope: voting.ScopeAll,
-	}
-	ev.Normalize()
-	return ev
-}
+// testEvent is votingtest's small event (two weighted panels, groups and
+// trimming, so that the standings exercise every part of the scoring) with
+// voting open on all contestants at once.
+func testEvent(id string) voting.Event { return votingtest.Event(id, votingtest.ScopeAll) }
 
+// criteriaEvent scores two criteria weighted 2:1 from 1 to 10, to 3 decimals.
 func criteriaEvent(id string) voting.Event {
-	ev := testEvent(id)
-	ev.Rules = voting.Rules{Min: 1, Max: 10, Step: 1, Decimals: 3,
-		Criteria: []voting.Criterion{{ID: "plan", Name: "举措", Weight: 2}, {ID: "result", Name: "成绩", Weight: 1}}}
-	return ev
+	return votingtest.Event(id, votingtest.ScopeAll,
+		votingtest.Rules(voting.Rules{Min: 1, Max: 10, Step: 1, Decimals: 3}), votingtest.Criteria(2, 1))
 }
 
 func open(t testing.TB, dir string, opts ...embedded.Option) *embedded.Store {
@@ -98,24 +78,15 @@ func openVoting(t testing.TB, s *embedded.Store, event string) {
 	command(t, s, event, voting.Command{Action: voting.ActionOpen})
 }
 
-// ballot counts a ballot against ev with a fresh id.
+// ballot counts a ballot against ev with a fresh id; with criteria, the
+// first gets score, the next one less, and so on.
 func ballot(t testing.TB, ev *voting.Event, voter, contestant, panel string, score float64) voting.CountedBallot {
 	t.Helper()
-	b := voting.Ballot{ID: uuid.NewString(), Event: ev.ID, Voter: voter, Contestant: contestant, Panel: panel}
-	if len(ev.Rules.Criteria) > 0 {
-		b.Scores = map[string]float64{}
-		for i, c := range ev.Rules.Criteria {
-			b.Scores[c.ID] = score - float64(i)
-		}
-	} else {
-		b.Score = score
+	b := votingtest.Ballot(ev, voter, contestant, panel, score)
+	for i, c := range ev.Rules.Criteria {
+		b.Scores[c.ID] = score - float64(i)
 	}
-	cb, err := ev.Count(b)
-	if err != nil {
-		t.Fatalf("Count: %v", err)
-	}
-	cb.At = time.Now().UnixMilli()
-	return cb
+	return votingtest.MustCount(t, ev, b, time.Now().UnixMilli())
 }
 
 func cast(t testing.TB, s *embedded.Store, b voting.CountedBallot, revision int64) voting.Receipt {

@@ -39,6 +39,7 @@ type Store struct {
 	mu sync.RWMutex
 	// hostKeysMu serialises SwapHostKeys (a file beside the journal).
 	hostKeysMu sync.Mutex
+	seriesMu   sync.Mutex // serialises series changes (files beside the journal)
 	st         state
 	closed     bool
 	failed     error // set once a journal write or fsync failed; final

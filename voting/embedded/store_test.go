@@ -12,9 +12,11 @@ import (
 
 	"leitai/voting"
 	"leitai/voting/embedded"
+	"leitai/voting/votingtest"
 )
 
 func TestEvents(t *testing.T) {
+	t.Parallel()
 	s := open(t, t.TempDir())
 	ev := create(t, s, testEvent("b-event"))
 	if ev.Revision != 1 {
@@ -34,7 +36,7 @@ func TestEvents(t *testing.T) {
 	ev.Contestants[0].Name = "changed"
 	ev.Panels[0].Weight = 99
 	got, _ := s.Event(ctx, "b-event")
-	if got.Contestants[0].Name != "一号" || got.Panels[0].Weight != 0.6 {
+	if want := testEvent("a-event"); got.Contestants[0].Name != want.Contestants[0].Name || got.Panels[0].Weight != want.Panels[0].Weight {
 		t.Fatalf("store shares memory with a returned event: %+v", got)
 	}
 
@@ -83,6 +85,7 @@ func TestEvents(t *testing.T) {
 }
 
 func TestStageCAS(t *testing.T) {
+	t.Parallel()
 	s := open(t, t.TempDir())
 	ev := create(t, s, testEvent("e"))
 	st, _ := s.Stage(ctx, ev.ID)
@@ -106,6 +109,7 @@ func TestStageCAS(t *testing.T) {
 }
 
 func TestCastBallot(t *testing.T) {
+	t.Parallel()
 	s := open(t, t.TempDir())
 	ev := testEvent("e")
 	ev.VotingScope = voting.ScopeOnStage
@@ -185,24 +189,26 @@ func TestCastBallot(t *testing.T) {
 }
 
 func TestBallotCopies(t *testing.T) {
+	t.Parallel()
 	s := open(t, t.TempDir())
 	ev := create(t, s, criteriaEvent("e"))
 	openVoting(t, s, ev.ID)
 	b := ballot(t, &ev, "v1", "c1", "audience", 8)
 	cast(t, s, b, ev.Revision)
-	b.Scores["plan"] = 1 // the caller's map is not the store's
+	b.Scores[votingtest.Measures] = 1 // the caller's map is not the store's
 	got, _ := s.VoterBallots(ctx, ev.ID, "v1")
-	if got[0].Scores["plan"] != 8 {
+	if got[0].Scores[votingtest.Measures] != 8 {
 		t.Fatalf("store kept the caller's map: %v", got[0].Scores)
 	}
-	got[0].Scores["plan"] = 2
+	got[0].Scores[votingtest.Measures] = 2
 	again, _ := s.Ballots(ctx, ev.ID)
-	if again[0].Scores["plan"] != 8 {
+	if again[0].Scores[votingtest.Measures] != 8 {
 		t.Fatalf("store returned its own map: %v", again[0].Scores)
 	}
 }
 
 func TestUpdateEventWithBallots(t *testing.T) {
+	t.Parallel()
 	s := open(t, t.TempDir())
 	ev := create(t, s, testEvent("e"))
 	openVoting(t, s, ev.ID)
@@ -243,6 +249,7 @@ func cloneEv(ev voting.Event) voting.Event {
 }
 
 func TestResetContestant(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := open(t, dir)
 	ev := create(t, s, testEvent("e"))
@@ -289,6 +296,7 @@ func TestResetContestant(t *testing.T) {
 // and resets, and checks its standings against Tally all along, across
 // restarts and compactions.
 func TestRandomAgainstTally(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := open(t, dir)
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -350,6 +358,7 @@ func TestRandomAgainstTally(t *testing.T) {
 }
 
 func TestConcurrentBallotsAndStage(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := open(t, dir)
 	ev := create(t, s, testEvent("e"))
@@ -401,6 +410,7 @@ func TestConcurrentBallotsAndStage(t *testing.T) {
 }
 
 func TestClose(t *testing.T) {
+	t.Parallel()
 	s := open(t, t.TempDir())
 	ev := create(t, s, testEvent("e"))
 	if err := s.Ping(ctx); err != nil {
@@ -423,6 +433,7 @@ func TestClose(t *testing.T) {
 }
 
 func TestCanceledContext(t *testing.T) {
+	t.Parallel()
 	s := open(t, t.TempDir())
 	c, cancel := context.WithCancel(ctx)
 	cancel()
@@ -434,6 +445,7 @@ func TestCanceledContext(t *testing.T) {
 }
 
 func TestDirectoryLock(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := open(t, dir)
 	if _, err := embedded.Open(dir); err == nil || !strings.Contains(err.Error(), "in use") {

@@ -62,9 +62,10 @@ func openCluster(t *testing.T, srv *redistest.Server) *redisstore.Store {
 
 func TestContractCluster(t *testing.T) {
 	// One node for the whole suite (a cluster takes a while to come up),
-	// emptied for each store.
+	// emptied for each store: its subtests run one at a time.
+	redistest.Parallel(t)
 	srv := startCluster(t)
-	storetest.Run(t, func(t *testing.T) (voting.Store, func() voting.Store) {
+	storetest.RunSerial(t, func(t *testing.T) (voting.Store, func() voting.Store) {
 		s := openCluster(t, srv)
 		if err := rawClient(t, srv).FlushAll(testContext(t)).Err(); err != nil {
 			t.Fatal(err)
@@ -80,6 +81,7 @@ func TestContractCluster(t *testing.T) {
 }
 
 func TestClusterDelete(t *testing.T) {
+	redistest.Parallel(t)
 	srv := startCluster(t)
 	s := openCluster(t, srv)
 	ctx := testContext(t)

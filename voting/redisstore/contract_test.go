@@ -12,9 +12,15 @@ import (
 // by one and batched. Each store gets its own redis-server (AOF, fsync
 // always), so that the restart tests can kill it.
 func TestContract(t *testing.T) {
+	redistest.Parallel(t)
+	run := storetest.Run
+	if redistest.Shared() {
+		run = storetest.RunSerial // one server, emptied for each store
+	}
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) (voting.Store, func() voting.Store) {
+			redistest.Parallel(t)
+			run(t, func(t *testing.T) (voting.Store, func() voting.Store) {
 				srv := redistest.MustStart(t, redistest.Options{AOF: true})
 				if srv.External() {
 					// A shared LEITAI_TEST_REDIS: it must be a throwaway

@@ -5,12 +5,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 
 	"leitai/voting"
 	"leitai/voting/redisstore"
 	"leitai/voting/redistest"
+	"leitai/voting/votingtest"
 )
 
 // modes are the two ways a Store sends ballots; most tests run in both.
@@ -45,24 +45,11 @@ func rawClient(t testing.TB, srv *redistest.Server) *redis.Client {
 	return c
 }
 
-// testEvent is a normalized, valid event with n contestants (c1…cn), two
-// panels 60/40 and rules 60–100 step 0.5.
+// testEvent is votingtest's small event with n contestants (c1…cn), the
+// first in a group and the others in none.
 func testEvent(id string, n int) voting.Event {
-	ev := voting.Event{
-		ID:    id,
-		Title: "测试 " + id,
-		Panels: []voting.Panel{
-			{ID: "audience", Name: "大众评审", Weight: 0.6},
-			{ID: "judges", Name: "专家评委", Weight: 0.4, Key: "secret"},
-		},
-		Rules: voting.Rules{Min: 60, Max: 100, Step: 0.5, Trim: 1, Decimals: 2},
-	}
-	for range n {
-		ev.Contestants = append(ev.Contestants, voting.Contestant{Name: "单位"})
-	}
-	ev.Contestants[0].Group = "专项组"
-	ev.Normalize()
-	return ev
+	return votingtest.Event(id, votingtest.Numbered(n, "单位", ""),
+		func(ev *voting.Event) { ev.Contestants[0].Group = votingtest.GroupLead })
 }
 
 func mustCreate(t testing.TB, s voting.Store, ev voting.Event) voting.Event {
@@ -104,21 +91,7 @@ var (
 // counted makes a counted ballot with a fresh id.
 func counted(t testing.TB, ev *voting.Event, voter, contestant, panel string, score float64) voting.CountedBallot {
 	t.Helper()
-	b := voting.Ballot{ID: uuid.NewString(), Event: ev.ID, Voter: voter, Contestant: contestant, Panel: panel}
-	if len(ev.Rules.Criteria) == 0 {
-		b.Score = score
-	} else {
-		b.Scores = make(map[string]float64)
-		for _, c := range ev.Rules.Criteria {
-			b.Scores[c.ID] = score
-		}
-	}
-	cb, err := ev.Count(b)
-	if err != nil {
-		t.Fatalf("Count: %v", err)
-	}
-	cb.At = time.Now().UnixMilli()
-	return cb
+	return votingtest.MustCount(t, ev, votingtest.Ballot(ev, voter, contestant, panel, score), time.Now().UnixMilli())
 }
 
 func wantCode(t testing.TB, err error, code voting.Code) {

@@ -15,9 +15,11 @@ import (
 	"leitai/voting"
 	"leitai/voting/redisstore"
 	"leitai/voting/redistest"
+	"leitai/voting/votingtest"
 )
 
 func TestEvents(t *testing.T) {
+	redistest.Parallel(t)
 	srv := redistest.MustStart(t, redistest.Options{AOF: true})
 	s := openStore(t, srv, redisstore.Options{})
 	ctx := testContext(t)
@@ -38,7 +40,7 @@ func TestEvents(t *testing.T) {
 	if !reflect.DeepEqual(got, created) {
 		t.Fatalf("Event = %+v\nwant %+v", got, created)
 	}
-	if got.Panels[1].Key != "secret" {
+	if got.Panels[1].Key != votingtest.JudgesKey {
 		t.Fatal("the store must keep panel keys")
 	}
 	_, err = s.Event(ctx, "missing")
@@ -144,6 +146,7 @@ func withRevision(ev voting.Event, rev int64) voting.Event {
 }
 
 func TestCastBallot(t *testing.T) {
+	redistest.Parallel(t)
 	srv := redistest.MustStart(t, redistest.Options{AOF: true})
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
@@ -329,6 +332,7 @@ func checkStandings(t testing.TB, s voting.Store, ev *voting.Event, cast []votin
 // several panels with odd weights, every precision) and checks that the
 // standings equal Tally bit for bit, also after resets.
 func TestMatchesTally(t *testing.T) {
+	redistest.Parallel(t)
 	srv := redistest.MustStart(t, redistest.Options{})
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
@@ -467,6 +471,7 @@ func randomEvent(rng *rand.Rand, id string) voting.Event {
 // TestCloseRace casts ballots from many goroutines while the host closes
 // voting: every acknowledged ballot counts, every refused one does not.
 func TestCloseRace(t *testing.T) {
+	redistest.Parallel(t)
 	srv := redistest.MustStart(t, redistest.Options{AOF: true})
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
@@ -511,6 +516,7 @@ func TestCloseRace(t *testing.T) {
 }
 
 func TestScriptFlush(t *testing.T) {
+	redistest.Parallel(t)
 	srv := redistest.MustStart(t, redistest.Options{AOF: true})
 	srv.RequirePrivate()
 	for _, m := range modes {
@@ -562,6 +568,7 @@ func TestScriptFlush(t *testing.T) {
 // acknowledged ballot is there, the standings are identical, and the same
 // Store goes on taking ballots.
 func TestRestart(t *testing.T) {
+	redistest.Parallel(t)
 	srv := redistest.MustStart(t, redistest.Options{AOF: true})
 	srv.RequirePrivate()
 	for _, m := range modes {
@@ -613,6 +620,7 @@ func TestRestart(t *testing.T) {
 // TestUnavailable stops Redis: calls fail fast with unavailable (no panic,
 // no hang), and work again once Redis is back.
 func TestUnavailable(t *testing.T) {
+	redistest.Parallel(t)
 	srv := redistest.MustStart(t, redistest.Options{AOF: true})
 	srv.RequirePrivate()
 	for _, m := range modes {
@@ -670,6 +678,7 @@ func TestUnavailable(t *testing.T) {
 
 // TestClose checks that a closed store says unavailable rather than panic.
 func TestClose(t *testing.T) {
+	redistest.Parallel(t)
 	srv := redistest.MustStart(t, redistest.Options{})
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {

@@ -113,6 +113,20 @@ func Missing(tb testing.TB, program string) {
 	tb.Skip(msg)
 }
 
+// Shared reports whether tests use the one server named by LEITAI_TEST_REDIS
+// instead of private ones.
+func Shared() bool { return os.Getenv("LEITAI_TEST_REDIS") != "" }
+
+// Parallel marks t as a parallel test (t.Parallel) when every test starts
+// its own redis-server; tests that share LEITAI_TEST_REDIS run one at a
+// time, since they empty it and reuse event ids.
+func Parallel(t *testing.T) {
+	t.Helper()
+	if !Shared() {
+		t.Parallel()
+	}
+}
+
 // External reports whether the server came from LEITAI_TEST_REDIS.
 func (s *Server) External() bool { return s.external }
 

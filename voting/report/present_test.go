@@ -17,6 +17,7 @@ import (
 // workbook and the CSV, on the row of their contestant; without any, the
 // ranking has no such columns.
 func TestPresentationInReport(t *testing.T) {
+	t.Parallel()
 	ev, bs := fixture(t)
 	ev.Contestants[0].Theme = "扬优势 补短板 推进各项经济指标争先创优" // c1
 	ev.Contestants[0].Comment = "不讲困难，只找方法。"

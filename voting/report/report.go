@@ -58,6 +58,9 @@ type Report struct {
 	// AuditHead is the head of the audit chain when the report was made
 	// (SetAuditHead); the rules name it too, so that it is printed.
 	AuditHead *voting.AuditHead `json:"auditHead,omitempty"`
+	// Season is the season table (年度累计排名) of the event's series up to
+	// its round, once the round counts (SetSeason); nil otherwise.
+	Season *voting.Season `json:"season,omitempty"`
 
 	loc *time.Location
 }

@@ -12,47 +12,32 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/xuri/excelize/v2"
 
 	"leitai/voting"
+	"leitai/voting/votingtest"
 )
 
 var shanghai = time.FixedZone("CST", 8*3600)
 
-// testEvent has two groups, two panels (60/40) and trims one at each end.
+// testEvent is votingtest's small event (two groups, two panels 60/40,
+// trimming one at each end) with the example's names and a fifth unit,
+// named like a spreadsheet formula, that gets no ballots.
 func testEvent() *voting.Event {
-	ev := &voting.Event{
-		ID: "gongshu-2020", Title: "拱墅区“战疫情促发展”大比武擂台赛",
-		Contestants: []voting.Contestant{
-			{ID: "c1", Name: "区发改经信局", Group: "专项组牵头单位"},
-			{ID: "c2", Name: "区住建局", Group: "专项组牵头单位"},
-			{ID: "c3", Name: "米市巷街道", Group: "街道和园区"},
-			{ID: "c4", Name: "湖墅街道", Group: "街道和园区"},
-			{ID: "c5", Name: "=没有人投票", Group: "街道和园区"},
-		},
-		Panels: []voting.Panel{
-			{ID: "audience", Name: "大众评审", Weight: 60},
-			{ID: "judges", Name: "专家评委", Weight: 40, Key: "secret"},
-		},
-		Rules: voting.Rules{Min: 60, Max: 100, Step: 0.5, Trim: 1, Decimals: 2},
-	}
-	ev.Normalize()
-	if err := ev.Validate(); err != nil {
-		panic(err)
-	}
-	return ev
+	ev := votingtest.Event("gongshu-2020", votingtest.Title("拱墅区“战疫情促发展”大比武擂台赛"), votingtest.Contestants(
+		voting.Contestant{ID: "c1", Name: "区发改经信局", Group: votingtest.GroupLead},
+		voting.Contestant{ID: "c2", Name: "区住建局", Group: votingtest.GroupLead},
+		voting.Contestant{ID: "c3", Name: "米市巷街道", Group: votingtest.GroupStreet},
+		voting.Contestant{ID: "c4", Name: "湖墅街道", Group: votingtest.GroupStreet},
+		voting.Contestant{ID: "c5", Name: "=没有人投票", Group: votingtest.GroupStreet},
+	))
+	return &ev
 }
 
 // cast makes a counted ballot as a store would keep it.
 func cast(t *testing.T, ev *voting.Event, voter, contestant, panel string, score float64, at int64) voting.CountedBallot {
 	t.Helper()
-	cb, err := ev.Count(voting.Ballot{ID: uuid.NewString(), Event: ev.ID, Voter: voter, Contestant: contestant, Panel: panel, Score: score})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cb.At = at
-	return cb
+	return votingtest.MustCount(t, ev, votingtest.Ballot(ev, voter, contestant, panel, score), at)
 }
 
 // fixture: c4 leads, c1 and c3 tie; c2 has only judges; c5 has no ballots.
@@ -89,6 +74,7 @@ func endedStage() voting.Stage {
 }
 
 func TestTrimmed(t *testing.T) {
+	t.Parallel()
 	u := func(ps ...float64) []int64 {
 		var out []int64
 		for _, p := range ps {
@@ -126,6 +112,7 @@ func TestTrimmed(t *testing.T) {
 }
 
 func TestBuild(t *testing.T) {
+	t.Parallel()
 	ev, bs := fixture(t)
 	now := time.Date(2020, 5, 1, 17, 0, 0, 0, shanghai)
 	r := Build(ev, endedStage(), bs, now, shanghai)
@@ -201,6 +188,7 @@ func TestBuild(t *testing.T) {
 }
 
 func TestBuildProvisional(t *testing.T) {
+	t.Parallel()
 	ev, bs := fixture(t)
 	r := Build(ev, voting.Stage{Phase: voting.PhaseVoting, Current: "c2", ChangedAt: 1}, bs, time.Date(2020, 5, 1, 15, 0, 0, 0, shanghai), shanghai)
 	if r.Final || r.ClosedAt != 0 {
@@ -218,6 +206,7 @@ func TestBuildProvisional(t *testing.T) {
 // are voting.Tally's and that each panel's average is the mean of the
 // ballots that were not dropped.
 func TestTallyAgrees(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	for iter := range 30 {
 		ev := testEvent()
@@ -274,6 +263,7 @@ func TestTallyAgrees(t *testing.T) {
 }
 
 func TestVoterHash(t *testing.T) {
+	t.Parallel()
 	a := VoterHash("e1", "8f6b2c1d-0000-4000-8000-000000000001")
 	if a != VoterHash("e1", "8f6b2c1d-0000-4000-8000-000000000001") || len(a) != 12 {
 		t.Errorf("hash %q not stable or not 12 digits", a)
@@ -287,6 +277,7 @@ func TestVoterHash(t *testing.T) {
 }
 
 func TestRules(t *testing.T) {
+	t.Parallel()
 	ev, bs := fixture(t)
 	r := Build(ev, endedStage(), bs, time.Now(), shanghai)
 	zh := rulesText(r.Rules)
@@ -314,6 +305,7 @@ func rulesText(rs []Rule) string {
 }
 
 func TestFileName(t *testing.T) {
+	t.Parallel()
 	ev, bs := fixture(t)
 	ev.Title = `战疫情/促发展: "擂台"?`
 	r := Build(ev, endedStage(), bs, time.Now(), shanghai)
@@ -330,6 +322,7 @@ func TestFileName(t *testing.T) {
 // TestCSVRoundTrip writes every table, reads it back with encoding/csv and
 // checks the text and the numbers.
 func TestCSVRoundTrip(t *testing.T) {
+	t.Parallel()
 	ev, bs := fixture(t)
 	r := Build(ev, endedStage(), bs, time.Now(), shanghai)
 	sd := voting.Tally(ev, bs)
@@ -428,6 +421,7 @@ func checkInt(t *testing.T, cell string, want int) {
 // TestXLSXRoundTrip writes the workbook, opens it again with excelize and
 // compares its numbers with the standings.
 func TestXLSXRoundTrip(t *testing.T) {
+	t.Parallel()
 	ev, bs := fixture(t)
 	r := Build(ev, endedStage(), bs, time.Now(), shanghai)
 	var buf bytes.Buffer

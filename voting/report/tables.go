@@ -35,9 +35,14 @@ const (
 	TableRules   = "rules"
 )
 
-// Tables returns the three tables: 排名, 明细, 规则.
+// Tables returns the three tables: 排名, 明细, 规则, and 累计 when the
+// report has the season.
 func (r *Report) Tables() []Table {
-	return []Table{r.RankingTable(), r.BallotsTable(), r.RulesTable()}
+	t := []Table{r.RankingTable(), r.BallotsTable(), r.RulesTable()}
+	if r.Season != nil {
+		t = append(t, SeasonTable(r.Season))
+	}
+	return t
 }
 
 // Table returns the table with the given slug.
@@ -49,6 +54,10 @@ func (r *Report) Table(slug string) (Table, bool) {
 		return r.BallotsTable(), true
 	case TableRules:
 		return r.RulesTable(), true
+	case TableSeason:
+		if r.Season != nil {
+			return SeasonTable(r.Season), true
+		}
 	}
 	return Table{}, false
 }

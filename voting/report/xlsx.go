@@ -10,7 +10,7 @@ import (
 )
 
 // WriteXLSX writes the report as an Excel workbook with the sheets 排名,
-// 明细 and 规则: numbers as numbers (shown with their column's decimals),
+// 明细 and 规则 (and 累计 with the season): numbers as numbers (shown with their column's decimals),
 // times as times, a bold header row that stays in view, column widths, and
 // A4 page settings so that 排名 prints as it is.
 func (r *Report) WriteXLSX(w io.Writer) error {
@@ -28,6 +28,11 @@ func (r *Report) WriteXLSX(w io.Writer) error {
 	}
 	if err := writeRules(f, st, r.RulesTable()); err != nil {
 		return fmt.Errorf("report: sheet 规则: %w", err)
+	}
+	if r.Season != nil {
+		if err := writeSeasonSheet(f, st, r.Season, false); err != nil {
+			return fmt.Errorf("report: sheet 累计: %w", err)
+		}
 	}
 	f.SetActiveSheet(0)
 	created := time.UnixMilli(r.GeneratedAt).UTC().Format(time.RFC3339)

@@ -388,7 +388,9 @@ func testResetContestant(t *testing.T, s voting.Store) {
 // where the float64 arithmetic lands just below the half, ties sharing a
 // rank, a panel without ballots left out, an unscored contestant last.
 func testStandingsRounding(t *testing.T, s voting.Store) {
-	ev := mustCreate(t, s, newEvent("show", scopeAll))
+	// The weights 0.6 and 0.4 (not 60 and 40) are part of the hand-computed
+	// float64 below.
+	ev := mustCreate(t, s, newEvent("show", scopeAll, withWeights(0.6, 0.4)))
 	openVoting(t, s, "show", "")
 	var live []voting.CountedBallot
 	add := func(voter, contestant, panel string, score float64) {

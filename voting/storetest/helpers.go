@@ -12,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"leitai/voting"
+	"leitai/voting/votingtest"
 )
 
 // callTimeout bounds every store call, so that a hung store fails the test
@@ -33,56 +32,17 @@ func ctx(t testing.TB) context.Context {
 // instead of the ballot's At would be caught.
 var baseTime = time.Now().Add(time.Hour).UnixMilli()
 
-// newEvent returns a normalized, valid event: four contestants in two
-// groups, an audience panel (0.6) and a judges panel (0.4, with a key),
-// 60–100 step 0.5, trim 1, 2 decimals, voting for the contestant on stage.
-func newEvent(id string, change ...func(*voting.Event)) voting.Event {
-	ev := voting.Event{
-		ID:    id,
-		Title: "擂台赛 " + id,
-		Contestants: []voting.Contestant{
-			{ID: "c1", Name: "一号单位", Group: "专项组牵头单位"},
-			{ID: "c2", Name: "二号单位", Group: "专项组牵头单位"},
-			{ID: "c3", Name: "三号单位", Group: "街道和园区"},
-			{ID: "c4", Name: "四号单位", Group: "街道和园区"},
-		},
-		Panels: []voting.Panel{
-			{ID: "audience", Name: "大众评审", Weight: 0.6},
-			{ID: "judges", Name: "专家评委", Weight: 0.4, Key: "judge-key"},
-		},
-		Rules:       voting.Rules{Min: 60, Max: 100, Step: 0.5, Trim: 1, Decimals: 2},
-		VotingScope: voting.ScopeOnStage,
-	}
-	for _, c := range change {
-		c(&ev)
-	}
-	ev.Normalize()
-	if err := ev.Validate(); err != nil {
-		panic(fmt.Sprintf("storetest: invalid test event %q: %v", id, err))
-	}
-	return ev
-}
-
-// withCriteria makes an event score two weighted criteria.
-func withCriteria(w1, w2 float64) func(*voting.Event) {
-	return func(ev *voting.Event) {
-		ev.Rules.Criteria = []voting.Criterion{
-			{ID: "measures", Name: "举措", Weight: w1},
-			{ID: "results", Name: "成绩", Weight: w2},
-		}
-	}
-}
-
-func scopeAll(ev *voting.Event) { ev.VotingScope = voting.ScopeAll }
-
-// cloneEvent copies an event deeply enough to change it without touching
-// the original.
-func cloneEvent(ev voting.Event) voting.Event {
-	ev.Contestants = slices.Clone(ev.Contestants)
-	ev.Panels = slices.Clone(ev.Panels)
-	ev.Rules.Criteria = slices.Clone(ev.Rules.Criteria)
-	return ev
-}
+// The suite's events and ballots are votingtest's (the small event: four
+// contestants in two groups, audience 60 and judges 40 with a key, 60–100
+// step 0.5, trim 1, 2 decimals, voting for the contestant on stage); these
+// names keep the suite's calls short.
+var (
+	newEvent     = votingtest.Event
+	withCriteria = votingtest.Criteria
+	scopeAll     = votingtest.ScopeAll
+	cloneEvent   = votingtest.Clone
+	withWeights  = votingtest.Weights
+)
 
 func mustCreate(t testing.TB, s voting.Store, ev voting.Event) voting.Event {
 	t.Helper()
@@ -158,29 +118,13 @@ func ballot(t testing.TB, ev *voting.Event, voter, contestant, panel string, sco
 
 // makeBallot is ballot for goroutines, which must not call t.Fatal.
 func makeBallot(ev *voting.Event, voter, contestant, panel string, score float64, at int64) (voting.CountedBallot, error) {
-	b := voting.Ballot{ID: uuid.NewString(), Event: ev.ID, Voter: voter, Contestant: contestant, Panel: panel}
-	if len(ev.Rules.Criteria) == 0 {
-		b.Score = score
-	} else {
-		b.Scores = make(map[string]float64, len(ev.Rules.Criteria))
-		for _, c := range ev.Rules.Criteria {
-			b.Scores[c.ID] = score
-		}
-	}
-	cb, err := ev.Count(b)
-	cb.At = at
-	return cb, err
+	return votingtest.Counted(ev, votingtest.Ballot(ev, voter, contestant, panel, score), at)
 }
 
 // count validates b against ev as the Service does and stamps it with at.
 func count(t testing.TB, ev *voting.Event, b voting.Ballot, at int64) voting.CountedBallot {
 	t.Helper()
-	cb, err := ev.Count(b)
-	if err != nil {
-		t.Fatalf("test ballot %+v is invalid: %v", b, err)
-	}
-	cb.At = at
-	return cb
+	return votingtest.MustCount(t, ev, b, at)
 }
 
 func mustCast(t testing.TB, s voting.Store, b voting.CountedBallot, revision int64) voting.Receipt {

@@ -35,8 +35,15 @@ import (
 type Factory func(t *testing.T) (s voting.Store, restart func() voting.Store)
 
 // Run runs the contract suite against the stores f makes: every subtest
-// opens its own fresh store.
-func Run(t *testing.T, f Factory) {
+// opens its own fresh store, and the subtests run in parallel (each store
+// is its own, so they cannot see each other).
+func Run(t *testing.T, f Factory) { run(t, f, true) }
+
+// RunSerial runs the suite one subtest at a time, for a factory whose
+// stores share one backing (e.g. a Redis that each store empties first).
+func RunSerial(t *testing.T, f Factory) { run(t, f, false) }
+
+func run(t *testing.T, f Factory, parallel bool) {
 	tests := []struct {
 		name string
 		run  func(t *testing.T, f Factory)
@@ -78,9 +85,16 @@ func Run(t *testing.T, f Factory) {
 		{"TicketsConcurrentClaims", withStore(testTicketsConcurrentClaims)},
 		{"Audit", withStore(testAudit)},
 		{"HostKeys", testHostKeys},
+		{"Series", testSeries},
+		{"Season", withStore(testSeason)},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { tc.run(t, f) })
+		t.Run(tc.name, func(t *testing.T) {
+			if parallel {
+				t.Parallel()
+			}
+			tc.run(t, f)
+		})
 	}
 }
 

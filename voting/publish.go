@@ -1,9 +1,11 @@
+// After the event: an ended event is read-only, and publishing its results
+// is what a host still does then.
+
 package voting
 
 import (
 	"context"
 	"errors"
-	"slices"
 )
 
 // EndedMessage is the message of every refusal because the event has ended.
@@ -94,37 +96,4 @@ func (s *Service) checkRevealDone(ctx context.Context, id string) error {
 			st.Revealed, RevealSteps(&sd))
 	}
 	return nil
-}
-
-// CloneEvent makes a new event with the contestants (with their themes and
-// presenters), groups, panels (with their keys), rules, voting scope and
-// presentation time of the event from: no ballots, no leader's comments (they
-// were about that day), a fresh stage, not published. An empty title keeps
-// the old one.
-func (s *Service) CloneEvent(ctx context.Context, from, id, title string) (Event, error) {
-	if !ValidID(from) {
-		return Event{}, errNoEvent(from)
-	}
-	src, err := s.store.Event(ctx, from)
-	if err != nil {
-		return Event{}, err
-	}
-	if title == "" {
-		title = src.Title
-	}
-	rules := src.Rules
-	rules.Criteria = slices.Clone(src.Rules.Criteria)
-	contestants := slices.Clone(src.Contestants)
-	for i := range contestants {
-		contestants[i].Comment = ""
-	}
-	return s.CreateEvent(ctx, Event{
-		ID:                  id,
-		Title:               title,
-		Contestants:         contestants,
-		Panels:              slices.Clone(src.Panels),
-		Rules:               rules,
-		VotingScope:         src.VotingScope,
-		PresentationSeconds: src.PresentationSeconds,
-	})
 }
