@@ -3,6 +3,7 @@ package hub
 import (
 	"net/http"
 
+	"leitai/hub/access"
 	"leitai/voting"
 )
 
@@ -19,8 +20,6 @@ type admission struct {
 	release func()
 }
 
-var errTooManyScreens = voting.Errorf(voting.CodeUnavailable, "too many screens open from this address; close one")
-
 // admit checks a socket's role and proof. Query: role=voter|screen|host;
 // voters bring their credential (cookie, the leitai-cred.<credential>
 // subprotocol or the X-Leitai-Credential header) and optionally
@@ -36,15 +35,15 @@ func (h *Hub) admit(r *http.Request, ev *voting.Event) (admission, error) {
 	}
 	switch a.role {
 	case RoleHost:
-		d, err := h.authHost(r)
+		d, err := h.access.AuthHost(r)
 		if err != nil {
 			return a, err
 		}
 		a.key = d
 	case RoleScreen:
-		release, ok := h.screens.acquire(h.cfg.Credentials.clientAddress(r))
-		if !ok {
-			return a, errTooManyScreens
+		release, err := h.access.AdmitScreen(r)
+		if err != nil {
+			return a, err
 		}
 		a.release = release
 	case RoleVoter:
@@ -59,25 +58,11 @@ func (h *Hub) admit(r *http.Request, ev *voting.Event) (admission, error) {
 		// (voting.Event.Check), where the HTTP fallback meets it too
 		// and a key the host changed since the socket opened counts.
 		var ok bool
-		if a.voter, _, ok = h.cfg.Credentials.FromRequest(r, ev, a.panel); !ok {
-			return a, h.noCredential(ev)
+		if a.voter, _, ok = h.access.Credentials().FromRequest(r, ev, a.panel); !ok {
+			return a, access.NoCredential(ev)
 		}
 	default:
 		return a, voting.Errorf(voting.CodeInvalid, "role must be voter, screen or host")
 	}
 	return a, nil
 }
-
-// noCredential is the refusal of a voter without a credential for the
-// event: with the hall code on, the phone needs it to get one.
-func (h *Hub) noCredential(ev *voting.Event) error {
-	if ev.NoHallCode {
-		return errNoCredential
-	}
-	return errNoCredentialHall
-}
-
-// errNoCredential refuses voters without a valid credential.
-var errNoCredential = voting.Errorf(voting.CodeForbidden, "this phone has no valid voter credential; open the vote page again")
-
-var errNoCredentialHall = voting.Errorf(voting.CodeForbidden, "this phone has no voter credential for this event; scan the QR code on the big screen")

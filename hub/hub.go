@@ -1,6 +1,15 @@
 // Package hub is the live side of leitai: WebSocket sessions, one room per
-// event, stage broadcast, coalesced standings, and the HTTP API through
-// which host commands and fallback ballots arrive.
+// event, stage broadcast, coalesced standings, and the broker between
+// instances. The HTTP API (hub/api) publishes through it; the doors
+// (credentials, host key, per-address limits) are hub/access.
+//
+// Files: hub.go the hub and its sockets (ServeWS, reading, pings,
+// handling messages); client.go one connection's queue and writer;
+// config.go the settings; rooms.go joining and leaving rooms; room.go one
+// event's room and its fan-out; loops.go the standings, presence and
+// countdown loops and what the API calls (Publish, MarkDirty, Cast);
+// admit.go who may open a socket; message.go the frames; broker.go the
+// broker between instances; metrics.go the counters.
 package hub
 
 import (
@@ -15,141 +24,11 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/google/uuid"
 	"golang.org/x/time/rate"
 
+	"leitai/hub/access"
 	"leitai/voting"
 )
-
-// Config configures a Hub. Zero values take the defaults below.
-type Config struct {
-	Service *voting.Service
-	Broker  Broker
-	// HostKey guards every host action. It must not be empty.
-	HostKey string
-	// Credentials issue and check voter credentials; required: voter
-	// sockets and ballots without a valid one are refused.
-	Credentials *Credentials
-	// MaxVoterConnections caps one voter's open sockets on this instance
-	// (default 4: a phone with a few tabs, not a script).
-	MaxVoterConnections int
-	Logger              *slog.Logger
-	// Instance names this process among those serving the same events.
-	Instance string
-	// StandingsInterval is the shortest time between two standings
-	// messages of one event (default 100 ms).
-	StandingsInterval time.Duration
-	// VoterStandingsInterval is the shortest time between two standings
-	// frames to a phone (default 1 s); hosts and screens get every one.
-	VoterStandingsInterval time.Duration
-	// VoterStandingsBudget bounds the periodic standings frames to one
-	// event's phones on this instance, per second (default 4,000): with
-	// more phones than that, each gets them less often than every
-	// VoterStandingsInterval (19,000 phones: every 4.75 s), so that the
-	// turnout counter does not take the CPU that acks and stage changes
-	// need. Changes of what the audience may see (ranking shown or
-	// hidden, a place revealed) still reach every phone at once.
-	VoterStandingsBudget int
-	// SendQueue bounds each connection's queue of frames (default 64).
-	SendQueue int
-	// WriteTimeout bounds every write to a connection (default 5 s).
-	WriteTimeout time.Duration
-	// PingInterval is how often connections are pinged (default 20 s).
-	PingInterval time.Duration
-	// VoterReadLimit and HostReadLimit bound incoming frames (defaults
-	// 4 KiB and 64 KiB); a bigger frame closes the connection (1009).
-	VoterReadLimit int64
-	HostReadLimit  int64
-	// MessageRate and MessageBurst bound the messages one connection may
-	// send (defaults 10 per second, burst 30: a phone sends a ballot every
-	// few seconds). Messages beyond are refused; FloodClose refused
-	// messages close the connection with 1008 (default 100).
-	MessageRate  float64
-	MessageBurst int
-	FloodClose   int
-	// Now is the clock (default time.Now).
-	Now func() time.Time
-	// Metrics, when set, are the metrics to count into (default: new).
-	Metrics *Metrics
-	// PublicURL, when set, is the only host name the server answers to
-	// besides IP addresses and localhost, and an origin its pages may
-	// have (Protect).
-	PublicURL string
-	// BodyTimeout bounds the time a request body may take to arrive
-	// (default 15 s); MaxRequestsPerAddress the HTTP requests one client
-	// address may have in flight (default 256); MaxScreensPerAddress the
-	// screen sockets one address may hold on this instance (default 16).
-	BodyTimeout           time.Duration
-	MaxRequestsPerAddress int
-	MaxScreensPerAddress  int
-	// HostKeyFailures is how many wrong host keys one address may try
-	// before it is refused with 429, gaining one more every
-	// HostKeyFailureEvery (default HostKeyFailureBurst).
-	HostKeyFailures int
-}
-
-func (c *Config) setDefaults() {
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
-	if c.Instance == "" {
-		c.Instance = uuid.NewString()
-	}
-	if c.StandingsInterval <= 0 {
-		c.StandingsInterval = 100 * time.Millisecond
-	}
-	if c.MaxVoterConnections <= 0 {
-		c.MaxVoterConnections = 4
-	}
-	if c.VoterStandingsInterval <= 0 {
-		c.VoterStandingsInterval = time.Second
-	}
-	if c.VoterStandingsBudget <= 0 {
-		c.VoterStandingsBudget = 4000
-	}
-	if c.SendQueue <= 0 {
-		c.SendQueue = 64
-	}
-	if c.WriteTimeout <= 0 {
-		c.WriteTimeout = 5 * time.Second
-	}
-	if c.PingInterval <= 0 {
-		c.PingInterval = 20 * time.Second
-	}
-	if c.VoterReadLimit <= 0 {
-		c.VoterReadLimit = 4 << 10
-	}
-	if c.MessageRate <= 0 {
-		c.MessageRate = 10
-	}
-	if c.MessageBurst <= 0 {
-		c.MessageBurst = 30
-	}
-	if c.FloodClose <= 0 {
-		c.FloodClose = 100
-	}
-	if c.HostReadLimit <= 0 {
-		c.HostReadLimit = 64 << 10
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Metrics == nil {
-		c.Metrics = NewMetrics()
-	}
-	if c.BodyTimeout <= 0 {
-		c.BodyTimeout = 15 * time.Second
-	}
-	if c.MaxRequestsPerAddress <= 0 {
-		c.MaxRequestsPerAddress = 256
-	}
-	if c.MaxScreensPerAddress <= 0 {
-		c.MaxScreensPerAddress = 16
-	}
-	if c.HostKeyFailures <= 0 {
-		c.HostKeyFailures = HostKeyFailureBurst
-	}
-}
 
 // Hub serves the live side of every event on this instance.
 type Hub struct {
@@ -167,13 +46,7 @@ type Hub struct {
 	dirtyMu sync.Mutex
 	dirty   map[string]bool
 
-	hostKeys *hostKeys
-	// Per-address and per-voter limits (limits.go).
-	keyFailures *addressLimiter // wrong host keys
-	httpBallots *addressLimiter // HTTP ballots, per voter
-	issued      *issueWatch     // new credentials per address and minute
-	inflight    *addressCounter // HTTP requests in flight
-	screens     *addressCounter // screen sockets
+	access *access.Guard // host key, credentials, per-address caps
 
 	ctx    context.Context // ends when the hub closes
 	cancel context.CancelFunc
@@ -194,23 +67,14 @@ func New(cfg Config) (*Hub, error) {
 	if cfg.Service == nil || cfg.Broker == nil {
 		return nil, errors.New("hub: Service and Broker are required")
 	}
-	if len(cfg.HostKey) < MinHostKeyLength {
-		return nil, fmt.Errorf("hub: HostKey must have at least %d characters", MinHostKeyLength)
-	}
-	if cfg.Credentials == nil {
-		return nil, errors.New("hub: Credentials are required")
+	if cfg.Access == nil {
+		return nil, errors.New("hub: Access is required")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &Hub{
 		cfg: cfg, service: cfg.Service, broker: cfg.Broker, log: cfg.Logger, now: cfg.Now,
 		metrics: cfg.Metrics, rooms: make(map[string]*room), dirty: make(map[string]bool),
-		ctx: ctx, cancel: cancel,
-		hostKeys:    &hostKeys{store: cfg.Service.Store(), seed: keyDigest(cfg.HostKey)},
-		keyFailures: newAddressLimiter(rate.Every(HostKeyFailureEvery), cfg.HostKeyFailures),
-		httpBallots: newAddressLimiter(rate.Limit(cfg.MessageRate), cfg.MessageBurst),
-		issued:      &issueWatch{threshold: IssueWatchThreshold},
-		inflight:    newAddressCounter(cfg.MaxRequestsPerAddress),
-		screens:     newAddressCounter(cfg.MaxScreensPerAddress),
+		ctx: ctx, cancel: cancel, access: cfg.Access,
 	}
 	h.loops.Add(2)
 	go h.standingsLoop()
@@ -246,108 +110,6 @@ func (h *Hub) Close() {
 	h.loops.Wait()
 }
 
-// join adds c to the event's room (creating and loading the room if needed)
-// and queues its snapshot.
-func (h *Hub) join(ctx context.Context, event string, c *client, ballots *[]voting.CountedBallot) (*room, error) {
-	for {
-		r, err := h.room(ctx, event)
-		if err != nil {
-			return nil, err
-		}
-		r.mu.Lock()
-		if r.gone {
-			r.mu.Unlock()
-			continue
-		}
-		if !r.loaded {
-			if err := r.load(ctx); err != nil {
-				empty := len(r.clients) == 0
-				if empty {
-					r.gone = true
-				}
-				r.mu.Unlock()
-				if empty { // don't leave an empty room subscribed
-					h.dropRoom(r)
-				}
-				return nil, err
-			}
-		}
-		if c.role == RoleVoter && r.voterConns[c.voter] >= h.cfg.MaxVoterConnections {
-			r.mu.Unlock()
-			return nil, errTooManyConnections
-		}
-		r.clients[c] = struct{}{}
-		if c.role == RoleVoter {
-			r.voters++
-			r.voterConns[c.voter]++
-		}
-		r.sendSnapshotLocked(c, ballots)
-		r.mu.Unlock()
-		h.metrics.connected(c.role, 1)
-		if c.role == RoleVoter {
-			h.markDirty(event) // turnout changed
-		}
-		return r, nil
-	}
-}
-
-// room returns the event's room on this instance, subscribing to the
-// broker when it is new. Subscribing happens before the room loads, so no
-// envelope falls between the loaded state and the stream.
-func (h *Hub) room(ctx context.Context, event string) (*room, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if r := h.rooms[event]; r != nil {
-		return r, nil
-	}
-	r := &room{hub: h, event: event, clients: make(map[*client]struct{}), voterConns: make(map[string]int)}
-	// Bounded: h.mu is held, and a broker that cannot confirm must not
-	// stall every other room of the hub.
-	sctx, cancel := context.WithTimeout(ctx, h.cfg.WriteTimeout)
-	defer cancel()
-	unsub, err := h.broker.Subscribe(sctx, event, r.deliver)
-	if err != nil {
-		return nil, voting.Wrap(voting.CodeUnavailable, err, "the live service is unavailable; try again")
-	}
-	r.unsub = unsub
-	h.rooms[event] = r
-	return r, nil
-}
-
-// leave removes c; an empty room unsubscribes and goes.
-func (h *Hub) leave(r *room, c *client) {
-	r.mu.Lock()
-	delete(r.clients, c)
-	if c.role == RoleVoter {
-		r.voters--
-		if r.voterConns[c.voter]--; r.voterConns[c.voter] <= 0 {
-			delete(r.voterConns, c.voter)
-		}
-	}
-	empty := len(r.clients) == 0
-	if empty {
-		r.gone = true
-	}
-	r.mu.Unlock()
-	h.metrics.connected(c.role, -1)
-	if c.role == RoleVoter {
-		h.markDirty(r.event)
-	}
-	if empty {
-		h.dropRoom(r)
-	}
-}
-
-// dropRoom forgets a room that was marked gone and unsubscribes it.
-func (h *Hub) dropRoom(r *room) {
-	h.mu.Lock()
-	if h.rooms[r.event] == r {
-		delete(h.rooms, r.event)
-	}
-	h.mu.Unlock()
-	r.unsub()
-}
-
 // kick has the client's writer close its connection (1013, after what is
 // queued), so that the page reconnects to a snapshot. It does not wait:
 // the room's lock may be held.
@@ -355,174 +117,10 @@ func (h *Hub) kick(c *client, reason string) {
 	c.close(websocket.StatusTryAgainLater, reason)
 }
 
-// markDirty asks for a standings message for the event at the next tick.
-func (h *Hub) markDirty(event string) {
-	h.dirtyMu.Lock()
-	h.dirty[event] = true
-	h.dirtyMu.Unlock()
-}
-
-// standingsLoop publishes, at most once per interval per event, fresh
-// standings for the events that took ballots or changed turnout. Across
-// instances, TryLead lets one instance publish per interval; the others
-// keep the event dirty and try again at their next tick.
-func (h *Hub) standingsLoop() {
-	defer h.loops.Done()
-	t := time.NewTicker(h.cfg.StandingsInterval)
-	defer t.Stop()
-	presence := time.NewTicker(2 * time.Second)
-	defer presence.Stop()
-	for {
-		select {
-		case <-h.ctx.Done():
-			return
-		case <-presence.C:
-			h.reportPresence()
-			h.refreshHostKey()
-		case <-t.C:
-			h.closeExpiredVoting()
-			h.flushVoters()
-			h.dirtyMu.Lock()
-			events := make([]string, 0, len(h.dirty))
-			for e := range h.dirty {
-				events = append(events, e)
-			}
-			clear(h.dirty)
-			h.dirtyMu.Unlock()
-			for _, e := range events {
-				if err := h.publishStandings(e); err != nil {
-					h.markDirty(e)
-					if !errors.Is(err, errNotLeader) {
-						h.log.Warn("publishing standings failed", "event", e, "err", err)
-					}
-				}
-			}
-		}
-	}
-}
-
-// roomList returns the rooms of this instance, so that callers can work on
-// each without holding the hub's lock.
-func (h *Hub) roomList() []*room {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	rooms := make([]*room, 0, len(h.rooms))
-	for _, r := range h.rooms {
-		rooms = append(rooms, r)
-	}
-	return rooms
-}
-
-// flushVoters sends each room's held-back voter standings that are due.
-func (h *Hub) flushVoters() {
-	now := h.now()
-	for _, r := range h.roomList() {
-		r.flushVoters(now)
-	}
-}
-
-// closeExpiredVoting closes voting in the rooms whose countdown ran out, so
-// that the host, the screen and the phones all see "closed" (ballots after
-// the deadline are already refused by the store). Every instance may try;
-// the command names the stage version, so exactly one succeeds.
-func (h *Hub) closeExpiredVoting() {
-	now := h.now().UnixMilli()
-	for _, r := range h.roomList() {
-		r.mu.Lock()
-		st := r.stage
-		due := r.loaded && st.Phase == voting.PhaseVoting && st.EndsAt > 0 && now >= st.EndsAt && r.closeTried != st.Version
-		if due {
-			r.closeTried = st.Version
-		}
-		r.mu.Unlock()
-		if !due {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(h.ctx, h.cfg.WriteTimeout)
-		next, err := h.service.Command(ctx, r.event, voting.Command{Action: voting.ActionClose, IfVersion: st.Version})
-		if err == nil {
-			h.publish(ctx, r.event, Envelope{Kind: KindStage, Stage: &next})
-		}
-		cancel()
-	}
-}
-
-var errNotLeader = errors.New("another instance publishes this period")
-
-func (h *Hub) publishStandings(event string) error {
-	ctx, cancel := context.WithTimeout(h.ctx, h.cfg.WriteTimeout)
-	defer cancel()
-	lead, err := h.broker.TryLead(ctx, event, h.cfg.StandingsInterval)
-	if err != nil {
-		return err
-	}
-	if !lead {
-		return errNotLeader
-	}
-	sd, err := h.service.Standings(ctx, event)
-	if errors.Is(err, voting.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	voters, err := h.broker.Presence(ctx, event, h.cfg.Instance, h.localVoters(event))
-	if err != nil {
-		return err
-	}
-	_, err = h.broker.Publish(ctx, event, Envelope{Kind: KindStandings, Standings: &sd, Voters: voters})
-	return err
-}
-
-func (h *Hub) localVoters(event string) int {
-	h.mu.Lock()
-	r := h.rooms[event]
-	h.mu.Unlock()
-	if r == nil {
-		return 0
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.voters
-}
-
-// reportPresence tells the broker this instance's voter counts, so that the
-// instance that publishes standings can sum every instance's voters.
-func (h *Hub) reportPresence() {
-	h.mu.Lock()
-	events := make([]string, 0, len(h.rooms))
-	for e := range h.rooms {
-		events = append(events, e)
-	}
-	h.mu.Unlock()
-	for _, e := range events {
-		ctx, cancel := context.WithTimeout(h.ctx, h.cfg.WriteTimeout)
-		total, err := h.broker.Presence(ctx, e, h.cfg.Instance, h.localVoters(e))
-		cancel()
-		if err != nil {
-			continue
-		}
-		h.mu.Lock()
-		r := h.rooms[e]
-		h.mu.Unlock()
-		if r == nil {
-			continue
-		}
-		r.mu.Lock()
-		changed := r.allVoters != total
-		r.mu.Unlock()
-		if changed {
-			h.markDirty(e)
-		}
-	}
-}
-
-// publish sends an envelope about an event to every instance; failures
-// are logged, since the change itself is already stored and rooms resync.
-func (h *Hub) publish(ctx context.Context, event string, env Envelope) {
-	if _, err := h.broker.Publish(ctx, event, env); err != nil {
-		h.log.Warn("broadcast failed; clients will resync", "event", event, "kind", env.Kind, "err", err)
-	}
+// Routes registers the WebSocket endpoint on mux (the HTTP API is
+// hub/api's).
+func (h *Hub) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /e/{event}/ws", h.ServeWS)
 }
 
 // ServeWS upgrades GET /e/{event}/ws (see admit for who may): it checks
@@ -535,7 +133,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	event := r.PathValue("event")
 	adm, ballots, err := h.admitSocket(r, event)
 	if err != nil {
-		writeError(w, err)
+		access.WriteError(w, err)
 		return
 	}
 	// Count the connection before Close can start waiting for them.
@@ -547,7 +145,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	h.mu.Unlock()
 	if closing {
 		adm.release()
-		writeError(w, voting.Errorf(voting.CodeUnavailable, "the server is restarting; try again"))
+		access.WriteError(w, voting.Errorf(voting.CodeUnavailable, "the server is restarting; try again"))
 		return
 	}
 	c, rm, ok := h.upgrade(w, r, event, adm, ballots)
@@ -567,8 +165,8 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 // of its address's cap until released.
 func (h *Hub) admitSocket(r *http.Request, event string) (admission, *[]voting.CountedBallot, error) {
 	ctx := r.Context()
-	if !h.originAllowed(r) {
-		return admission{}, nil, errCrossOrigin
+	if !h.access.OriginAllowed(r) {
+		return admission{}, nil, access.ErrCrossOrigin
 	}
 	ev, err := h.service.Event(ctx, event)
 	if err != nil {
@@ -596,8 +194,8 @@ func (h *Hub) upgrade(w http.ResponseWriter, r *http.Request, event string, adm 
 	c := newClient(nil, internRole(adm.role))
 	uw := &upgradeWriter{ResponseWriter: w, timeout: h.cfg.WriteTimeout}
 	conn, err := websocket.Accept(uw, r, &websocket.AcceptOptions{
-		// originAllowed has checked the Origin (with its scheme).
-		InsecureSkipVerify: true, OnPongReceived: c.pong, Subprotocols: []string{protoLeitai},
+		// OriginAllowed has checked the Origin (with its scheme).
+		InsecureSkipVerify: true, OnPongReceived: c.pong, Subprotocols: []string{access.ProtoLeitai},
 	})
 	if err != nil {
 		return nil, nil, false // Accept wrote the HTTP error
@@ -741,11 +339,11 @@ func (h *Hub) refuse(c *client, f *flood, now time.Time, data []byte) bool {
 	// for it resends it (same id) later; other messages get at most one
 	// warning a second.
 	if m, err := DecodeClientMessage(data); err == nil && m.Type == "ballot" {
-		c.send(mustJSON(ackFrame{Type: "ack", ID: clip(m.ID, 64), Error: errorBody(voting.Errorf(voting.CodeUnavailable,
+		c.send(mustJSON(ackFrame{Type: "ack", ID: voting.Excerpt(m.ID, 64), Error: access.ErrorBodyOf(voting.Errorf(voting.CodeUnavailable,
 			"too many messages from this connection; try again in a moment"))}), false, h.cfg.SendQueue)
 	} else if now.Sub(f.lastWarning) >= time.Second {
 		f.lastWarning = now
-		c.send(mustJSON(errorFrame{Type: "error", Error: errorBody(voting.Errorf(voting.CodeInvalid,
+		c.send(mustJSON(errorFrame{Type: "error", Error: access.ErrorBodyOf(voting.Errorf(voting.CodeInvalid,
 			"too many messages; slow down (this one was ignored)"))}), false, h.cfg.SendQueue)
 	}
 	return false
@@ -757,21 +355,21 @@ var errFlood = errors.New("client flooded the connection")
 func (h *Hub) handle(ctx context.Context, rm *room, c *client, data []byte) {
 	m, err := DecodeClientMessage(data)
 	if err != nil {
-		c.send(mustJSON(errorFrame{Type: "error", Error: errorBody(err)}), false, h.cfg.SendQueue)
+		c.send(mustJSON(errorFrame{Type: "error", Error: access.ErrorBodyOf(err)}), false, h.cfg.SendQueue)
 		return
 	}
 	switch m.Type {
 	case "ballot":
 		if c.role != RoleVoter {
-			c.send(mustJSON(ackFrame{Type: "ack", ID: clip(m.ID, 64), Error: errorBody(voting.Errorf(voting.CodeForbidden, "only voters cast ballots"))}), false, h.cfg.SendQueue)
+			c.send(mustJSON(ackFrame{Type: "ack", ID: voting.Excerpt(m.ID, 64), Error: access.ErrorBodyOf(voting.Errorf(voting.CodeForbidden, "only voters cast ballots"))}), false, h.cfg.SendQueue)
 			return
 		}
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		rec, err := h.cast(cctx, m.CastRequest(rm.event, c.voter, c.panel, c.key))
+		rec, err := h.Cast(cctx, m.CastRequest(rm.event, c.voter, c.panel, c.key))
 		cancel()
-		ack := ackFrame{Type: "ack", ID: clip(m.ID, 64), OK: err == nil}
+		ack := ackFrame{Type: "ack", ID: voting.Excerpt(m.ID, 64), OK: err == nil}
 		if err != nil {
-			ack.Error = errorBody(err)
+			ack.Error = access.ErrorBodyOf(err)
 		} else {
 			ack.Receipt = &rec
 		}
@@ -799,17 +397,6 @@ func (h *Hub) handle(ctx context.Context, rm *room, c *client, data []byte) {
 	}
 }
 
-// cast records a ballot and schedules a standings message.
-func (h *Hub) cast(ctx context.Context, req voting.CastRequest) (voting.Receipt, error) {
-	start := h.now()
-	rec, err := h.service.Cast(ctx, req)
-	h.metrics.observeBallot(h.now().Sub(start), err)
-	if err == nil {
-		h.markDirty(req.Event)
-	}
-	return rec, err
-}
-
 func (h *Hub) logClose(event string, role Role, readErr, writeErr error) {
 	for _, err := range []error{readErr, writeErr} {
 		if err == nil || errors.Is(err, context.Canceled) {
@@ -833,13 +420,6 @@ func (h *Hub) logClose(event string, role Role, readErr, writeErr error) {
 		h.log.Debug("connection ended", "event", event, "role", role, "err", err)
 		return
 	}
-}
-
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
 
 // String describes the hub for logs.

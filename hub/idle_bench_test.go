@@ -19,8 +19,8 @@ import (
 // counted in the figure): no reader, no buffers.
 func BenchmarkSocketIdle(b *testing.B) {
 	const n = 500
-	e := newEmbeddedEnv(b, envOptions{cfg: hub.Config{PingInterval: time.Hour}})
-	e.createEvent(testEvent("idle", 4))
+	e := newEmbeddedEnv(b, envOptions{Hub: hub.Config{PingInterval: time.Hour}})
+	e.CreateEvent(testEvent("idle", 4))
 	addr := e.Srv.Listener.Addr().String()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

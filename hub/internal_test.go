@@ -7,12 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"leitai/hub/access"
 	"leitai/voting"
 	"leitai/voting/embedded"
 )
@@ -81,10 +81,20 @@ func testHub(t testing.TB, cfg Config) (*Hub, *voting.Service, *MemoryBroker) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
+	return testHubOn(t, cfg, st)
+}
+
+// testHubOn is testHub over a given store.
+func testHubOn(t testing.TB, cfg Config, st voting.Store) (*Hub, *voting.Service, *MemoryBroker) {
+	t.Helper()
 	br := NewMemoryBroker()
 	svc := voting.NewService(st, nil)
-	cfg.Service, cfg.Broker, cfg.HostKey = svc, br, "internal-test-host-key"
-	cfg.Credentials = NewCredentials(make([]byte, 32), false, 100)
+	guard, err := access.NewGuard(access.Config{HostKey: "internal-test-host-key", Keys: svc,
+		Credentials: access.NewCredentials(make([]byte, 32), false, 100)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Service, cfg.Broker, cfg.Access = svc, br, guard
 	h, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -228,12 +238,17 @@ func readCounter(t testing.TB, h *Hub, name string) float64 {
 // TestJoinLoadFailure: a room that cannot load (the store lost the event)
 // does not stay behind subscribed.
 func TestJoinLoadFailure(t *testing.T) {
-	h, svc, br := testHub(t, Config{StandingsInterval: time.Hour})
+	st, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	h, svc, br := testHubOn(t, Config{StandingsInterval: time.Hour}, st)
 	ctx := context.Background()
 	if _, err := svc.CreateEvent(ctx, testEvent("flaky", 2)); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Store().DeleteEvent(ctx, "flaky"); err != nil { // behind the service's back
+	if err := st.DeleteEvent(ctx, "flaky"); err != nil { // behind the service's back
 		t.Fatal(err)
 	}
 	c := newClient(nil, RoleVoter)
@@ -248,26 +263,6 @@ func TestJoinLoadFailure(t *testing.T) {
 	br.mu.Unlock()
 	if rooms != 0 || subs != 0 {
 		t.Errorf("after a failed join: %d rooms, %d subscribed events; want none", rooms, subs)
-	}
-}
-
-// TestWriteErrorRetryAfter: unavailable answers carry Retry-After.
-func TestWriteErrorRetryAfter(t *testing.T) {
-	for code, retry := range map[voting.Code]string{voting.CodeUnavailable: "1", voting.CodeClosed: "", voting.CodeInternal: ""} {
-		w := httptest.NewRecorder()
-		writeError(w, voting.Errorf(code, "x"))
-		if got := w.Header().Get("Retry-After"); got != retry {
-			t.Errorf("%s: Retry-After %q, want %q", code, got, retry)
-		}
-		if w.Code != HTTPStatus(code) {
-			t.Errorf("%s: status %d", code, w.Code)
-		}
-	}
-	// Errors that are not *voting.Error say nothing of their insides.
-	w := httptest.NewRecorder()
-	writeError(w, fmt.Errorf("dial tcp 10.0.0.1:6379: secret detail"))
-	if w.Code != 500 || strings.Contains(w.Body.String(), "secret") || !strings.Contains(w.Body.String(), `"code":"internal"`) {
-		t.Errorf("internal error answered %d %s", w.Code, w.Body.String())
 	}
 }
 

@@ -19,7 +19,7 @@ func TestNoLeaksAfterCycles(t *testing.T) {
 	t.Run("cycles", func(t *testing.T) {
 		e := newEmbeddedEnv(t, envOptions{})
 		votingOn(e, "leak")
-		e.createEvent(testEvent("leak2", 2))
+		e.CreateEvent(testEvent("leak2", 2))
 		const cycles, batch = 1000, 50
 		for b := range cycles / batch {
 			var wg sync.WaitGroup
@@ -37,26 +37,26 @@ func TestNoLeaksAfterCycles(t *testing.T) {
 					case 2:
 						event = "leak2"
 					}
-					o := dialOptions{query: query}
+					o := dialOptions{Query: query}
 					if query == "role=host" {
-						o.hostKey = hostKey
+						o.HostKey = hostKey
 					}
-					c, _, err := e.tryDial(event, o)
+					c, _, err := e.TryDial(event, o)
 					if err != nil {
 						t.Errorf("dial %d: %v", n, err)
 						return
 					}
-					c.waitSnapshot()
+					c.WaitSnapshot()
 					if n%10 == 5 {
-						ack := c.ballot(newID(), "c1", 80)
+						ack := c.Ballot(newID(), "c1", 80)
 						if !ack.OK {
-							t.Errorf("ballot %d: %s", n, ack.raw)
+							t.Errorf("ballot %d: %s", n, ack.Raw)
 						}
 					}
 					if n%2 == 0 {
-						c.close() // a close handshake
+						c.Close() // a close handshake
 					} else {
-						c.closeAll() // the connection just drops
+						c.CloseAll() // the connection just drops
 					}
 				}()
 			}
@@ -66,10 +66,10 @@ func TestNoLeaksAfterCycles(t *testing.T) {
 			}
 		}
 		waitMetric(t, e.Hub, "leitai_connections", func(v float64) bool { return v == 0 })
-		if sd := e.standings("leak"); sd.Ballots != len(votersCast(cycles)) {
+		if sd := e.Standings("leak"); sd.Ballots != len(votersCast(cycles)) {
 			t.Errorf("standings count %d ballots, want %d", sd.Ballots, len(votersCast(cycles)))
 		}
-		st := e.command("leak", voting.Command{Action: voting.ActionClose})
+		st := e.Command("leak", voting.Command{Action: voting.ActionClose})
 		if st.Phase != voting.PhaseClosed {
 			t.Errorf("stage %+v", st)
 		}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"leitai/hub/access"
 	"leitai/voting"
 )
 
@@ -20,29 +21,24 @@ const (
 	RoleHost   Role = "host"
 )
 
+// audience is who a client of the role is to the rule of what the
+// standings show (voting.ViewOf).
+func (r Role) audience() voting.Audience {
+	switch r {
+	case RoleVoter:
+		return voting.AudiencePhone
+	case RoleScreen:
+		return voting.AudienceScreen
+	}
+	return voting.AudienceHost
+}
+
 // Turnout is how many voters are connected and how many have voted for the
 // contestant on stage.
 type Turnout struct {
 	Voters     int    `json:"voters"`
 	Contestant string `json:"contestant,omitempty"`
 	Voted      int    `json:"voted"`
-}
-
-// RankingRow is what a voter's phone may see of the ranking.
-type RankingRow struct {
-	Contestant string  `json:"contestant"`
-	Final      float64 `json:"final"`
-	Rank       int     `json:"rank"`
-}
-
-// ErrorBody is the error object of the protocol and the HTTP API.
-type ErrorBody struct {
-	Code    voting.Code `json:"code"`
-	Message string      `json:"message"`
-}
-
-func errorBody(err error) *ErrorBody {
-	return &ErrorBody{Code: voting.ErrorCode(err), Message: voting.ErrorMessage(err)}
 }
 
 // Outgoing frames. Each has "type" and, for event messages, "seq".
@@ -55,7 +51,7 @@ type (
 		Event     voting.Event            `json:"event"`
 		Stage     voting.Stage            `json:"stage"`
 		Standings *voting.Standings       `json:"standings,omitempty"`
-		Ranking   []RankingRow            `json:"ranking,omitzero"` // nil: not for the audience now; empty: nobody ranked yet
+		Ranking   []voting.RankingRow     `json:"ranking,omitzero"` // nil: not for the audience now; empty: nobody ranked yet
 		Turnout   Turnout                 `json:"turnout"`
 		Ballots   *[]voting.CountedBallot `json:"ballots,omitempty"`
 		Voter     string                  `json:"voter,omitempty"`
@@ -73,11 +69,11 @@ type (
 		Event voting.Event `json:"event"`
 	}
 	standingsFrame struct {
-		Type      string            `json:"type"` // "standings"
-		Seq       int64             `json:"seq"`
-		Turnout   Turnout           `json:"turnout"`
-		Standings *voting.Standings `json:"standings,omitempty"`
-		Ranking   []RankingRow      `json:"ranking,omitzero"` // as in snapshotFrame
+		Type      string              `json:"type"` // "standings"
+		Seq       int64               `json:"seq"`
+		Turnout   Turnout             `json:"turnout"`
+		Standings *voting.Standings   `json:"standings,omitempty"`
+		Ranking   []voting.RankingRow `json:"ranking,omitzero"` // as in snapshotFrame
 	}
 	resetFrame struct {
 		Type       string `json:"type"` // "reset"
@@ -89,15 +85,15 @@ type (
 		Seq  int64  `json:"seq"`
 	}
 	ackFrame struct {
-		Type    string          `json:"type"` // "ack"
-		ID      string          `json:"id"`
-		OK      bool            `json:"ok"`
-		Receipt *voting.Receipt `json:"receipt,omitempty"`
-		Error   *ErrorBody      `json:"error,omitempty"`
+		Type    string            `json:"type"` // "ack"
+		ID      string            `json:"id"`
+		OK      bool              `json:"ok"`
+		Receipt *voting.Receipt   `json:"receipt,omitempty"`
+		Error   *access.ErrorBody `json:"error,omitempty"`
 	}
 	errorFrame struct {
-		Type  string     `json:"type"` // "error"
-		Error *ErrorBody `json:"error"`
+		Type  string            `json:"type"` // "error"
+		Error *access.ErrorBody `json:"error"`
 	}
 )
 
@@ -120,7 +116,7 @@ func DecodeClientMessage(data []byte) (ClientMessage, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
-		return ClientMessage{}, voting.Errorf(voting.CodeInvalid, "malformed message: %s", jsonProblem(err))
+		return ClientMessage{}, voting.Errorf(voting.CodeInvalid, "malformed message: %s", JSONProblem(err))
 	}
 	if dec.More() {
 		return ClientMessage{}, voting.Errorf(voting.CodeInvalid, "malformed message: one JSON object per frame")
@@ -132,12 +128,14 @@ func DecodeClientMessage(data []byte) (ClientMessage, error) {
 	case "":
 		return ClientMessage{}, voting.Errorf(voting.CodeInvalid, "message has no type")
 	default:
-		return ClientMessage{}, voting.Errorf(voting.CodeInvalid, "unknown message type %q", clipRunes(m.Type, 30))
+		return ClientMessage{}, voting.Errorf(voting.CodeInvalid, "unknown message type %q", voting.Excerpt(m.Type, 30))
 	}
 	return m, nil
 }
 
-func jsonProblem(err error) string {
+// JSONProblem says what is wrong with a JSON body or frame, for a person:
+// where it stops being JSON, or which field is unknown or of the wrong type.
+func JSONProblem(err error) string {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
@@ -147,28 +145,15 @@ func jsonProblem(err error) string {
 		if te.Field == "" {
 			return "expected a JSON object"
 		}
-		return fmt.Sprintf("field %q has the wrong type", clipRunes(te.Field, 40))
+		return fmt.Sprintf("field %q has the wrong type", voting.Excerpt(te.Field, 40))
 	}
 	msg := strings.TrimPrefix(err.Error(), "json: ")
 	if f, ok := strings.CutPrefix(msg, "unknown field "); ok {
 		if name, uerr := strconv.Unquote(f); uerr == nil {
-			return fmt.Sprintf("unknown field %q", clipRunes(name, 40))
+			return fmt.Sprintf("unknown field %q", voting.Excerpt(name, 40))
 		}
 	}
-	return clipRunes(msg, 80)
-}
-
-// clipRunes shortens s to at most n runes of valid UTF-8 for a message
-// (the input came from a client and may be anything).
-func clipRunes(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	for i := range s {
-		if n == 0 {
-			return s[:i] + "…"
-		}
-		n--
-	}
-	return s
+	return voting.Excerpt(msg, 80)
 }
 
 // CastRequest turns a ballot message from a voter connection into the

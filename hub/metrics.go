@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"leitai/hub/access"
 	"leitai/voting"
 )
 
@@ -31,14 +32,8 @@ type Metrics struct {
 	writers      prometheus.Counter // writer goroutines started
 	writerFailed *prometheus.CounterVec
 
-	// The doors (docs/security.md).
-	hostKeyFailures    prometheus.Counter
-	hostKeyLimited     prometheus.Counter
-	credentialsIssued  *prometheus.CounterVec
-	credentialRefused  *prometheus.CounterVec
-	credentialsBusiest prometheus.Gauge
-	credentialsFlagged prometheus.Counter
-	requestsRefused    prometheus.Counter
+	// Doors are the metrics of the doors, in the same registry.
+	Doors *access.Metrics
 }
 
 // NewMetrics returns the metrics of one hub, in a registry of their own.
@@ -92,7 +87,7 @@ func NewMetrics() *Metrics {
 		Name: "leitai_connections_dropped_total",
 		Help: "Connections the server ended because writing to them failed, by cause: ping_timeout (no pong in time: closed without a close frame), write_error (a write failed or missed its deadline), slow (send queue overflowed: 1008).",
 	}, []string{"cause"})
-	m.registerDoors()
+	m.Doors = access.NewMetrics(m.Registry)
 	m.Registry.MustRegister(m.floodRefused, m.floodClosed, m.pubsubLost, m.framesOut, m.socketWrites, m.writers, m.writerFailed)
 	m.Registry.MustRegister(m.connections, m.ballots, m.ballotTime, m.fanoutTime, m.replaced, m.slowClosed, m.resyncs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -136,39 +131,3 @@ func (m *Metrics) dropped(err error) {
 
 // PubSubReconnected counts a lost pub/sub connection (the broker calls it).
 func (m *Metrics) PubSubReconnected() { m.pubsubLost.Inc() }
-
-// registerDoors makes and registers the metrics of the security guards.
-func (m *Metrics) registerDoors() {
-	m.hostKeyFailures = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "leitai_host_key_failures_total", Help: "Requests and sockets refused for a wrong host key (each is logged with the client address).",
-	})
-	m.hostKeyLimited = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "leitai_host_key_limited_total", Help: "Host-key attempts refused unchecked (429) because their address had tried too many wrong keys.",
-	})
-	m.credentialsIssued = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "leitai_voter_credentials_issued_total",
-		Help: "New voter credentials, by proof: hall_code (the screen's QR code), panel_key, ticket, open (the event has the hall code off).",
-	}, []string{"proof"})
-	m.credentialRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "leitai_voter_credentials_refused_total",
-		Help: "Requests for a new voter credential refused, by reason: hall_code (no current code), forbidden (wrong panel key), rate (the address's limit).",
-	}, []string{"reason"})
-	m.credentialsBusiest = prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "leitai_voter_credentials_busiest_address",
-		Help: "New voter credentials issued to the busiest client address in the current minute (addresses over 50 are logged).",
-	})
-	m.credentialsFlagged = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "leitai_voter_credentials_flagged_addresses_total", Help: "Times an address reached 50 new voter credentials within a minute (logged with the address).",
-	})
-	m.requestsRefused = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "leitai_http_requests_refused_total", Help: "HTTP requests refused (429) because their address had too many in flight.",
-	})
-	m.Registry.MustRegister(m.hostKeyFailures, m.hostKeyLimited, m.credentialsIssued, m.credentialRefused,
-		m.credentialsBusiest, m.credentialsFlagged, m.requestsRefused)
-	for _, p := range []string{"hall_code", "panel_key", "ticket", "open"} {
-		m.credentialsIssued.WithLabelValues(p)
-	}
-	for _, r := range []string{"hall_code", "forbidden", "rate"} {
-		m.credentialRefused.WithLabelValues(r)
-	}
-}

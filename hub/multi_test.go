@@ -35,28 +35,28 @@ func TestTwoInstances(t *testing.T) {
 	srv := redistest.MustStart(t, redistest.Options{})
 	flushRedis(t, srv)
 	cfg := hub.Config{StandingsInterval: 50 * time.Millisecond}
-	a := newRedisEnv(t, srv, envOptions{cfg: cfg})
-	b := newRedisEnv(t, srv, envOptions{cfg: cfg})
-	ev := b.createEvent(testEvent("duo", 3))
+	a := newRedisEnv(t, srv, envOptions{Hub: cfg})
+	b := newRedisEnv(t, srv, envOptions{Hub: cfg})
+	ev := b.CreateEvent(testEvent("duo", 3))
 
-	screenA, screenB := a.dial("duo", "role=screen"), b.dial("duo", "role=screen")
-	hostA := a.dialHost("duo")
+	screenA, screenB := a.Dial("duo", "role=screen"), b.Dial("duo", "role=screen")
+	hostA := a.DialHost("duo")
 	const perInstance = 6
 	var votersA, votersB []*wsClient
 	for i := range perInstance {
-		votersA = append(votersA, a.dial("duo", voterQuery(fmt.Sprintf("a-%d", i))))
-		votersB = append(votersB, b.dial("duo", voterQuery(fmt.Sprintf("b-%d", i))))
+		votersA = append(votersA, a.Dial("duo", voterQuery(fmt.Sprintf("a-%d", i))))
+		votersB = append(votersB, b.Dial("duo", voterQuery(fmt.Sprintf("b-%d", i))))
 	}
 	all := append([]*wsClient{screenA, screenB, hostA}, append(votersA, votersB...)...)
 	for _, c := range all {
-		c.waitSnapshot()
+		c.WaitSnapshot()
 	}
 
 	// Host commands on B reach everyone, on A too.
-	b.command("duo", voting.Command{Action: voting.ActionNext})
-	st := b.command("duo", voting.Command{Action: voting.ActionOpen})
+	b.Command("duo", voting.Command{Action: voting.ActionNext})
+	st := b.Command("duo", voting.Command{Action: voting.ActionOpen})
 	for _, c := range all {
-		c.waitStage("voting on c1 (from B)", func(s voting.Stage) bool { return s.Version == st.Version && s.Phase == voting.PhaseVoting })
+		c.WaitStage("voting on c1 (from B)", func(s voting.Stage) bool { return s.Version == st.Version && s.Phase == voting.PhaseVoting })
 	}
 
 	// Ballots on A move the screen on B.
@@ -69,7 +69,7 @@ func TestTwoInstances(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				id, score := newID(), scoreFor(i, salt)
-				ack := v.ballot(id, contestant, score)
+				ack := v.Ballot(id, contestant, score)
 				wantAccepted(t, ack, contestant, score, false)
 				mu.Lock()
 				cast = append(cast, voting.CountedBallot{Ballot: voting.Ballot{ID: id, Event: "duo", Voter: fmt.Sprintf("%s-%d", prefix, i), Contestant: contestant, Panel: "audience", Score: score}, Units: int64(score * voting.ScoreUnits)})
@@ -80,21 +80,21 @@ func TestTwoInstances(t *testing.T) {
 	}
 	castOn(votersA, "a", "c1", 0)
 	want := voting.Tally(&ev, cast)
-	screenB.waitFor("A's ballots on B's screen", func(f []msg) bool {
+	screenB.WaitFor("A's ballots on B's screen", func(f []msg) bool {
 		v := viewOf(f)
-		return v.standings != nil && jsonEqual(t, *v.standings, want)
+		return v.Standings != nil && jsonEqual(t, *v.Standings, want)
 	})
 	castOn(votersB, "b", "c1", 3)
 
 	// Host command on B: the next contestant; voters on A vote for it.
-	st = b.command("duo", voting.Command{Action: voting.ActionNext})
+	st = b.Command("duo", voting.Command{Action: voting.ActionNext})
 	for _, c := range votersA {
-		c.waitStage("c2 (from B)", func(s voting.Stage) bool { return s.Version == st.Version })
+		c.WaitStage("c2 (from B)", func(s voting.Stage) bool { return s.Version == st.Version })
 	}
-	wantRefused(t, votersA[0].ballot(newID(), "c1", 80), voting.CodeClosed)
-	st = a.command("duo", voting.Command{Action: voting.ActionOpen})
+	wantRefused(t, votersA[0].Ballot(newID(), "c1", 80), voting.CodeClosed)
+	st = a.Command("duo", voting.Command{Action: voting.ActionOpen})
 	for _, c := range votersB {
-		c.waitStage("voting on c2 (from A)", func(s voting.Stage) bool { return s.Version == st.Version })
+		c.WaitStage("voting on c2 (from A)", func(s voting.Stage) bool { return s.Version == st.Version })
 	}
 	castOn(votersB[:3], "b", "c2", 5)
 
@@ -102,13 +102,13 @@ func TestTwoInstances(t *testing.T) {
 	want = voting.Tally(&ev, cast)
 	wantTurnout := hub.Turnout{Voters: 2 * perInstance, Contestant: "c2", Voted: 3}
 	for _, c := range []*wsClient{screenA, screenB, hostA} {
-		c.waitFor("the same standings everywhere", func(f []msg) bool {
+		c.WaitFor("the same standings everywhere", func(f []msg) bool {
 			v := viewOf(f)
-			return v.standings != nil && jsonEqual(t, *v.standings, want) && v.stage.Version == st.Version && v.turnout == wantTurnout
+			return v.Standings != nil && jsonEqual(t, *v.Standings, want) && v.Stage.Version == st.Version && v.Turnout == wantTurnout
 		})
 	}
 	for _, e := range []*env{a, b} {
-		if got := e.standings("duo"); !jsonEqual(t, got, want) {
+		if got := e.Standings("duo"); !jsonEqual(t, got, want) {
 			t.Errorf("GET standings = %+v, want %+v", got, want)
 		}
 	}
@@ -118,9 +118,9 @@ func TestTwoInstances(t *testing.T) {
 	}
 
 	// A voter on B leaves: turnout falls on A's screen too (presence).
-	votersB[5].close()
+	votersB[5].Close()
 	wantTurnout.Voters--
-	screenA.waitFor("turnout after a voter on B left", func(f []msg) bool { return viewOf(f).turnout == wantTurnout })
+	screenA.WaitFor("turnout after a voter on B left", func(f []msg) bool { return viewOf(f).Turnout == wantTurnout })
 }
 
 func pubsubNumsub(t testing.TB, srv *redistest.Server, event string) int64 {
@@ -143,16 +143,16 @@ func TestPubSubLost(t *testing.T) {
 	srv := redistest.MustStart(t, redistest.Options{})
 	srv.RequirePrivate()
 	cfg := hub.Config{StandingsInterval: 50 * time.Millisecond}
-	a := newRedisEnv(t, srv, envOptions{cfg: cfg})
-	b := newRedisEnv(t, srv, envOptions{cfg: cfg})
-	b.createEvent(testEvent("lost", 3))
-	clients := []*wsClient{a.dial("lost", "role=screen"), a.dial("lost", voterQuery("va")), b.dial("lost", "role=screen"), b.dial("lost", voterQuery("vb"))}
+	a := newRedisEnv(t, srv, envOptions{Hub: cfg})
+	b := newRedisEnv(t, srv, envOptions{Hub: cfg})
+	b.CreateEvent(testEvent("lost", 3))
+	clients := []*wsClient{a.Dial("lost", "role=screen"), a.Dial("lost", voterQuery("va")), b.Dial("lost", "role=screen"), b.Dial("lost", voterQuery("vb"))}
 	for _, c := range clients {
-		c.waitSnapshot()
+		c.WaitSnapshot()
 	}
-	st := a.command("lost", voting.Command{Action: voting.ActionNext})
+	st := a.Command("lost", voting.Command{Action: voting.ActionNext})
 	for _, c := range clients {
-		c.waitStage("c1", func(s voting.Stage) bool { return s.Version == st.Version })
+		c.WaitStage("c1", func(s voting.Stage) bool { return s.Version == st.Version })
 	}
 
 	reply, err := srv.Do("CLIENT", "KILL", "TYPE", "pubsub")
@@ -161,28 +161,28 @@ func TestPubSubLost(t *testing.T) {
 	}
 	// Changes right away, while the brokers may still be reconnecting:
 	// their envelopes may be lost; the resync must make up for them.
-	b.command("lost", voting.Command{Action: voting.ActionOpen})
-	_ = clients[3].ballot(newID(), "c1", 99) // may race the open; counts or not
-	st = a.command("lost", voting.Command{Action: voting.ActionCountdown, Seconds: 600})
+	b.Command("lost", voting.Command{Action: voting.ActionOpen})
+	_ = clients[3].Ballot(newID(), "c1", 99) // may race the open; counts or not
+	st = a.Command("lost", voting.Command{Action: voting.ActionCountdown, Seconds: 600})
 
 	for _, e := range []*env{a, b} {
 		waitMetric(t, e.Hub, "leitai_resyncs_total", func(v float64) bool { return v >= 1 })
 	}
-	want := a.standings("lost")
+	want := a.Standings("lost")
 	for _, c := range clients {
-		c.waitStage("the stage after the loss", func(s voting.Stage) bool { return s == st })
+		c.WaitStage("the stage after the loss", func(s voting.Stage) bool { return s == st })
 	}
 	for _, c := range []*wsClient{clients[0], clients[2]} {
-		c.waitFor("the standings after the loss", func(f []msg) bool {
+		c.WaitFor("the standings after the loss", func(f []msg) bool {
 			v := viewOf(f)
-			return v.standings != nil && jsonEqual(t, *v.standings, want)
+			return v.Standings != nil && jsonEqual(t, *v.Standings, want)
 		})
 	}
 
 	// Resubscribed: later changes arrive as plain messages.
-	st = b.command("lost", voting.Command{Action: voting.ActionClose})
+	st = b.Command("lost", voting.Command{Action: voting.ActionClose})
 	for _, c := range clients {
-		c.waitFor("a stage message after recovery", func(f []msg) bool {
+		c.WaitFor("a stage message after recovery", func(f []msg) bool {
 			m, ok := last(f, "stage")
 			return ok && *m.Stage == st
 		})
@@ -197,10 +197,10 @@ func TestRedisBallotsAckedAfterStore(t *testing.T) {
 	a := newRedisEnv(t, srv, envOptions{})
 	b := newRedisEnv(t, srv, envOptions{})
 	votingOn(a, "acked")
-	v := a.dial("acked", voterQuery("v1"))
-	v.waitSnapshot()
+	v := a.Dial("acked", voterQuery("v1"))
+	v.WaitSnapshot()
 	id := newID()
-	wantAccepted(t, v.ballot(id, "c1", 71.5), "c1", 71.5, false)
+	wantAccepted(t, v.Ballot(id, "c1", 71.5), "c1", 71.5, false)
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	live, err := b.Svc.VoterBallots(ctx, "acked", "v1")
@@ -220,14 +220,14 @@ func TestPresenceKeptFresh(t *testing.T) {
 	now := time.Now()
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	opts := envOptions{cfg: hub.Config{StandingsInterval: 20 * time.Millisecond}, brokerNow: clock}
+	opts := envOptions{Hub: hub.Config{StandingsInterval: 20 * time.Millisecond}, BrokerNow: clock}
 	a, b := newRedisEnv(t, srv, opts), newRedisEnv(t, srv, opts)
 	votingOn(b, "fresh")
 	for i := range 3 {
-		a.dial("fresh", voterQuery(fmt.Sprintf("quiet-%d", i))).waitSnapshot()
+		a.Dial("fresh", voterQuery(fmt.Sprintf("quiet-%d", i))).WaitSnapshot()
 	}
-	sc := b.dial("fresh", "role=screen")
-	sc.waitFor("3 voters on A", func(f []msg) bool { return viewOf(f).turnout.Voters == 3 })
+	sc := b.Dial("fresh", "role=screen")
+	sc.WaitFor("3 voters on A", func(f []msg) bool { return viewOf(f).Turnout.Voters == 3 })
 
 	// Half the freshness passes; A reports again by itself.
 	advance(redisbroker.PresenceFreshness / 2)
@@ -258,10 +258,10 @@ func TestPresenceKeptFresh(t *testing.T) {
 	// Past the freshness of A's first report: a ballot on B publishes
 	// standings whose turnout still counts A's quiet voters.
 	advance(redisbroker.PresenceFreshness/2 + time.Second)
-	v := b.dial("fresh", voterQuery("b-0"))
-	v.waitSnapshot()
-	wantAccepted(t, v.ballot(newID(), "c1", 90), "c1", 90, false)
-	sc.waitFor("4 voters, 1 voted", func(f []msg) bool {
-		return viewOf(f).turnout == hub.Turnout{Voters: 4, Contestant: "c1", Voted: 1}
+	v := b.Dial("fresh", voterQuery("b-0"))
+	v.WaitSnapshot()
+	wantAccepted(t, v.Ballot(newID(), "c1", 90), "c1", 90, false)
+	sc.WaitFor("4 voters, 1 voted", func(f []msg) bool {
+		return viewOf(f).Turnout == hub.Turnout{Voters: 4, Contestant: "c1", Voted: 1}
 	})
 }

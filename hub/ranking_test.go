@@ -11,8 +11,8 @@ import (
 func rankingField(t *testing.T, m msg) (string, bool) {
 	t.Helper()
 	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(m.raw, &fields); err != nil {
-		t.Fatalf("frame %s: %v", m.raw, err)
+	if err := json.Unmarshal(m.Raw, &fields); err != nil {
+		t.Fatalf("frame %s: %v", m.Raw, err)
 	}
 	r, ok := fields["ranking"]
 	return string(r), ok
@@ -23,35 +23,41 @@ func rankingField(t *testing.T, m msg) (string, bool) {
 // before any ballot (docs/protocol.md); while it is hidden, none.
 func TestVoterRankingEmptyList(t *testing.T) {
 	e := newEmbeddedEnv(t, envOptions{})
-	e.createEvent(testEvent("empty", 3))
-	phone := e.dial("empty", voterQuery("phone-1"))
-	snap := phone.waitSnapshot()
+	e.CreateEvent(testEvent("empty", 3))
+	phone := e.Dial("empty", voterQuery("phone-1"))
+	snap := phone.WaitSnapshot()
 	if !snap.Stage.RankingVisible || snap.Stage.Phase != voting.PhaseLobby {
 		t.Fatalf("a new event's stage %+v", snap.Stage)
 	}
 	if r, ok := rankingField(t, snap); !ok || r != "[]" {
-		t.Errorf("lobby snapshot with the ranking visible and no ballots: ranking %q (present %v), want []\n%s", r, ok, snap.raw)
+		t.Errorf("lobby snapshot with the ranking visible and no ballots: ranking %q (present %v), want []\n%s", r, ok, snap.Raw)
 	}
 
 	hidden, shown := false, true
-	st := e.command("empty", voting.Command{Action: voting.ActionRanking, Visible: &hidden})
-	frames := phone.waitFor("standings with the ranking hidden", func(f []msg) bool {
-		_, ok := last(f, "standings")
-		return ok && viewOf(f).stage.Version == st.Version
+	st := e.Command("empty", voting.Command{Action: voting.ActionRanking, Visible: &hidden})
+	frames := phone.WaitFor("standings with the ranking hidden", func(f []msg) bool {
+		// The standings that follow the stage frame (same seq), not
+		// the ones before it: they arrive in one batch but are read one
+		// by one.
+		m, ok := last(f, "standings")
+		return ok && viewOf(f).Stage.Version == st.Version && m.Seq >= viewOf(f).Seq
 	})
 	m, _ := last(frames, "standings")
 	if r, ok := rankingField(t, m); ok {
 		t.Errorf("standings with the ranking hidden carry ranking %s", r)
 	}
-	late := e.dial("empty", voterQuery("phone-2"))
-	if r, ok := rankingField(t, late.waitSnapshot()); ok {
+	late := e.Dial("empty", voterQuery("phone-2"))
+	if r, ok := rankingField(t, late.WaitSnapshot()); ok {
 		t.Errorf("a snapshot with the ranking hidden carries ranking %s", r)
 	}
 
-	st = e.command("empty", voting.Command{Action: voting.ActionRanking, Visible: &shown})
-	frames = phone.waitFor("standings with the ranking shown", func(f []msg) bool {
-		_, ok := last(f, "standings")
-		return ok && viewOf(f).stage.Version == st.Version
+	st = e.Command("empty", voting.Command{Action: voting.ActionRanking, Visible: &shown})
+	frames = phone.WaitFor("standings with the ranking shown", func(f []msg) bool {
+		// The standings that follow the stage frame (same seq), not
+		// the ones before it: they arrive in one batch but are read one
+		// by one.
+		m, ok := last(f, "standings")
+		return ok && viewOf(f).Stage.Version == st.Version && m.Seq >= viewOf(f).Seq
 	})
 	m, _ = last(frames, "standings")
 	if r, ok := rankingField(t, m); !ok || r != "[]" {

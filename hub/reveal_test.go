@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"leitai/hub"
+	"leitai/hub/api"
 	"leitai/voting"
 )
 
@@ -18,16 +18,16 @@ func revealEvent(t *testing.T, e *env, id string) voting.Standings {
 	t.Helper()
 	ev := testEvent(id, 7)
 	ev.VotingScope = voting.ScopeAll
-	e.createEvent(ev)
+	e.CreateEvent(ev)
 	hidden := false
-	e.command(id, voting.Command{Action: voting.ActionRanking, Visible: &hidden})
-	e.command(id, voting.Command{Action: voting.ActionOpen})
+	e.Command(id, voting.Command{Action: voting.ActionRanking, Visible: &hidden})
+	e.Command(id, voting.Command{Action: voting.ActionOpen})
 	for i, score := range []float64{95, 92, 90, 90, 85} {
 		c := fmt.Sprintf("c%d", i+1)
-		e.castHTTP(id, "v-"+c, c, "audience", score)
+		e.CastHTTP(id, "v-"+c, c, "audience", score)
 	}
-	e.command(id, voting.Command{Action: voting.ActionClose})
-	sd := e.standings(id)
+	e.Command(id, voting.Command{Action: voting.ActionClose})
+	sd := e.Standings(id)
 	if got := rowsText(sd.Rows); got != "c1:1 c2:2 c3:3 c4:3 c5:5 c6:0 c7:0" {
 		t.Fatalf("standings %s", got)
 	}
@@ -42,7 +42,7 @@ func rowsText(rows []voting.Standing) string {
 	return strings.Join(parts, " ")
 }
 
-func rankingText(rows []hub.RankingRow) string {
+func rankingText(rows []voting.RankingRow) string {
 	parts := make([]string, len(rows))
 	for i, r := range rows {
 		parts[i] = fmt.Sprintf("%s:%d", r.Contestant, r.Rank)
@@ -79,7 +79,7 @@ func noEarlyPlaces(t *testing.T, name string, frames []msg, sd *voting.Standings
 		for _, s := range shown {
 			id, _, _ := strings.Cut(s, ":")
 			if rank, ok := allowed[id]; !ok || s != fmt.Sprintf("%s:%d", id, rank) {
-				t.Errorf("%s: at reveal step %d a frame shows %s: %s", name, st.Revealed, s, m.raw)
+				t.Errorf("%s: at reveal step %d a frame shows %s: %s", name, st.Revealed, s, m.Raw)
 			}
 		}
 	}
@@ -92,53 +92,53 @@ func noEarlyPlaces(t *testing.T, name string, frames []msg, sd *voting.Standings
 func TestRevealByPlaces(t *testing.T) {
 	e := newEmbeddedEnv(t, envOptions{})
 	sd := revealEvent(t, e, "ties")
-	sc := e.dial("ties", "role=screen")
-	v := e.dial("ties", voterQuery("watcher"))
-	sc.waitSnapshot()
-	v.waitSnapshot()
+	sc := e.Dial("ties", "role=screen")
+	v := e.Dial("ties", voterQuery("watcher"))
+	sc.WaitSnapshot()
+	v.WaitSnapshot()
 
 	want := []string{"c5:5", "c3:3 c4:3 c5:5", "c2:2 c3:3 c4:3 c5:5", "c1:1 c2:2 c3:3 c4:3 c5:5"}
 	for i, w := range want {
-		st := e.command("ties", voting.Command{Action: voting.ActionReveal})
+		st := e.Command("ties", voting.Command{Action: voting.ActionReveal})
 		if st.Revealed != i+1 {
 			t.Fatalf("step %d: stage %+v", i+1, st)
 		}
-		sc.waitFor(fmt.Sprintf("the screen at step %d: %s", i+1, w), func(f []msg) bool {
+		sc.WaitFor(fmt.Sprintf("the screen at step %d: %s", i+1, w), func(f []msg) bool {
 			vw := viewOf(f)
-			return vw.stage.Version == st.Version && vw.standings != nil && rowsText(vw.standings.Rows) == w
+			return vw.Stage.Version == st.Version && vw.Standings != nil && rowsText(vw.Standings.Rows) == w
 		})
-		v.waitFor(fmt.Sprintf("the phone at step %d: %s", i+1, w), func(f []msg) bool {
+		v.WaitFor(fmt.Sprintf("the phone at step %d: %s", i+1, w), func(f []msg) bool {
 			vw := viewOf(f)
-			return vw.stage.Version == st.Version && rankingText(vw.ranking) == w
+			return vw.Stage.Version == st.Version && rankingText(vw.Ranking) == w
 		})
 		// A screen or phone that joins now gets the same in its snapshot.
-		late := e.dial("ties", "role=screen")
-		if s := late.waitSnapshot(); s.Standings == nil || rowsText(s.Standings.Rows) != w {
-			t.Errorf("step %d: a new screen's snapshot %s; want %s", i+1, s.raw, w)
+		late := e.Dial("ties", "role=screen")
+		if s := late.WaitSnapshot(); s.Standings == nil || rowsText(s.Standings.Rows) != w {
+			t.Errorf("step %d: a new screen's snapshot %s; want %s", i+1, s.Raw, w)
 		}
-		late.close()
+		late.Close()
 	}
-	status, data := e.api("POST", "/api/events/ties/stage", hostKey, voting.Command{Action: voting.ActionReveal})
+	status, data := e.Do("POST", "/api/events/ties/stage", hostKey, voting.Command{Action: voting.ActionReveal})
 	wantAPIError(t, status, data, http.StatusBadRequest, voting.CodeInvalid)
 
 	// Taking a step back hides the place again.
-	st := e.command("ties", voting.Command{Action: voting.ActionUnreveal})
-	sc.waitFor("the screen a step back", func(f []msg) bool {
+	st := e.Command("ties", voting.Command{Action: voting.ActionUnreveal})
+	sc.WaitFor("the screen a step back", func(f []msg) bool {
 		vw := viewOf(f)
-		return vw.stage.Version == st.Version && vw.standings != nil && rowsText(vw.standings.Rows) == want[2]
+		return vw.Stage.Version == st.Version && vw.Standings != nil && rowsText(vw.Standings.Rows) == want[2]
 	})
-	v.waitFor("the phone a step back", func(f []msg) bool {
+	v.WaitFor("the phone a step back", func(f []msg) bool {
 		vw := viewOf(f)
-		return vw.stage.Version == st.Version && rankingText(vw.ranking) == want[2]
+		return vw.Stage.Version == st.Version && rankingText(vw.Ranking) == want[2]
 	})
-	noEarlyPlaces(t, "screen", sc.all(), &sd)
-	noEarlyPlaces(t, "phone", v.all(), &sd)
+	noEarlyPlaces(t, "screen", sc.All(), &sd)
+	noEarlyPlaces(t, "phone", v.All(), &sd)
 
 	// After the end the phones get the ranked contestants only.
-	e.command("ties", voting.Command{Action: voting.ActionEnd})
-	v.waitFor("the final ranking without the unranked", func(f []msg) bool {
+	e.Command("ties", voting.Command{Action: voting.ActionEnd})
+	v.WaitFor("the final ranking without the unranked", func(f []msg) bool {
 		vw := viewOf(f)
-		return vw.stage.Phase == voting.PhaseEnded && rankingText(vw.ranking) == want[3]
+		return vw.Stage.Phase == voting.PhaseEnded && rankingText(vw.Ranking) == want[3]
 	})
 }
 
@@ -146,14 +146,14 @@ func TestRevealByPlaces(t *testing.T) {
 // reveal; the reveal is refused and the stage stays.
 func TestRevealWithoutBallots(t *testing.T) {
 	e := newEmbeddedEnv(t, envOptions{})
-	e.createEvent(testEvent("empty", 3))
-	status, data := e.api("POST", "/api/events/empty/stage", hostKey, voting.Command{Action: voting.ActionReveal})
+	e.CreateEvent(testEvent("empty", 3))
+	status, data := e.Do("POST", "/api/events/empty/stage", hostKey, voting.Command{Action: voting.ActionReveal})
 	wantAPIError(t, status, data, http.StatusBadRequest, voting.CodeInvalid)
 	if !strings.Contains(string(data), "no contestant has ballots") {
 		t.Errorf("the refusal says %s", data)
 	}
 	var st voting.Stage
-	e.must("GET", "/api/events/empty/stage", nil, &st)
+	e.Must("GET", "/api/events/empty/stage", nil, &st)
 	if st.Phase != voting.PhaseLobby {
 		t.Errorf("stage after the refused reveal: %+v", st)
 	}
@@ -167,16 +167,16 @@ func TestPublishDuringReveal(t *testing.T) {
 	revealEvent(t, e, "pub")
 	yes := true
 	publish := func(confirm bool) (int, []byte) {
-		return e.api("POST", "/api/events/pub/publish", hostKey, hub.PublishRequest{Published: &yes, Confirm: confirm})
+		return e.Do("POST", "/api/events/pub/publish", hostKey, api.PublishRequest{Published: &yes, Confirm: confirm})
 	}
-	e.command("pub", voting.Command{Action: voting.ActionReveal})
+	e.Command("pub", voting.Command{Action: voting.ActionReveal})
 	status, data := publish(false)
 	wantAPIError(t, status, data, http.StatusConflict, voting.CodeConfirm)
 	if !strings.Contains(string(data), "1 of 4 places") {
 		t.Errorf("the refusal says %s", data)
 	}
 	var ev voting.Event
-	e.must("GET", "/api/events/pub", nil, &ev)
+	e.Must("GET", "/api/events/pub", nil, &ev)
 	if ev.Published {
 		t.Fatal("a refused publish published the results")
 	}
@@ -184,10 +184,10 @@ func TestPublishDuringReveal(t *testing.T) {
 		t.Fatalf("publish with confirm: %d %s", status, data)
 	}
 	no := false
-	e.must("POST", "/api/events/pub/publish", hub.PublishRequest{Published: &no}, nil)
+	e.Must("POST", "/api/events/pub/publish", api.PublishRequest{Published: &no}, nil)
 
 	for range 3 {
-		e.command("pub", voting.Command{Action: voting.ActionReveal})
+		e.Command("pub", voting.Command{Action: voting.ActionReveal})
 	}
 	if status, data = publish(false); status != http.StatusOK {
 		t.Fatalf("publish after the whole reveal: %d %s", status, data)

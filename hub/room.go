@@ -96,8 +96,7 @@ func (r *room) deliver(d Delivery) {
 		}
 		r.broadcast(mustJSON(stageFrame{Type: "stage", Seq: r.seq, Now: r.hub.now().UnixMilli(), Stage: r.stage}), nil, false)
 		// The audience's view of the standings depends on the stage.
-		if prev.RankingVisible != r.stage.RankingVisible || prev.Phase != r.stage.Phase ||
-			prev.Current != r.stage.Current || prev.Revealed != r.stage.Revealed {
+		if voting.ViewChanges(&prev, &r.stage) {
 			r.rebuildStandingsFrames()
 			r.broadcastStandings(true)
 		}
@@ -159,48 +158,21 @@ func (r *room) turnout() Turnout {
 	return t
 }
 
-// screenStandings is what the screen may see: everything while the ranking
-// is visible or after the end; during the reveal only the places revealed
-// so far (voting.RevealedRows: never a place before its step, nobody
-// without ballots); nothing otherwise.
-func (r *room) screenStandings() *voting.Standings {
-	switch {
-	case r.stage.Phase == voting.PhaseReveal:
-		// Anyone may open the screen page: it must not be able to read the
-		// top of the ranking early.
-		return &voting.Standings{Rows: voting.RevealedRows(&r.standings, r.stage.Revealed), Ballots: r.standings.Ballots}
-	case r.stage.RankingVisible || r.stage.Phase == voting.PhaseEnded:
-		sd := r.standings
-		return &sd
-	}
-	return nil
-}
-
-// voterRanking is what a phone may see: the ranked contestants while the
-// ranking is visible or after the end, only the revealed places during the
-// reveal. Contestants without ballots have no place and are left out.
-func (r *room) voterRanking() []RankingRow {
-	rows := r.standings.Rows
-	if r.stage.Phase == voting.PhaseReveal {
-		rows = voting.RevealedRows(&r.standings, r.stage.Revealed)
-	} else if !r.stage.RankingVisible && r.stage.Phase != voting.PhaseEnded {
-		return nil
-	}
-	out := make([]RankingRow, 0, len(rows))
-	for _, row := range rows {
-		if row.Rank > 0 {
-			out = append(out, RankingRow{Contestant: row.Contestant, Final: row.Final, Rank: row.Rank})
-		}
-	}
-	return out
+// view is what an audience may see of the standings now: the domain's
+// rule (voting.ViewOf), which the room only encodes.
+func (r *room) view(a voting.Audience) voting.View {
+	return voting.ViewOf(a, &r.standings, &r.stage)
 }
 
 func (r *room) rebuildStandingsFrames() {
 	t := r.turnout()
-	sd := r.standings
-	r.frames.host = mustJSON(standingsFrame{Type: "standings", Seq: r.seq, Turnout: t, Standings: &sd})
-	r.frames.screen = mustJSON(standingsFrame{Type: "standings", Seq: r.seq, Turnout: t, Standings: r.screenStandings()})
-	r.frames.voter = mustJSON(standingsFrame{Type: "standings", Seq: r.seq, Turnout: t, Ranking: r.voterRanking()})
+	frame := func(a voting.Audience) []byte {
+		v := r.view(a)
+		return mustJSON(standingsFrame{Type: "standings", Seq: r.seq, Turnout: t, Standings: v.Standings, Ranking: v.Ranking})
+	}
+	r.frames.host = frame(voting.AudienceHost)
+	r.frames.screen = frame(voting.AudienceScreen)
+	r.frames.voter = frame(voting.AudiencePhone)
 }
 
 // broadcastStandings sends the standings frames: to hosts and screens at
@@ -282,14 +254,9 @@ func (r *room) sendSnapshotLocked(c *client, ballots *[]voting.CountedBallot) {
 		Type: "snapshot", Seq: r.seq, Role: c.role, Now: r.hub.now().UnixMilli(),
 		Event: r.ev, Stage: r.stage, Turnout: r.turnout(),
 	}
-	switch c.role {
-	case RoleHost:
-		sd := r.standings
-		f.Standings = &sd
-	case RoleScreen:
-		f.Standings = r.screenStandings()
-	case RoleVoter:
-		f.Ranking = r.voterRanking()
+	v := r.view(c.role.audience())
+	f.Standings, f.Ranking = v.Standings, v.Ranking
+	if c.role == RoleVoter {
 		f.Ballots, f.Voter, f.Panel = ballots, c.voter, c.panel
 	}
 	c.send(mustJSON(f), false, r.hub.cfg.SendQueue+1)

@@ -83,20 +83,20 @@ func waitMetric(t testing.TB, h *hub.Hub, name string, pred func(float64) bool) 
 // reconnects to a snapshot of the latest stage.
 func TestSlowClient(t *testing.T) {
 	e := newEmbeddedEnv(t, envOptions{
-		cfg:      hub.Config{WriteTimeout: time.Minute, StandingsInterval: 20 * time.Millisecond},
-		listener: func(l net.Listener) net.Listener { return smallBuffers{l} },
+		Hub:      hub.Config{WriteTimeout: time.Minute, StandingsInterval: 20 * time.Millisecond},
+		Listener: func(l net.Listener) net.Listener { return smallBuffers{l} },
 	})
-	e.createEvent(testEvent("slow", 3))
-	others := []*wsClient{e.dial("slow", "role=screen"), e.dialHost("slow")}
+	e.CreateEvent(testEvent("slow", 3))
+	others := []*wsClient{e.Dial("slow", "role=screen"), e.DialHost("slow")}
 	for i := range 4 {
-		others = append(others, e.dial("slow", voterQuery("fast-"+string(rune('a'+i)))))
+		others = append(others, e.Dial("slow", voterQuery("fast-"+string(rune('a'+i)))))
 	}
-	slow := e.dialWith("slow", dialOptions{query: voterQuery("sleepy"), noRead: true, dialCtx: dialSmall})
+	slow := e.DialWith("slow", dialOptions{Query: voterQuery("sleepy"), NoRead: true, DialCtx: dialSmall})
 	for _, c := range others {
-		c.waitSnapshot()
+		c.WaitSnapshot()
 	}
 	e.waitConnections(len(others) + 1) // the sleepy one has joined too
-	first := viewOf(others[0].all()).seq
+	first := viewOf(others[0].All()).Seq
 
 	// The burst, in waves: each wave of stage messages (each must arrive)
 	// and a standings message (coalesced) is published straight to the
@@ -121,50 +121,50 @@ func TestSlowClient(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, c := range others {
-			c.waitFor("the wave", func(f []msg) bool { return viewOf(f).seq == lastSeq })
+			c.WaitFor("the wave", func(f []msg) bool { return viewOf(f).Seq == lastSeq })
 		}
 	}
 	waitMetric(t, e.Hub, "leitai_slow_clients_closed_total", func(v float64) bool { return v == 1 })
 
 	for _, c := range others {
-		frames := c.waitFor("every stage message", func(f []msg) bool { return viewOf(f).seq == lastSeq })
+		frames := c.WaitFor("every stage message", func(f []msg) bool { return viewOf(f).Seq == lastSeq })
 		next := first + 1
 		for _, m := range frames {
 			switch m.Type {
 			case "stage":
 				if m.Seq != next {
-					t.Fatalf("%s: stage message seq %d, want %d", c.name, m.Seq, next)
+					t.Fatalf("%s: stage message seq %d, want %d", c.Name, m.Seq, next)
 				}
 				next++
 			case "snapshot":
 				if m.Seq != first {
-					t.Fatalf("%s was resynchronised: %s", c.name, m.raw)
+					t.Fatalf("%s was resynchronised: %s", c.Name, m.Raw)
 				}
 			}
 		}
 		if next != lastSeq+1 {
-			t.Fatalf("%s got stage messages up to %d, want %d", c.name, next-1, lastSeq)
+			t.Fatalf("%s got stage messages up to %d, want %d", c.Name, next-1, lastSeq)
 		}
 	}
 
 	// The slow client reads again: what was written reaches it, then 1008.
-	slow.startReading()
-	err := slow.waitClosed()
+	slow.StartReading()
+	err := slow.WaitClosed()
 	if websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
 		t.Fatalf("slow client: %v, want close status 1008", err)
 	}
-	if got := slow.all(); len(got) == 0 || got[0].Type != "snapshot" || viewOf(got).seq >= lastSeq {
-		t.Errorf("slow client got %d frames, up to seq %d; want a prefix of the burst", len(got), viewOf(got).seq)
+	if got := slow.All(); len(got) == 0 || got[0].Type != "snapshot" || viewOf(got).Seq >= lastSeq {
+		t.Errorf("slow client got %d frames, up to seq %d; want a prefix of the burst", len(got), viewOf(got).Seq)
 	}
 	// It reconnects to a snapshot of the latest stage.
-	again := e.dial("slow", voterQuery("sleepy"))
-	if s := again.waitSnapshot(); s.Seq != lastSeq || s.Stage.Version != 100+burst-1 {
+	again := e.Dial("slow", voterQuery("sleepy"))
+	if s := again.WaitSnapshot(); s.Seq != lastSeq || s.Stage.Version != 100+burst-1 {
 		t.Errorf("reconnect snapshot seq %d, stage %+v; want seq %d, version %d", s.Seq, s.Stage, lastSeq, 100+burst-1)
 	}
 	// Everyone still hears new messages.
-	e.command("slow", voting.Command{Action: voting.ActionNext})
+	e.Command("slow", voting.Command{Action: voting.ActionNext})
 	for _, c := range append(others, again) {
-		c.waitFor("the next stage message", func(f []msg) bool {
+		c.WaitFor("the next stage message", func(f []msg) bool {
 			m, ok := last(f, "stage")
 			return ok && m.Seq == lastSeq+1
 		})
@@ -175,25 +175,25 @@ func TestSlowClient(t *testing.T) {
 // (its library answers while it reads) stays; one that never reads, so
 // never answers, is dropped once a ping goes unanswered for WriteTimeout.
 func TestPing(t *testing.T) {
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{PingInterval: 20 * time.Millisecond, WriteTimeout: 300 * time.Millisecond}})
-	e.createEvent(testEvent("ping", 2))
+	e := newEmbeddedEnv(t, envOptions{Hub: hub.Config{PingInterval: 20 * time.Millisecond, WriteTimeout: 300 * time.Millisecond}})
+	e.CreateEvent(testEvent("ping", 2))
 	var pings atomic.Int32
-	c := e.dialWith("ping", dialOptions{query: "role=screen", onPing: func() { pings.Add(1) }})
-	c.waitSnapshot()
-	dead := e.dialWith("ping", dialOptions{query: voterQuery("dead"), noRead: true})
+	c := e.DialWith("ping", dialOptions{Query: "role=screen", OnPing: func() { pings.Add(1) }})
+	c.WaitSnapshot()
+	dead := e.DialWith("ping", dialOptions{Query: voterQuery("dead"), NoRead: true})
 	waitMetric(t, e.Hub, "leitai_connections", func(v float64) bool { return v == 2 })
 	// The dead one goes; the live one stays.
 	waitMetric(t, e.Hub, "leitai_connections", func(v float64) bool { return v == 1 })
 	_ = dead
-	c.waitFor("three pings", func([]msg) bool { return pings.Load() >= 3 })
-	st := e.command("ping", voting.Command{Action: voting.ActionNext})
-	c.waitStage("next", func(s voting.Stage) bool { return s.Version == st.Version })
+	c.WaitFor("three pings", func([]msg) bool { return pings.Load() >= 3 })
+	st := e.Command("ping", voting.Command{Action: voting.ActionNext})
+	c.WaitStage("next", func(s voting.Stage) bool { return s.Version == st.Version })
 }
 
 // waitConnections waits until the hub counts at least n open connections.
 func (e *env) waitConnections(n int) {
-	e.t.Helper()
-	waitMetric(e.t, e.Hub, "leitai_connections", func(v float64) bool { return v >= float64(n) })
+	e.T.Helper()
+	waitMetric(e.T, e.Hub, "leitai_connections", func(v float64) bool { return v >= float64(n) })
 }
 
 // TestPingsAmidFrames: pings are written into the same batches as data
@@ -201,7 +201,7 @@ func (e *env) waitConnections(n int) {
 // with a ping due at every tick, every client still reads every stage
 // message in order, with no protocol error, and answers many pings.
 func TestPingsAmidFrames(t *testing.T) {
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{PingInterval: time.Millisecond, WriteTimeout: 5 * time.Second}})
+	e := newEmbeddedEnv(t, envOptions{Hub: hub.Config{PingInterval: time.Millisecond, WriteTimeout: 5 * time.Second}})
 	votingOn(e, "pings")
 	var pings atomic.Int32
 	var clients []*wsClient
@@ -210,11 +210,11 @@ func TestPingsAmidFrames(t *testing.T) {
 		if i > 0 {
 			q = voterQuery(fmt.Sprintf("pinged-%d", i))
 		}
-		c := e.dialWith("pings", dialOptions{query: q, onPing: func() { pings.Add(1) }})
-		c.waitSnapshot()
+		c := e.DialWith("pings", dialOptions{Query: q, OnPing: func() { pings.Add(1) }})
+		c.WaitSnapshot()
 		clients = append(clients, c)
 	}
-	first := viewOf(clients[0].all()).seq
+	first := viewOf(clients[0].All()).Seq
 	ctx := testContext(t)
 	// Waves of 20 (a queue holds 64), each read by everyone before the
 	// next, with ballots (and their acks) in between.
@@ -230,19 +230,19 @@ func TestPingsAmidFrames(t *testing.T) {
 			lastSeq = seq
 		}
 		for _, c := range clients[1:] {
-			c.send(map[string]any{"type": "ballot", "id": newID(), "contestant": "c1", "score": 80})
+			c.Send(map[string]any{"type": "ballot", "id": newID(), "contestant": "c1", "score": 80})
 		}
 		for _, c := range clients {
-			c.waitFor("the wave", func(f []msg) bool { return viewOf(f).seq == lastSeq })
+			c.WaitFor("the wave", func(f []msg) bool { return viewOf(f).Seq == lastSeq })
 		}
 	}
 	for _, c := range clients {
-		frames := c.waitFor("every stage message", func(f []msg) bool { return viewOf(f).seq == lastSeq })
+		frames := c.WaitFor("every stage message", func(f []msg) bool { return viewOf(f).Seq == lastSeq })
 		next := first + 1
 		for _, m := range frames {
 			if m.Type == "stage" {
 				if m.Seq != next {
-					t.Fatalf("%s: stage seq %d, want %d", c.name, m.Seq, next)
+					t.Fatalf("%s: stage seq %d, want %d", c.Name, m.Seq, next)
 				}
 				next++
 			}
@@ -254,8 +254,8 @@ func TestPingsAmidFrames(t *testing.T) {
 		}
 	}
 	for _, c := range clients {
-		if err := c.err(); err != nil {
-			t.Fatalf("%s: %v", c.name, err)
+		if err := c.Err(); err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
 		}
 	}
 	if v := metricValue(t, e.Hub, "leitai_connections"); v != 4 {

@@ -38,8 +38,8 @@ func benchConn(b *testing.B, e *env, event, query string) *websocket.Conn {
 func BenchmarkFanoutSockets(b *testing.B) {
 	for _, n := range []int{50, 250} {
 		b.Run(fmt.Sprintf("clients=%d", n), func(b *testing.B) {
-			e := newEmbeddedEnv(b, envOptions{cfg: hub.Config{SendQueue: 1024}})
-			e.createEvent(testEvent("fan", 4))
+			e := newEmbeddedEnv(b, envOptions{Hub: hub.Config{SendQueue: 1024}})
+			e.CreateEvent(testEvent("fan", 4))
 			var got atomic.Int64
 			arrived := make(chan struct{}, 1)
 			var target atomic.Int64
@@ -92,7 +92,7 @@ func BenchmarkFanoutSockets(b *testing.B) {
 func BenchmarkBallotOverSocket(b *testing.B) {
 	// No per-connection message budget: the sockets send as fast as
 	// their acks come back, far beyond a phone's 10 a second.
-	opts := envOptions{cfg: hub.Config{MessageRate: 1e9, MessageBurst: 1 << 30}}
+	opts := envOptions{Hub: hub.Config{MessageRate: 1e9, MessageBurst: 1 << 30}}
 	stores := []struct {
 		name string
 		make func(b *testing.B) *env

@@ -37,12 +37,12 @@ func TestStandingsCoalesced(t *testing.T) {
 	}
 	br := &countingBroker{Broker: hub.NewMemoryBroker()}
 	const interval = 250 * time.Millisecond
-	e := startEnv(t, st, br, envOptions{cfg: hub.Config{StandingsInterval: interval}})
+	e := startEnv(t, st, br, envOptions{Hub: hub.Config{StandingsInterval: interval}})
 	votingOn(e, "co")
-	screens := []*wsClient{e.dial("co", "role=screen"), e.dial("co", "role=screen")}
-	hosts := []*wsClient{e.dialHost("co"), e.dialHost("co")}
+	screens := []*wsClient{e.Dial("co", "role=screen"), e.Dial("co", "role=screen")}
+	hosts := []*wsClient{e.DialHost("co"), e.DialHost("co")}
 	for _, c := range append(screens, hosts...) {
-		c.waitSnapshot()
+		c.WaitSnapshot()
 	}
 	e.waitConnections(4)
 
@@ -54,7 +54,7 @@ func TestStandingsCoalesced(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			status, data := e.api("POST", "/api/events/co/ballots", "", map[string]any{
+			status, data := e.Do("POST", "/api/events/co/ballots", "", map[string]any{
 				"id": newID(), "credential": cred("burst-" + newID()[:8]), "contestant": "c1", "score": scoreFor(i, 0)})
 			if status != 200 {
 				t.Errorf("ballot: %d %s", status, data)
@@ -63,7 +63,7 @@ func TestStandingsCoalesced(t *testing.T) {
 	}
 	wg.Wait()
 	for _, c := range append(screens, hosts...) {
-		c.waitFor("every ballot", func(f []msg) bool { return viewOf(f).turnout.Voted == ballots })
+		c.WaitFor("every ballot", func(f []msg) bool { return viewOf(f).Turnout.Voted == ballots })
 	}
 	elapsed := time.Since(start)
 	published := br.standings.Load() - before
@@ -74,10 +74,10 @@ func TestStandingsCoalesced(t *testing.T) {
 		t.Errorf("standings were not coalesced: %d messages for %d ballots", published, ballots)
 	}
 	for _, group := range [][]*wsClient{screens, hosts} {
-		a, _ := last(group[0].all(), "standings")
-		b, _ := last(group[1].all(), "standings")
-		if !bytes.Equal(a.raw, b.raw) {
-			t.Errorf("two clients of one audience got different bytes:\n%s\n%s", a.raw, b.raw)
+		a, _ := last(group[0].All(), "standings")
+		b, _ := last(group[1].All(), "standings")
+		if !bytes.Equal(a.Raw, b.Raw) {
+			t.Errorf("two clients of one audience got different bytes:\n%s\n%s", a.Raw, b.Raw)
 		}
 	}
 }
@@ -89,14 +89,14 @@ func TestCriteriaAndScopeAll(t *testing.T) {
 	ev := testEvent("crit", 3)
 	ev.VotingScope = voting.ScopeAll
 	ev.Rules.Criteria = []voting.Criterion{{ID: "measures", Name: "举措", Weight: 60}, {ID: "results", Name: "成绩", Weight: 40}}
-	e.createEvent(ev)
-	e.command("crit", voting.Command{Action: voting.ActionOpen}) // no one on stage: scope all
-	v := e.dial("crit", voterQuery("v1"))
-	v.waitSnapshot()
+	e.CreateEvent(ev)
+	e.Command("crit", voting.Command{Action: voting.ActionOpen}) // no one on stage: scope all
+	v := e.Dial("crit", voterQuery("v1"))
+	v.WaitSnapshot()
 	for _, c := range []string{"c1", "c3"} {
 		id := newID()
-		v.send(map[string]any{"type": "ballot", "id": id, "contestant": c, "scores": map[string]float64{"measures": 90, "results": 80}})
-		wantAccepted(t, v.waitAck(id), c, 86, false)
+		v.Send(map[string]any{"type": "ballot", "id": id, "contestant": c, "scores": map[string]float64{"measures": 90, "results": 80}})
+		wantAccepted(t, v.WaitAck(id), c, 86, false)
 	}
 	for _, bad := range []map[string]any{
 		{"contestant": "c2", "scores": map[string]float64{"measures": 90}},
@@ -106,8 +106,8 @@ func TestCriteriaAndScopeAll(t *testing.T) {
 	} {
 		id := newID()
 		bad["type"], bad["id"] = "ballot", id
-		v.send(bad)
-		wantRefused(t, v.waitAck(id), voting.CodeInvalid)
+		v.Send(bad)
+		wantRefused(t, v.WaitAck(id), voting.CodeInvalid)
 	}
 }
 
@@ -119,78 +119,78 @@ func TestRevealAndEnd(t *testing.T) {
 	e := newEmbeddedEnv(t, envOptions{})
 	ev := testEvent("rev", 3)
 	ev.VotingScope = voting.ScopeAll
-	e.createEvent(ev)
+	e.CreateEvent(ev)
 	hidden := false
-	e.command("rev", voting.Command{Action: voting.ActionRanking, Visible: &hidden})
-	e.command("rev", voting.Command{Action: voting.ActionOpen})
-	v := e.dial("rev", voterQuery("v1"))
-	sc := e.dial("rev", "role=screen")
-	if s := v.waitSnapshot(); s.Ranking != nil {
-		t.Errorf("hidden ranking in a voter snapshot: %s", s.raw)
+	e.Command("rev", voting.Command{Action: voting.ActionRanking, Visible: &hidden})
+	e.Command("rev", voting.Command{Action: voting.ActionOpen})
+	v := e.Dial("rev", voterQuery("v1"))
+	sc := e.Dial("rev", "role=screen")
+	if s := v.WaitSnapshot(); s.Ranking != nil {
+		t.Errorf("hidden ranking in a voter snapshot: %s", s.Raw)
 	}
-	if s := sc.waitSnapshot(); s.Standings != nil {
-		t.Errorf("hidden standings in a screen snapshot: %s", s.raw)
+	if s := sc.WaitSnapshot(); s.Standings != nil {
+		t.Errorf("hidden standings in a screen snapshot: %s", s.Raw)
 	}
 	for i, c := range []string{"c1", "c2", "c3"} {
-		wantAccepted(t, v.ballot(newID(), c, float64(70+10*i)), c, float64(70+10*i), false)
+		wantAccepted(t, v.Ballot(newID(), c, float64(70+10*i)), c, float64(70+10*i), false)
 	}
-	e.command("rev", voting.Command{Action: voting.ActionClose})
-	st := e.command("rev", voting.Command{Action: voting.ActionReveal})
+	e.Command("rev", voting.Command{Action: voting.ActionClose})
+	st := e.Command("rev", voting.Command{Action: voting.ActionReveal})
 	// (The stage message may come before the standings with the last
 	// ballots: wait for the state, not for the first frame.)
-	v.waitFor("one revealed place: c1 at rank 3", func(f []msg) bool {
+	v.WaitFor("one revealed place: c1 at rank 3", func(f []msg) bool {
 		vw := viewOf(f)
-		return vw.stage.Version == st.Version && len(vw.ranking) == 1 && vw.ranking[0].Contestant == "c1" && vw.ranking[0].Rank == 3
+		return vw.Stage.Version == st.Version && len(vw.Ranking) == 1 && vw.Ranking[0].Contestant == "c1" && vw.Ranking[0].Rank == 3
 	})
-	sc.waitFor("only the last place on the screen", func(f []msg) bool {
+	sc.WaitFor("only the last place on the screen", func(f []msg) bool {
 		vw := viewOf(f)
-		return vw.stage.Version == st.Version && vw.standings != nil && len(vw.standings.Rows) == 1 &&
-			vw.standings.Rows[0].Contestant == "c1" && vw.standings.Rows[0].Rank == 3
+		return vw.Stage.Version == st.Version && vw.Standings != nil && len(vw.Standings.Rows) == 1 &&
+			vw.Standings.Rows[0].Contestant == "c1" && vw.Standings.Rows[0].Rank == 3
 	})
-	st = e.command("rev", voting.Command{Action: voting.ActionReveal})
-	v.waitFor("two revealed places", func(f []msg) bool {
+	st = e.Command("rev", voting.Command{Action: voting.ActionReveal})
+	v.WaitFor("two revealed places", func(f []msg) bool {
 		vw := viewOf(f)
-		return vw.stage.Version == st.Version && len(vw.ranking) == 2 && vw.ranking[0].Contestant == "c2"
+		return vw.Stage.Version == st.Version && len(vw.Ranking) == 2 && vw.Ranking[0].Contestant == "c2"
 	})
-	sc.waitFor("two places on the screen, not the winner", func(f []msg) bool {
+	sc.WaitFor("two places on the screen, not the winner", func(f []msg) bool {
 		vw := viewOf(f)
-		if vw.stage.Version != st.Version || vw.standings == nil || len(vw.standings.Rows) != 2 {
+		if vw.Stage.Version != st.Version || vw.Standings == nil || len(vw.Standings.Rows) != 2 {
 			return false
 		}
-		for _, r := range vw.standings.Rows {
+		for _, r := range vw.Standings.Rows {
 			if r.Contestant == "c3" {
 				t.Errorf("the winner reached the screen before its reveal")
 			}
 		}
 		return true
 	})
-	st = e.command("rev", voting.Command{Action: voting.ActionEnd})
-	v.waitFor("the whole ranking at the end", func(f []msg) bool {
+	st = e.Command("rev", voting.Command{Action: voting.ActionEnd})
+	v.WaitFor("the whole ranking at the end", func(f []msg) bool {
 		vw := viewOf(f)
-		return vw.stage.Phase == voting.PhaseEnded && len(vw.ranking) == 3 && vw.ranking[0].Contestant == "c3"
+		return vw.Stage.Phase == voting.PhaseEnded && len(vw.Ranking) == 3 && vw.Ranking[0].Contestant == "c3"
 	})
-	wantRefused(t, v.ballot(newID(), "c1", 90), voting.CodeClosed)
+	wantRefused(t, v.Ballot(newID(), "c1", 90), voting.CodeClosed)
 }
 
 // TestCountdownClosesVoting: when a countdown runs out while voting is
 // open, the server closes voting and every client sees the closed stage.
 func TestCountdownClosesVoting(t *testing.T) {
 	e := newEmbeddedEnv(t, envOptions{})
-	e.createEvent(testEvent("cd", 2))
-	e.command("cd", voting.Command{Action: voting.ActionNext})
-	e.command("cd", voting.Command{Action: voting.ActionOpen})
-	v := e.dial("cd", voterQuery("v1"))
-	sc := e.dial("cd", "role=screen")
-	v.waitSnapshot()
-	sc.waitSnapshot()
-	started := e.command("cd", voting.Command{Action: voting.ActionCountdown, Seconds: 1})
+	e.CreateEvent(testEvent("cd", 2))
+	e.Command("cd", voting.Command{Action: voting.ActionNext})
+	e.Command("cd", voting.Command{Action: voting.ActionOpen})
+	v := e.Dial("cd", voterQuery("v1"))
+	sc := e.Dial("cd", "role=screen")
+	v.WaitSnapshot()
+	sc.WaitSnapshot()
+	started := e.Command("cd", voting.Command{Action: voting.ActionCountdown, Seconds: 1})
 	for _, c := range []*wsClient{v, sc} {
-		c.waitFor("voting closed by the countdown", func(f []msg) bool {
+		c.WaitFor("voting closed by the countdown", func(f []msg) bool {
 			vw := viewOf(f)
-			return vw.stage.Phase == voting.PhaseClosed && vw.stage.Version == started.Version+1
+			return vw.Stage.Phase == voting.PhaseClosed && vw.Stage.Version == started.Version+1
 		})
 	}
-	wantRefused(t, v.ballot(newID(), "c1", 80), voting.CodeClosed)
+	wantRefused(t, v.Ballot(newID(), "c1", 80), voting.CodeClosed)
 }
 
 // TestVoterStandingsPaced: phones get standings at most once per
@@ -202,17 +202,17 @@ func TestVoterStandingsPaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	const interval, voterInterval = 50 * time.Millisecond, 400 * time.Millisecond
-	e := startEnv(t, st, hub.NewMemoryBroker(), envOptions{cfg: hub.Config{StandingsInterval: interval, VoterStandingsInterval: voterInterval}})
+	e := startEnv(t, st, hub.NewMemoryBroker(), envOptions{Hub: hub.Config{StandingsInterval: interval, VoterStandingsInterval: voterInterval}})
 	votingOn(e, "pace")
-	sc := e.dial("pace", "role=screen")
-	v := e.dial("pace", voterQuery("watcher"))
-	sc.waitSnapshot()
-	v.waitSnapshot()
+	sc := e.Dial("pace", "role=screen")
+	v := e.Dial("pace", voterQuery("watcher"))
+	sc.WaitSnapshot()
+	v.WaitSnapshot()
 
 	start := time.Now()
 	const ballots = 30
 	for i := range ballots {
-		status, data := e.api("POST", "/api/events/pace/ballots", "", map[string]any{
+		status, data := e.Do("POST", "/api/events/pace/ballots", "", map[string]any{
 			"id": newID(), "credential": cred("paced-" + newID()[:8]), "contestant": "c1", "score": scoreFor(i, 0)})
 		if status != 200 {
 			t.Fatalf("ballot: %d %s", status, data)
@@ -220,10 +220,10 @@ func TestVoterStandingsPaced(t *testing.T) {
 		time.Sleep(interval / 2)
 	}
 	for _, c := range []*wsClient{sc, v} {
-		c.waitFor("every ballot", func(f []msg) bool { return viewOf(f).turnout.Voted == ballots })
+		c.WaitFor("every ballot", func(f []msg) bool { return viewOf(f).Turnout.Voted == ballots })
 	}
 	elapsed := time.Since(start)
-	voterFrames, screenFrames := count(v.all(), "standings"), count(sc.all(), "standings")
+	voterFrames, screenFrames := count(v.All(), "standings"), count(sc.All(), "standings")
 	if limit := int(elapsed/voterInterval) + 2; voterFrames > limit {
 		t.Errorf("the phone got %d standings frames in %v; at most %d expected at one per %v", voterFrames, elapsed, limit, voterInterval)
 	}

@@ -73,15 +73,15 @@ func TestStoreUnavailable(t *testing.T) {
 	st := &downStore{Store: inner}
 	e := startEnv(t, st, hub.NewMemoryBroker(), envOptions{})
 	votingOn(e, "down")
-	v := e.dial("down", voterQuery("v1"))
-	v.waitSnapshot()
-	sc := e.dial("down", "role=screen")
-	sc.waitSnapshot()
+	v := e.Dial("down", voterQuery("v1"))
+	v.WaitSnapshot()
+	sc := e.Dial("down", "role=screen")
+	sc.WaitSnapshot()
 
 	st.down.Store(true)
 	req, _ := http.NewRequestWithContext(testContext(t), "GET", e.Srv.URL+"/api/events/down/standings", nil)
 	req.Header.Set("Authorization", "Bearer "+hostKey)
-	resp, err := e.http.Do(req)
+	resp, err := e.HTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,10 +90,10 @@ func TestStoreUnavailable(t *testing.T) {
 		t.Errorf("standings with the store down: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 	id := newID()
-	wantRefused(t, v.ballot(id, "c1", 80), voting.CodeUnavailable)
-	status, data := e.api("POST", "/api/events/down/ballots", "", map[string]any{"id": newID(), "credential": cred("w"), "contestant": "c1", "score": 80})
+	wantRefused(t, v.Ballot(id, "c1", 80), voting.CodeUnavailable)
+	status, data := e.Do("POST", "/api/events/down/ballots", "", map[string]any{"id": newID(), "credential": cred("w"), "contestant": "c1", "score": 80})
 	wantAPIError(t, status, data, http.StatusServiceUnavailable, voting.CodeUnavailable)
-	_, resp, err = e.tryDial("down", dialOptions{query: voterQuery("v2")})
+	_, resp, err = e.TryDial("down", dialOptions{Query: voterQuery("v2")})
 	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("dial with the store down: %v, want 503", err)
 	}
@@ -104,16 +104,16 @@ func TestStoreUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []*wsClient{v, sc} {
-		if err := c.waitClosed(); websocket.CloseStatus(err) != websocket.StatusTryAgainLater {
-			t.Errorf("%s: %v, want close status 1013", c.name, err)
+		if err := c.WaitClosed(); websocket.CloseStatus(err) != websocket.StatusTryAgainLater {
+			t.Errorf("%s: %v, want close status 1013", c.Name, err)
 		}
 	}
 
 	st.down.Store(false)
-	v2 := e.dial("down", voterQuery("v1"))
-	if s := v2.waitSnapshot(); s.Stage.Phase != voting.PhaseVoting {
-		t.Errorf("snapshot after the store came back: %s", s.raw)
+	v2 := e.Dial("down", voterQuery("v1"))
+	if s := v2.WaitSnapshot(); s.Stage.Phase != voting.PhaseVoting {
+		t.Errorf("snapshot after the store came back: %s", s.Raw)
 	}
 	// The phone resends its unacknowledged ballot with the same id.
-	wantAccepted(t, v2.ballot(id, "c1", 80), "c1", 80, false)
+	wantAccepted(t, v2.Ballot(id, "c1", 80), "c1", 80, false)
 }

@@ -178,9 +178,9 @@ func rawUpgrade(t *testing.T, addr, path string, header http.Header, frames ...[
 // frame as a header with reserved bits set).
 func TestFrameWithTheUpgrade(t *testing.T) {
 	e := newEmbeddedEnv(t, envOptions{})
-	e.createEvent(testEvent("early", 2))
-	e.command("early", voting.Command{Action: voting.ActionNext})
-	e.command("early", voting.Command{Action: voting.ActionOpen})
+	e.CreateEvent(testEvent("early", 2))
+	e.Command("early", voting.Command{Action: voting.ActionNext})
+	e.Command("early", voting.Command{Action: voting.ActionOpen})
 	for i := range 20 {
 		id := uuid.NewString()
 		ballot, _ := json.Marshal(map[string]any{"type": "ballot", "id": id, "contestant": "c1", "score": 80})
@@ -279,9 +279,9 @@ func TestWireUnderPingsBroadcastAndClose(t *testing.T) {
 
 // wireRound is one round; it returns how many pings the clients answered.
 func wireRound(t *testing.T, round int) (pings int) {
-	e := newEmbeddedEnv(t, envOptions{cfg: hub.Config{PingInterval: time.Millisecond, WriteTimeout: 5 * time.Second,
+	e := newEmbeddedEnv(t, envOptions{Hub: hub.Config{PingInterval: time.Millisecond, WriteTimeout: 5 * time.Second,
 		SendQueue: 4096, MessageRate: 1, MessageBurst: 2, FloodClose: 5}})
-	e.createEvent(testEvent("wire", 2))
+	e.CreateEvent(testEvent("wire", 2))
 	addr := e.Srv.Listener.Addr().String()
 	open := func(name, query string, header http.Header, frames ...[]byte) *rawClient {
 		conn, wr := rawUpgrade(t, addr, "/e/wire/ws?"+query, header, frames...)

@@ -11,15 +11,17 @@ import (
 
 // The pages' first load crosses the hall's Wi-Fi, which hundreds of phones
 // share in the minute after the QR code goes up. What is sent is therefore
-// made small once, at start: comments are blanked (the source keeps them,
-// with their line numbers: a stack trace from a phone still points at the
-// right line) and every asset is gzipped at the best level. No build step:
+// made small once, at start: comments and indentation are blanked (the
+// source keeps them, with their line numbers: a stack trace from a phone
+// still points at the right line) and every asset is gzipped at the best
+// level. No build step:
 // the binary embeds the source files and does this when it starts.
 
 // blankComments empties the comment lines of a script (lines whose first
-// non-blank characters are //) and the comments of a stylesheet, keeping
-// every newline. A script line inside a multi-line template literal (after
-// an odd number of backquotes) is left alone.
+// non-blank characters are //) and the comments of a stylesheet, and drops
+// the indentation of every line, keeping every newline. A script line
+// inside a multi-line template literal (after an odd number of backquotes)
+// is left alone.
 func blankComments(src []byte, ext string) []byte {
 	switch ext {
 	case ".js":
@@ -41,6 +43,9 @@ func blankScriptComments(src []byte) []byte {
 			}
 			continue
 		}
+		if ticks%2 == 0 {
+			line = trimmed
+		}
 		ticks += bytes.Count(line, []byte("`"))
 		out = append(out, line...)
 	}
@@ -48,8 +53,19 @@ func blankScriptComments(src []byte) []byte {
 }
 
 // blankStyleComments drops /* … */ outside quoted strings, keeping the
-// newlines inside a comment.
+// newlines inside a comment, and the indentation of every line (a quoted
+// string does not span lines).
 func blankStyleComments(src []byte) []byte {
+	out := dropStyleComments(src)
+	var b bytes.Buffer
+	b.Grow(len(out))
+	for line := range bytes.Lines(out) {
+		b.Write(bytes.TrimLeft(line, " \t"))
+	}
+	return b.Bytes()
+}
+
+func dropStyleComments(src []byte) []byte {
 	out := make([]byte, 0, len(src))
 	var quote byte
 	for i := 0; i < len(src); i++ {

@@ -55,9 +55,14 @@ type Pages struct {
 	pages  *template.Template // pages/*.html
 	zh     map[string]string  // the string table's Chinese (assets/i18n.js)
 	// imports are the hashed URLs of the modules a script imports, by
-	// logical name, for the pages' modulepreload links.
-	imports map[string][]string
-	zippers zippers
+	// logical name, for the pages' modulepreload links; lazy those it
+	// imports later (import()).
+	imports, lazy map[string][]string
+	// entries are what each page's head loads (subsets.go), by page
+	// ("vote"); pageKeys the keys of its strings.
+	entries  map[string]pageEntry
+	pageKeys map[string][]string
+	zippers  zippers
 }
 
 // asset is one file as served: the bytes (comments blanked, imports
@@ -69,12 +74,8 @@ type asset struct {
 	etag        string // of the identity; the gzip's adds ".gz"
 }
 
-// New reads the embedded files and computes their hashed names.
-func New(cfg Config) (*Pages, error) {
-	p := &Pages{cfg: cfg, assets: make(map[string]asset), hashed: make(map[string]string), imports: make(map[string][]string)}
-	// Hash every asset; then rewrite module imports between JS files
-	// ("./x.js") to hashed URLs, so that a cached module never imports a
-	// stale sibling. Imports are rewritten before hashing the importer.
+// readAssets reads the embedded assets, by name ("vote.js").
+func readAssets() (map[string][]byte, error) {
 	raw := make(map[string][]byte)
 	err := fs.WalkDir(files, "assets", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -90,6 +91,26 @@ func New(cfg Config) (*Pages, error) {
 	if err != nil {
 		return nil, fmt.Errorf("static: %w", err)
 	}
+	return raw, nil
+}
+
+// New reads the embedded files and computes their hashed names.
+func New(cfg Config) (*Pages, error) {
+	p := &Pages{cfg: cfg, assets: make(map[string]asset), hashed: make(map[string]string), imports: make(map[string][]string), lazy: make(map[string][]string)}
+	// Hash every asset; then rewrite module imports between JS files
+	// ("./x.js") to hashed URLs, so that a cached module never imports a
+	// stale sibling. Imports are rewritten before hashing the importer.
+	raw, err := readAssets()
+	if err != nil {
+		return nil, err
+	}
+	// The string table is served without its dictionaries: each page gets
+	// the strings it uses (subsets.go).
+	dicts, err := readStringTable(raw)
+	if err != nil {
+		return nil, err
+	}
+	p.zh = dicts["zh"]
 	var resolve func(name string, seen map[string]bool) (string, error)
 	resolve = func(name string, seen map[string]bool) (string, error) {
 		if u, ok := p.hashed[name]; ok {
@@ -114,7 +135,9 @@ func New(cfg Config) (*Pages, error) {
 					rerr = err
 					return m
 				}
-				if !bytes.Contains(sub[1], []byte("(")) { // static imports only: a dynamic one loads later
+				if bytes.Contains(sub[1], []byte("(")) { // a dynamic import loads later
+					p.lazy[name] = append(p.lazy[name], u)
+				} else {
 					p.imports[name] = append(p.imports[name], u)
 				}
 				return bytes.Replace(m, sub[2], []byte(u), 1)
@@ -123,28 +146,14 @@ func New(cfg Config) (*Pages, error) {
 				return "", rerr
 			}
 		}
-		sum := sha256.Sum256(body)
-		ext := path.Ext(name)
-		hashedName := strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:5]) + ext
-		ct := mime.TypeByExtension(ext)
-		switch ext {
-		case ".js":
-			ct = "text/javascript; charset=utf-8"
-		case ".css":
-			ct = "text/css; charset=utf-8"
-		case ".svg":
-			ct = "image/svg+xml"
-		}
-		p.assets[hashedName] = asset{body: body, gz: gzipBest(body), contentType: ct, etag: `"` + hex.EncodeToString(sum[:5]) + `"`}
-		p.hashed[name] = "/assets/" + hashedName
-		return p.hashed[name], nil
+		return p.addAsset(name, body), nil
 	}
 	for name := range raw {
 		if _, err := resolve(name, map[string]bool{}); err != nil {
 			return nil, err
 		}
 	}
-	if p.zh, err = Dictionary(raw["i18n.js"], "zh"); err != nil {
+	if err := p.addPageStrings(dicts); err != nil {
 		return nil, err
 	}
 	p.pages, err = template.New("").Funcs(template.FuncMap{
@@ -156,6 +165,26 @@ func New(cfg Config) (*Pages, error) {
 		return nil, fmt.Errorf("static: %w", err)
 	}
 	return p, nil
+}
+
+// addAsset serves body, as written, under name's hashed URL, and returns
+// the URL.
+func (p *Pages) addAsset(name string, body []byte) string {
+	sum := sha256.Sum256(body)
+	ext := path.Ext(name)
+	hashedName := strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:5]) + ext
+	ct := mime.TypeByExtension(ext)
+	switch ext {
+	case ".js":
+		ct = "text/javascript; charset=utf-8"
+	case ".css":
+		ct = "text/css; charset=utf-8"
+	case ".svg":
+		ct = "image/svg+xml"
+	}
+	p.assets[hashedName] = asset{body: body, gz: gzipBest(body), contentType: ct, etag: `"` + hex.EncodeToString(sum[:5]) + `"`}
+	p.hashed[name] = "/assets/" + hashedName
+	return p.hashed[name]
 }
 
 func (p *Pages) asset(name string) (string, error) {
@@ -177,7 +206,11 @@ func (p *Pages) text(key string) (string, error) {
 // headData is what the shared head (pages/head.html) is given: the page's
 // title, and its stylesheet and script by their logical names.
 type headData struct {
-	Title, Style, Script string
+	Title, Style string
+	// Strings is the URL of the module of the page's strings (subsets.go),
+	// run before Script, or "" when Script holds them (a bundle); Script
+	// the URL of the page's module.
+	Strings, Script string
 	// Preload are the hashed URLs of every module Script imports, directly
 	// or not: the browser fetches them at once instead of one level of
 	// imports per round trip.
@@ -195,7 +228,11 @@ func (p *Pages) head(titleKey, page string) (headData, error) {
 	if err != nil {
 		return headData{}, err
 	}
-	return headData{Title: brand + " · " + title, Style: page + ".css", Script: page + ".js", Preload: p.moduleGraph(page + ".js")}, nil
+	e, ok := p.entries[page]
+	if !ok {
+		return headData{}, fmt.Errorf("no page %q", page)
+	}
+	return headData{Title: brand + " · " + title, Style: page + ".css", Script: e.Script, Strings: e.Strings, Preload: e.Preload}, nil
 }
 
 // moduleGraph lists the hashed URLs of the modules that script imports,
@@ -235,9 +272,9 @@ func (p *Pages) Routes(mux *http.ServeMux) {
 	// The control page is where a host creates an event that does not
 	// exist yet, so it is served for any valid id.
 	mux.HandleFunc("GET /e/{event}/control", p.page("control.html", false))
-	mux.HandleFunc("GET /e/{event}/results", p.page("results.html", true)) // printable results: results.js
+	mux.HandleFunc("GET /e/{event}/results", p.page("results.html", true))   // printable results: results.js
 	mux.HandleFunc("GET /s/{series}/results", p.page("results.html", false)) // a series' season table: results-season.js
-	mux.HandleFunc("GET /e/{event}/tickets", p.page("tickets.html", true)) // printable tickets: tickets.js
+	mux.HandleFunc("GET /e/{event}/tickets", p.page("tickets.html", true))   // printable tickets: tickets.js
 	mux.HandleFunc("GET /e/{event}/qr.svg", p.serveQR)
 }
 

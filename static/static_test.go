@@ -165,7 +165,7 @@ func TestPagesRenderWithHeaders(t *testing.T) {
 		if h.Get("Cache-Control") != "no-cache" || h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" {
 			t.Errorf("%s: headers %v", c.path, h)
 		}
-		if !strings.Contains(body, `src="`+p.AssetURL(c.script)+`"`) || !strings.Contains(body, p.AssetURL("common.css")) {
+		if !strings.Contains(body, `src="`+p.entries[strings.TrimSuffix(c.script, ".js")].Script+`"`) || !strings.Contains(body, p.AssetURL("common.css")) {
 			t.Errorf("%s: the page does not load %s and common.css by their hashed URLs", c.path, c.script)
 		}
 		if !strings.Contains(body, `lang="zh-CN"`) {
@@ -397,14 +397,17 @@ func TestEveryPageHasTheSharedHead(t *testing.T) {
 			`<link rel="icon" href="` + p.AssetURL("favicon.svg") + `" type="image/svg+xml">`,
 			`<link rel="stylesheet" href="` + p.AssetURL("common.css") + `">`,
 			`<link rel="stylesheet" href="` + p.AssetURL(c.page+".css") + `">`,
-			`<script type="module" src="` + p.AssetURL(c.page+".js") + `"></script>`,
+			`<script type="module" src="` + p.entries[c.page].Script + `"></script>`,
 		} {
 			if strings.Count(head, want) != 1 {
 				t.Errorf("%s: the head has not exactly one %s", c.path, want)
 			}
 		}
-		if strings.Count(body, "<script") != 1 || strings.Count(body, "<head>") != 1 {
-			t.Errorf("%s: %d scripts and %d heads; want the head's one each", c.path, strings.Count(body, "<script"), strings.Count(body, "<head>"))
+		if e := p.entries[c.page]; e.Strings != "" && !strings.Contains(head, `<script type="module" src="`+e.Strings+`"></script>`+"\n"+`<script type="module" src="`+e.Script+`">`) {
+			t.Errorf("%s: the page's strings %s do not come right before its script", c.path, e.Strings)
+		}
+		if scripts := min(len(p.entries[c.page].Strings), 1) + 1; strings.Count(body, "<script") != scripts || strings.Count(body, "<head>") != 1 {
+			t.Errorf("%s: %d scripts and %d heads; want the head's %d and one", c.path, strings.Count(body, "<script"), strings.Count(body, "<head>"), scripts)
 		}
 		if regexp.MustCompile(`(?i)\son[a-z]+=|javascript:`).MatchString(body) {
 			t.Errorf("%s: inline script (the CSP forbids it)", c.path)
@@ -413,11 +416,14 @@ func TestEveryPageHasTheSharedHead(t *testing.T) {
 		if title == nil || !strings.HasPrefix(title[1], "擂台 · ") {
 			t.Errorf("%s: title %v; want 擂台 · <page>", c.path, title)
 		}
-		// The same parts for every page: only the title, the stylesheet
-		// and the script differ,
+		// The same parts for every page: only the title, the stylesheet,
+		// the strings and the script differ,
 		// and the modules preloaded (the page's own; TestVotePageFirstLoadIsSmall
 		// checks that they are all it imports).
-		same := strings.NewReplacer(title[0], "TITLE", p.AssetURL(c.page+".css"), "STYLE", p.AssetURL(c.page+".js"), "SCRIPT").Replace(head)
+		same := strings.NewReplacer(title[0], "TITLE", p.AssetURL(c.page+".css"), "STYLE", p.entries[c.page].Script, "SCRIPT").Replace(head)
+		if e := p.entries[c.page]; e.Strings != "" {
+			same = strings.Replace(same, `<script type="module" src="`+e.Strings+`"></script>`+"\n", "", 1)
+		}
 		same = modulePreload.ReplaceAllString(same, "")
 		if first == "" {
 			first, firstPath = same, c.path

@@ -180,10 +180,10 @@ func (e *Event) Count(b Ballot) (CountedBallot, error) {
 		return CountedBallot{}, Errorf(CodeInvalid, "voter id is malformed")
 	}
 	if _, _, ok := e.Contestant(b.Contestant); !ok {
-		return CountedBallot{}, Errorf(CodeNotFound, "no contestant %q in this event", truncate(b.Contestant, 40))
+		return CountedBallot{}, Errorf(CodeNotFound, "no contestant %q in this event", Excerpt(b.Contestant, 40))
 	}
 	if _, ok := e.Panel(b.Panel); !ok {
-		return CountedBallot{}, Errorf(CodeNotFound, "no panel %q in this event", truncate(b.Panel, 40))
+		return CountedBallot{}, Errorf(CodeNotFound, "no panel %q in this event", Excerpt(b.Panel, 40))
 	}
 	units, err := e.Rules.units(b)
 	if err != nil {
@@ -212,7 +212,7 @@ func (r *Rules) units(b Ballot) (int64, error) {
 	for _, c := range r.Criteria {
 		s, ok := b.Scores[c.ID]
 		if !ok {
-			return 0, Errorf(CodeInvalid, "criterion %q has no score", truncate(c.Name, 30))
+			return 0, Errorf(CodeInvalid, "criterion %q has no score", Excerpt(c.Name, 30))
 		}
 		if err := r.checkScore(c.Name, s); err != nil {
 			return 0, err

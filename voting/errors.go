@@ -3,6 +3,7 @@ package voting
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code classifies an Error so that callers (the hub, the HTTP API, the pages)
@@ -93,4 +94,18 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "internal error"
+}
+
+// Excerpt is at most n runes of s, as valid UTF-8, with "…" when cut: how
+// input from a client (which may be anything, and long) is quoted in a
+// message.
+func Excerpt(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	for i := range s {
+		if n == 0 {
+			return s[:i] + "…"
+		}
+		n--
+	}
+	return s
 }

@@ -423,25 +423,14 @@ func validText(what, s string, limit int, mayBeEmpty bool) error {
 		return Errorf(CodeInvalid, "%s is empty", what)
 	}
 	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > limit {
-		return Errorf(CodeInvalid, "%s %q: at most %d characters of valid text", what, truncate(s, 20), limit)
+		return Errorf(CodeInvalid, "%s %q: at most %d characters of valid text", what, Excerpt(s, 20), limit)
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) { // C0, DEL and C1 (e.g. U+0085, a line break to some renderers)
-			return Errorf(CodeInvalid, "%s %q contains control characters", what, truncate(s, 20))
+			return Errorf(CodeInvalid, "%s %q contains control characters", what, Excerpt(s, 20))
 		}
 	}
 	return nil
-}
-
-func truncate(s string, n int) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "?")
-	}
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

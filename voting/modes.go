@@ -83,14 +83,14 @@ func (e *Event) validTieBreaks() error {
 		kind, panel := tb.Split()
 		switch {
 		case seen[tb]:
-			return Errorf(CodeInvalid, "tie-break %q appears twice", truncate(string(tb), 40))
+			return Errorf(CodeInvalid, "tie-break %q appears twice", Excerpt(string(tb), 40))
 		case kind == TieUnrounded && panel == "":
 		case kind == TiePanel || kind == TieTop:
 			if _, ok := e.Panel(panel); !ok && (kind == TiePanel || panel != "") {
-				return Errorf(CodeInvalid, "tie-break %q: no panel %q in this event", truncate(string(tb), 40), truncate(panel, 40))
+				return Errorf(CodeInvalid, "tie-break %q: no panel %q in this event", Excerpt(string(tb), 40), Excerpt(panel, 40))
 			}
 		default:
-			return Errorf(CodeInvalid, "tie-break %q: use unrounded, panel:<panel id>, top or top:<panel id>", truncate(string(tb), 40))
+			return Errorf(CodeInvalid, "tie-break %q: use unrounded, panel:<panel id>, top or top:<panel id>", Excerpt(string(tb), 40))
 		}
 		seen[tb] = true
 	}
@@ -102,7 +102,7 @@ func (p *Panel) validScoring() error {
 	switch p.Mode {
 	case "", ModeTrimmed, ModeAverage, ModeSum:
 	default:
-		return Errorf(CodeInvalid, "panel %q: scoring mode %q: use %q, %q or %q", p.ID, truncate(string(p.Mode), 20), ModeTrimmed, ModeAverage, ModeSum)
+		return Errorf(CodeInvalid, "panel %q: scoring mode %q: use %q, %q or %q", p.ID, Excerpt(string(p.Mode), 20), ModeTrimmed, ModeAverage, ModeSum)
 	}
 	if p.Trim < 0 || p.Trim > 100 {
 		return Errorf(CodeInvalid, "panel %q: trim must be between 0 and 100", p.ID)

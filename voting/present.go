@@ -53,7 +53,7 @@ func (s *Service) SetComment(ctx context.Context, id, contestant, comment string
 		}
 		_, i, ok := ev.Contestant(contestant)
 		if !ok {
-			return Event{}, Errorf(CodeNotFound, "no contestant %q in this event", truncate(contestant, 40))
+			return Event{}, Errorf(CodeNotFound, "no contestant %q in this event", Excerpt(contestant, 40))
 		}
 		if ev.Contestants[i].Comment == comment {
 			s.remember(ev)
@@ -165,7 +165,7 @@ func (s *Stage) applyTimer(ev *Event, cmd Command, now time.Time) (Timer, error)
 			t.Seconds = ev.PresentationSeconds
 		}
 	default:
-		return s.Timer, Errorf(CodeInvalid, "timer: op %q: use start, pause or reset", truncate(string(cmd.Op), 30))
+		return s.Timer, Errorf(CodeInvalid, "timer: op %q: use start, pause or reset", Excerpt(string(cmd.Op), 30))
 	}
 	return t, nil
 }

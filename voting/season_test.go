@@ -61,6 +61,7 @@ func checkSeason(t *testing.T, got Season, want []wantRow) {
 // Round 1: 甲 88.71, 乙 90.20, 丙 85 (group 街道), 丁 not in it.
 // Round 2: 乙 88.71, 甲 90.20, 丁 80 (街道), 戊 no ballots; 丙 missed it.
 func TestSeasonTable(t *testing.T) {
+	t.Parallel()
 	r1 := seasonRound(t, 1, "a:甲:专项=88.71", "b:乙:专项=90.20", "c:丙:街道=85")
 	r2 := seasonRound(t, 2, "b:乙:专项=88.71", "a:甲:专项=90.20", "d:丁:街道=80", "e:戊:街道=-")
 	cases := []struct {
@@ -131,6 +132,7 @@ func slicesIndex(rows []SeasonRow, id string) int {
 // TestSeasonTableRenamed matches a unit whose id changed by the series'
 // rename map, and shows its latest name and group.
 func TestSeasonTableRenamed(t *testing.T) {
+	t.Parallel()
 	se := Series{ID: "s", Name: "赛季", Rule: RuleAverage, Missed: MissedSkip, Renamed: map[string]string{"old-a": "a"}}
 	r1 := seasonRound(t, 1, "old-a:甲旧名:专项=80.12", "b:乙=80")
 	r2 := seasonRound(t, 2, "a:甲新名:街道=80.13", "b:乙=80.20")
@@ -158,6 +160,7 @@ func TestSeasonTableRenamed(t *testing.T) {
 // TestSeasonTableBadRounds: two events with one round number, two
 // contestants mapped onto one unit, are errors, not a table.
 func TestSeasonTableBadRounds(t *testing.T) {
+	t.Parallel()
 	se := Series{ID: "s", Name: "赛季", Rule: RuleAverage, Missed: MissedSkip}
 	r1 := seasonRound(t, 1, "a:甲=80")
 	again := seasonRound(t, 1, "a:甲=81")
@@ -178,6 +181,7 @@ func TestSeasonTableBadRounds(t *testing.T) {
 }
 
 func TestSeriesValidate(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		se   Series
@@ -212,6 +216,7 @@ func TestSeriesValidate(t *testing.T) {
 }
 
 func TestRoundNames(t *testing.T) {
+	t.Parallel()
 	for n, want := range map[int]string{1: "第一轮", 2: "第二轮", 10: "第十轮", 11: "第十一轮", 20: "第二十轮", 23: "第二十三轮", 99: "第九十九轮", 0: "", 100: ""} {
 		if got := RoundName(n); got != want {
 			t.Errorf("RoundName(%d) = %q, want %q", n, got, want)
@@ -233,6 +238,7 @@ func TestRoundNames(t *testing.T) {
 }
 
 func TestStageSeason(t *testing.T) {
+	t.Parallel()
 	ev := &Event{ID: "r", Series: "s", Round: 1, Contestants: []Contestant{{ID: "a", Name: "甲"}}}
 	show, hide := true, false
 	at := func(phase Phase, revealed int) Stage {

@@ -62,7 +62,7 @@ func (p *Panel) validSeats() error {
 			return err
 		}
 		if seen[name] {
-			return Errorf(CodeInvalid, "panel %q: seat %q appears twice", p.ID, truncate(name, 20))
+			return Errorf(CodeInvalid, "panel %q: seat %q appears twice", p.ID, Excerpt(name, 20))
 		}
 		seen[name] = true
 	}

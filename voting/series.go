@@ -83,7 +83,7 @@ func (se *Series) Normalize() {
 // Validate reports the first problem with the series as an invalid *Error.
 func (se *Series) Validate() error {
 	if !ValidID(se.ID) {
-		return Errorf(CodeInvalid, "series id %q: use 1–63 lower-case letters, digits, '-' or '_'", truncate(se.ID, 40))
+		return Errorf(CodeInvalid, "series id %q: use 1–63 lower-case letters, digits, '-' or '_'", Excerpt(se.ID, 40))
 	}
 	if err := validName("series name", se.Name, false); err != nil {
 		return err
@@ -98,7 +98,7 @@ func (se *Series) Validate() error {
 			return Errorf(CodeInvalid, "the rule %q needs the weights of the rounds", RuleWeighted)
 		}
 	default:
-		return Errorf(CodeInvalid, "season rule %q: use %q, %q or %q", truncate(string(se.Rule), 20), RuleAverage, RuleSum, RuleWeighted)
+		return Errorf(CodeInvalid, "season rule %q: use %q, %q or %q", Excerpt(string(se.Rule), 20), RuleAverage, RuleSum, RuleWeighted)
 	}
 	if len(se.Weights) > MaxRounds {
 		return Errorf(CodeInvalid, "at most %d round weights", MaxRounds)
@@ -111,7 +111,7 @@ func (se *Series) Validate() error {
 	switch se.Missed {
 	case MissedSkip, MissedZero:
 	default:
-		return Errorf(CodeInvalid, "missed rounds %q: use %q or %q", truncate(string(se.Missed), 20), MissedSkip, MissedZero)
+		return Errorf(CodeInvalid, "missed rounds %q: use %q or %q", Excerpt(string(se.Missed), 20), MissedSkip, MissedZero)
 	}
 	if len(se.Renamed) > MaxRenamed {
 		return Errorf(CodeInvalid, "at most %d renamed units", MaxRenamed)
@@ -119,7 +119,7 @@ func (se *Series) Validate() error {
 	for _, from := range slices.Sorted(maps.Keys(se.Renamed)) {
 		to := se.Renamed[from]
 		if !ValidID(from) || !ValidID(to) {
-			return Errorf(CodeInvalid, "renamed unit %q → %q: ids are lower-case letters, digits, '-' or '_'", truncate(from, 40), truncate(to, 40))
+			return Errorf(CodeInvalid, "renamed unit %q → %q: ids are lower-case letters, digits, '-' or '_'", Excerpt(from, 40), Excerpt(to, 40))
 		}
 		if from == to {
 			return Errorf(CodeInvalid, "renamed unit %q maps to itself", from)
@@ -209,7 +209,7 @@ func (e *Event) validRound() error {
 		return nil
 	}
 	if !ValidID(e.Series) {
-		return Errorf(CodeInvalid, "series id %q: use lower-case letters, digits, '-' or '_'", truncate(e.Series, 40))
+		return Errorf(CodeInvalid, "series id %q: use lower-case letters, digits, '-' or '_'", Excerpt(e.Series, 40))
 	}
 	if e.Round < 0 || e.Round > MaxRounds {
 		return Errorf(CodeInvalid, "round %d: rounds are numbered 1 to %d", e.Round, MaxRounds)

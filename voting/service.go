@@ -26,9 +26,6 @@ func NewService(store Store, now func() time.Time) *Service {
 	return &Service{store: store, now: now, events: make(map[string]Event)}
 }
 
-// Store returns the underlying store.
-func (s *Service) Store() Store { return s.store }
-
 // Now returns the service's clock.
 func (s *Service) Now() time.Time { return s.now() }
 
@@ -263,7 +260,7 @@ func (s *Service) ResetContestant(ctx context.Context, id, contestant, confirm s
 		return 0, err
 	}
 	if _, _, ok := ev.Contestant(contestant); !ok {
-		return 0, Errorf(CodeNotFound, "no contestant %q in this event", truncate(contestant, 40))
+		return 0, Errorf(CodeNotFound, "no contestant %q in this event", Excerpt(contestant, 40))
 	}
 	if confirm != contestant {
 		return 0, Errorf(CodeInvalid, "to reset, confirm with the contestant's id %q", contestant)
@@ -275,4 +272,4 @@ func (s *Service) ResetContestant(ctx context.Context, id, contestant, confirm s
 }
 
 // errNoEvent is the answer about an event id that names no event.
-func errNoEvent(id string) *Error { return Errorf(CodeNotFound, "no event %q", truncate(id, 40)) }
+func errNoEvent(id string) *Error { return Errorf(CodeNotFound, "no event %q", Excerpt(id, 40)) }

@@ -37,7 +37,7 @@ func (s *Service) IssueSeats(ctx context.Context, event, panel string) ([]Ticket
 	}
 	p, ok := ev.Panel(panel)
 	if !ok {
-		return nil, Errorf(CodeNotFound, "no panel %q in this event", truncate(panel, 40))
+		return nil, Errorf(CodeNotFound, "no panel %q in this event", Excerpt(panel, 40))
 	}
 	if len(p.Seats) == 0 {
 		return nil, Errorf(CodeInvalid, "the panel %q has no seats", p.Name)

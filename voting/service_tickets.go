@@ -17,7 +17,7 @@ func (s *Service) IssueTickets(ctx context.Context, event, panel string, n int) 
 		return nil, err
 	}
 	if _, ok := ev.Panel(panel); !ok {
-		return nil, Errorf(CodeNotFound, "no panel %q in this event", truncate(panel, 40))
+		return nil, Errorf(CodeNotFound, "no panel %q in this event", Excerpt(panel, 40))
 	}
 	now := s.now().UnixMilli()
 	for attempt := 0; ; attempt++ {

@@ -171,7 +171,7 @@ func (s Stage) Apply(ev *Event, cmd Command, now time.Time, revealSteps int) (St
 	case ActionJump:
 		_, i, ok := ev.Contestant(cmd.Contestant)
 		if !ok {
-			return s, Errorf(CodeNotFound, "no contestant %q in this event", truncate(cmd.Contestant, 40))
+			return s, Errorf(CodeNotFound, "no contestant %q in this event", Excerpt(cmd.Contestant, 40))
 		}
 		return moveTo(i)
 	case ActionCountdown:
@@ -222,7 +222,7 @@ func (s Stage) Apply(ev *Event, cmd Command, now time.Time, revealSteps int) (St
 		}
 		next.Timer = t
 	default:
-		return s, Errorf(CodeInvalid, "unknown action %q", truncate(string(cmd.Action), 30))
+		return s, Errorf(CodeInvalid, "unknown action %q", Excerpt(string(cmd.Action), 30))
 	}
 	if next.Phase == PhaseLobby || next.Phase == PhaseReveal || next.Phase == PhaseEnded {
 		next.Timer = Timer{} // the timer belongs to the contestant on stage

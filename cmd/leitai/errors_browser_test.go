@@ -164,13 +164,11 @@ func TestBrowserErrorsInPageLanguage(t *testing.T) {
 	shown, err := chromedp.Run(ctx, chromedp.Evaluate[[][2]string](`(() => {
 		const url = (name) => performance.getEntriesByType("resource").map(e => e.name).filter(n => new RegExp("/assets/" + name + "\\.[0-9a-f]+\\.js$").test(n))[0];
 		return Promise.all([import(url("errors")), import(url("i18n"))]).then(([errors, i18n]) => {
-			const say = (lang) => { i18n.setLang(lang); return `+string(in)+`.map((r) => {
+			const say = async (lang) => { await i18n.setLang(lang); return `+string(in)+`.map((r) => {
 				const e = r.code || r.status ? Object.assign(new Error(r.message), { code: r.code, status: r.status }) : new TypeError(r.message);
 				return errors.errorText(e, r.who);
 			}); };
-			const zh = say("zh"), en = say("en");
-			i18n.setLang("zh");
-			return zh.map((z, i) => [z, en[i]]);
+			return say("zh").then((zh) => say("en").then((en) => i18n.setLang("zh").then(() => zh.map((z, i) => [z, en[i]]))));
 		});
 	})()`, chromedp.EvalAwaitPromise))
 	if err != nil {

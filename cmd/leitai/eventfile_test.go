@@ -39,7 +39,13 @@ func TestParseExampleEventFile(t *testing.T) {
 	if ev.VotingScope != voting.ScopeOnStage {
 		t.Fatalf("scope %q", ev.VotingScope)
 	}
-	// The tests' copy of the example event is the file's event.
+	// The example is round 1 of a season; the tests' copy of the example
+	// event is the file's event apart from that (most tests create it
+	// where the series does not exist).
+	if ev.Series != "gongshu-2020-season" || ev.Round != 1 {
+		t.Fatalf("series %q round %d, want gongshu-2020-season round 1", ev.Series, ev.Round)
+	}
+	ev.Series, ev.Round = "", 0
 	if want := votingtest.Example(); !reflect.DeepEqual(ev, want) {
 		t.Fatalf("votingtest.Example() differs from examples/gongshu-2020.yaml:\n file %+v\n copy %+v", ev, want)
 	}

@@ -12,8 +12,9 @@ import (
 // control page alike) applies the socket's frames to a page's state: a
 // snapshot replaces everything (even with a lower stage version: a
 // re-created event starts again), a stage frame older than the stage held
-// (a command's answer came first) is ignored on every page, standings
-// without standings keep the ones held while a phone's ranking goes, and
+// (a command's answer came first) is ignored on every page, a frame
+// without standings or ranking takes away what was held (the server sends
+// an audience only what it may see: voting.ViewOf), and
 // revealSeq follows the stage frames that change the phase or the places
 // revealed.
 func TestBrowserLiveFrames(t *testing.T) {
@@ -66,13 +67,13 @@ func TestBrowserLiveFrames(t *testing.T) {
 	}
 	want := []state{
 		{"snapshot", 7, "voting", 5, 5, 2, 1, 2, "judges", 1, true},
-		{"", 7, "voting", 5, 5, 2, 1, 2, "judges", 1, true},           // older stage: ignored
-		{"stage", 8, "voting", 5, 5, 2, 1, 2, "judges", 1, true},      // same phase: revealSeq stays
-		{"stage", 9, "reveal", 5, 7, 2, 1, 2, "judges", 1, true},      // the reveal began
-		{"standings", 9, "reveal", 5, 7, 2, -1, 3, "judges", 1, true}, // no standings: kept; no ranking: gone
+		{"", 7, "voting", 5, 5, 2, 1, 2, "judges", 1, true},            // older stage: ignored
+		{"stage", 8, "voting", 5, 5, 2, 1, 2, "judges", 1, true},       // same phase: revealSeq stays
+		{"stage", 9, "reveal", 5, 7, 2, 1, 2, "judges", 1, true},       // the reveal began
+		{"standings", 9, "reveal", 5, 7, -1, -1, 3, "judges", 1, true}, // no standings, no ranking: none to show
 		{"standings", 9, "reveal", 7, 7, 1, 3, 3, "judges", 1, true},
-		{"snapshot", 1, "lobby", 1, 1, 1, -1, -1, "judges", 1, true}, // replaces whatever the version
-		{"", 1, "lobby", 1, 1, 1, -1, -1, "judges", 1, true},
+		{"snapshot", 1, "lobby", 1, 1, -1, -1, -1, "judges", 1, true}, // replaces whatever the version
+		{"", 1, "lobby", 1, 1, -1, -1, -1, "judges", 1, true},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d steps: %s", len(got), raw)

@@ -25,6 +25,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"leitai/hub"
+	"leitai/hub/access"
+	"leitai/hub/api"
 	"leitai/hub/redisbroker"
 	"leitai/internal/rehearse"
 	"leitai/static"
@@ -95,7 +97,7 @@ type Main struct {
 	Service     *voting.Service
 	Hub         *hub.Hub
 	// Credentials sign voter credentials (tests mint named voters with it).
-	Credentials *hub.Credentials
+	Credentials *access.Credentials
 
 	reach   publicReach // the public URL, and whether phones can open it
 	store   voting.Store
@@ -163,33 +165,19 @@ func (m *Main) Run(ctx context.Context) error {
 	m.reach = choosePublicURL(m.Config.PublicURL, m.Addr, interfaceAddrs())
 	m.PublicURL = m.reach.URL
 
-	h, err := m.newHub(ctx)
+	guard, h, a, err := m.newHub(ctx)
 	if err != nil {
 		return err
 	}
 	m.Hub = h
 
-	mux := http.NewServeMux()
-	h.Routes(mux)
-	pages, err := static.New(static.Config{PublicURL: m.PublicURL, PublicURLProblem: m.reach.Problem, PublicURLFix: m.reach.Fix, EventExists: func(ctx context.Context, id string) (bool, error) {
-		_, err := m.Service.Event(ctx, id)
-		if errors.Is(err, voting.ErrNotFound) {
-			return false, nil
-		}
-		return err == nil, err
-	}})
+	mux, err := m.routes(h, a)
 	if err != nil {
 		return err
 	}
-	pages.Routes(mux)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = io.WriteString(w, "ok\n")
-	})
-	mux.HandleFunc("GET /readyz", m.ready)
 
 	m.server = &http.Server{
-		Handler:           h.Protect(mux),
+		Handler:           guard.Protect(mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelDebug),
@@ -210,27 +198,64 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// newHub makes the voter credentials (their secret is in the store) and
-// the hub.
-func (m *Main) newHub(ctx context.Context) (*hub.Hub, error) {
+// routes are the server's routes: the sockets, the HTTP API, the pages and
+// the health checks.
+func (m *Main) routes(h *hub.Hub, a *api.API) (*http.ServeMux, error) {
+	mux := http.NewServeMux()
+	h.Routes(mux) // the sockets
+	a.Routes(mux) // the HTTP API
+	pages, err := static.New(static.Config{PublicURL: m.PublicURL, PublicURLProblem: m.reach.Problem, PublicURLFix: m.reach.Fix, EventExists: func(ctx context.Context, id string) (bool, error) {
+		_, err := m.Service.Event(ctx, id)
+		if errors.Is(err, voting.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	}})
+	if err != nil {
+		return nil, err
+	}
+	pages.Routes(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", m.ready)
+	return mux, nil
+}
+
+// newHub makes the doors (voter credentials, whose secret is in the store,
+// and the host key), the hub over them and the API over both.
+func (m *Main) newHub(ctx context.Context) (*access.Guard, *hub.Hub, *api.API, error) {
 	secret, err := m.store.Secret(ctx, "voter-credentials")
 	if err != nil {
-		return nil, fmt.Errorf("voter credential secret: %w", err)
+		return nil, nil, nil, fmt.Errorf("voter credential secret: %w", err)
 	}
 	proxies, err := m.Config.Proxies()
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	m.Credentials = hub.NewCredentials(secret, strings.HasPrefix(m.PublicURL, "https://"), rate.Limit(m.Config.VoterRate)).
+	m.Credentials = access.NewCredentials(secret, strings.HasPrefix(m.PublicURL, "https://"), rate.Limit(m.Config.VoterRate)).
 		TrustProxies(proxies).WithHallCode(m.Config.HallCodePeriod, nil)
-	h, err := hub.New(hub.Config{
-		Service: m.Service, Broker: m.broker, HostKey: m.Config.HostKey, Logger: m.Logger, Credentials: m.Credentials,
-		StandingsInterval: m.Config.StandingsInterval, PublicURL: m.Config.PublicURL, Metrics: m.metrics,
+	guard, err := access.NewGuard(access.Config{
+		HostKey: m.Config.HostKey, Keys: m.Service, Credentials: m.Credentials, PublicURL: m.Config.PublicURL,
+		Logger: m.Logger, Metrics: m.metrics.Doors,
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	return h, nil
+	h, err := hub.New(hub.Config{
+		Service: m.Service, Broker: m.broker, Access: guard, Logger: m.Logger,
+		StandingsInterval: m.Config.StandingsInterval, Metrics: m.metrics,
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	a, err := api.New(api.Config{Service: m.Service, Hub: h, Access: guard, Logger: m.Logger})
+	if err != nil {
+		h.Close()
+		return nil, nil, nil, err
+	}
+	return guard, h, a, nil
 }
 
 // servePprof serves net/http/pprof on its own loopback listener, apart

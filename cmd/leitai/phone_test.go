@@ -27,7 +27,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
 
-	"leitai/hub"
+	"leitai/hub/access"
 	"leitai/voting"
 )
 
@@ -42,7 +42,7 @@ func voterQuery(base, event, voter string) (url.Values, error) {
 	if !ok {
 		return nil, fmt.Errorf("no credentials known for %s", base)
 	}
-	return url.Values{"credential": {c.(*hub.Credentials).For(voter)}}, nil
+	return url.Values{"credential": {c.(*access.Credentials).For(voter)}}, nil
 }
 
 // Reconnect and retry pacing of the simulated phone. The vote page waits

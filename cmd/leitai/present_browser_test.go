@@ -93,6 +93,7 @@ func presentExample(t *testing.T, srv *btServer) voting.Event {
 		t.Fatal(err)
 	}
 	ev.Contestants[0].Presenter = "张三"
+	ev.Series, ev.Round = "", 0 // the season is not what these tests are about
 	var created voting.Event
 	srv.api(t, "POST", "/events", ev, &created)
 	return created

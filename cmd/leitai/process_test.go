@@ -20,7 +20,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 
-	"leitai/hub"
+	"leitai/hub/access"
 	"leitai/voting"
 )
 
@@ -58,7 +58,7 @@ type serverProcess struct {
 	stdout *syncBuffer
 	stderr *syncBuffer
 	done   chan error
-	creds  *hub.Credentials // mint credentials for named test voters
+	creds  *access.Credentials // mint credentials for named test voters
 	// metrics is the base URL of --metrics-addr (a free loopback port).
 	metrics string
 }
@@ -172,7 +172,7 @@ func startServer(t *testing.T, env []string, args ...string) *serverProcess {
 		_ = cmd.Process.Kill()
 		t.Fatalf("server did not start\n%s", sp.stderr)
 	}
-	sp.creds = hub.NewCredentials(serverSecret(t, cmd.Env), false, 1)
+	sp.creds = access.NewCredentials(serverSecret(t, cmd.Env), false, 1)
 	serverCreds.Store(sp.base, sp.creds)
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {

@@ -13,6 +13,7 @@ import (
 // report has the achieved rate and the server's CPU per ballot, and the
 // verification still finds nothing lost or counted twice. Counts only.
 func TestRehearseOpenLoop(t *testing.T) {
+	t.Parallel()
 	m := rehearseServer(t, nil)
 	cfg := shortRehearsal("http://" + m.Addr)
 	cfg.MetricsURLs = []string{"http://" + m.MetricsAddr}

@@ -38,6 +38,7 @@ func seasonScore(round int, id string) float64 {
 }
 
 func TestBrowserSeason(t *testing.T) {
+	t.Parallel()
 	chrome := btStartChrome(t)
 	m := NewMain(Config{
 		Addr: "127.0.0.1:0", DataDir: t.TempDir(), HostKey: btHostKey, PublicURL: "http://192.168.1.20:8080",

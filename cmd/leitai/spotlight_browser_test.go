@@ -11,7 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
-	"leitai/hub"
+	"leitai/hub/api"
 	"leitai/voting"
 )
 
@@ -34,8 +34,8 @@ func TestBrowserSpotlight(t *testing.T) {
 		},
 		"rules": map[string]any{"min": 60, "max": 100, "step": 0.5, "trim": 1, "decimals": 2},
 	}, nil)
-	var issued struct{ Tickets []hub.TicketView }
-	srv.api(t, "POST", "/events/liang/seats", hub.SeatsRequest{Panel: "judges"}, &issued)
+	var issued struct{ Tickets []api.TicketView }
+	srv.api(t, "POST", "/events/liang/seats", api.SeatsRequest{Panel: "judges"}, &issued)
 	if len(issued.Tickets) != 5 {
 		t.Fatalf("%d seat tickets, want 5", len(issued.Tickets))
 	}

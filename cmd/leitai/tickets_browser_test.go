@@ -13,7 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"leitai/hub"
+	"leitai/hub/api"
 	"leitai/voting"
 )
 
@@ -33,8 +33,8 @@ func TestBrowserTickets(t *testing.T) {
 		"rules":       map[string]any{"min": 1, "max": 10, "step": 1, "decimals": 2},
 	}, nil)
 	srv.stage(t, "door", map[string]any{"action": "open"})
-	var issued struct{ Tickets []hub.TicketView }
-	srv.api(t, "POST", "/events/door/tickets", hub.IssueRequest{Panel: "audience", Count: 4}, &issued)
+	var issued struct{ Tickets []api.TicketView }
+	srv.api(t, "POST", "/events/door/tickets", api.IssueRequest{Panel: "audience", Count: 4}, &issued)
 	codes := make([]string, len(issued.Tickets))
 	for i, tk := range issued.Tickets {
 		codes[i] = tk.Code
@@ -137,7 +137,7 @@ func TestBrowserControlTickets(t *testing.T) {
 	// Issue 7 judges' tickets.
 	host.do(chromedp.SetValue(chromedp.CSS(`[data-issue-count]`), "7"), chromedp.Click(chromedp.CSS(`[data-issue-form] button`)))
 	host.wait("the count of issued tickets", `/专家评委：7 张|专家评委: 7/.test(document.querySelector('[data-tickets-summary]').textContent)`)
-	var list struct{ Tickets []hub.TicketView }
+	var list struct{ Tickets []api.TicketView }
 	srv.api(t, "GET", "/events/door/tickets", nil, &list)
 	if len(list.Tickets) != 7 || list.Tickets[0].Panel != "judges" {
 		t.Fatalf("tickets after issuing from the page: %+v", list.Tickets)

@@ -14,6 +14,7 @@ import (
 // 1/rate, as spread as they are long), counts per second vary as much as
 // they average, and a seed repeats it exactly.
 func TestArrivalsArePoisson(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		rate float64
 		span time.Duration
@@ -83,6 +84,7 @@ func meanSD(xs []float64) (mean, sd float64) {
 }
 
 func TestOpenLoopFlags(t *testing.T) {
+	t.Parallel()
 	cfg, _, err := ParseFlags([]string{"--host-key", "k", "--rate", "2000", "--duration", "20s", "--contestants", "1"}, &bytes.Buffer{})
 	if err != nil || cfg.Rate != 2000 || cfg.Duration != 20*time.Second {
 		t.Fatalf("--rate 2000 --duration 20s: %+v %v", cfg, err)

@@ -241,7 +241,16 @@ func (r *runner) progress(ctx context.Context) {
 
 // fill computes the report's figures once the clients have stopped.
 func (r *runner) fill(rep *Report, voters []*voter, screens []*screen, s *sampler) {
-	c := &rep.Connections
+	r.fillConnections(&rep.Connections, voters, screens)
+	r.fillBallots(rep, s)
+	r.fillScreens(rep, screens)
+	r.fillStages(rep, voters)
+	r.fillServers(rep, s)
+	r.fillVerdict(rep, screens)
+}
+
+// fillConnections counts the connections opened, failed and dropped.
+func (r *runner) fillConnections(c *Connections, voters []*voter, screens []*screen) {
 	for _, v := range voters {
 		v.mu.Lock()
 		if v.everConnected {
@@ -276,7 +285,10 @@ func (r *runner) fill(rep *Report, voters []*voter, screens []*screen, s *sample
 	r.probMu.Lock()
 	c.LastError = r.dialErr
 	r.probMu.Unlock()
+}
 
+// fillBallots counts the ballots and their acknowledgements.
+func (r *runner) fillBallots(rep *Report, s *sampler) {
 	b := &rep.Ballots
 	b.Sent, b.Resent, b.Acknowledged = r.c.sent.Load(), r.c.resent.Load(), r.c.acked.Load()
 	b.Replacements, b.Retried = r.c.replacements.Load(), r.c.retried.Load()
@@ -295,8 +307,10 @@ func (r *runner) fill(rep *Report, voters []*voter, screens []*screen, s *sample
 	s.mu.Unlock()
 	rep.AckLatency = r.ackHist.Summary()
 	rep.OpenLoop = r.openLoopReport()
+}
 
-	// Screens: for each first ballot, when each screen showed it.
+// fillScreens measures, for each first ballot, when each screen showed it.
+func (r *runner) fillScreens(rep *Report, screens []*screen) {
 	var screenHist histogram
 	r.ackMu.Lock()
 	acks := r.firstAcks
@@ -318,8 +332,10 @@ func (r *runner) fill(rep *Report, voters []*voter, screens []*screen, s *sample
 		sc.mu.Unlock()
 	}
 	rep.ScreenFanout = screenHist.Summary()
+}
 
-	// Voters: for each stage command, when each voter received it.
+// fillStages measures, for each stage command, when each voter received it.
+func (r *runner) fillStages(rep *Report, voters []*voter) {
 	r.cmdMu.Lock()
 	rep.Commands = slices.Clone(r.cmds)
 	r.cmdMu.Unlock()
@@ -339,8 +355,10 @@ func (r *runner) fill(rep *Report, voters []*voter, screens []*screen, s *sample
 	}
 	rep.StageFanout = stageHist.Summary()
 	rep.StageMissed = int64(len(rep.Commands))*int64(len(voters)) - stageHist.Count()
+}
 
-	// Servers.
+// fillServers reports each server's memory and CPU from the samples.
+func (r *runner) fillServers(rep *Report, s *sampler) {
 	s.mu.Lock()
 	for i, a := range r.apis {
 		sr := ServerReport{URL: a.base, Error: s.errs[i]}
@@ -362,8 +380,12 @@ func (r *runner) fill(rep *Report, voters []*voter, screens []*screen, s *sample
 		rep.Servers = append(rep.Servers, sr)
 	}
 	s.mu.Unlock()
+}
 
-	// Verdict. A think time longer than voting stays open (a run of
+// fillVerdict lists the problems and decides whether the rehearsal passed.
+func (r *runner) fillVerdict(rep *Report, screens []*screen) {
+	b, c := &rep.Ballots, &rep.Connections
+	// A think time longer than voting stays open (a run of
 	// stage changes only, as bench/run.sh's fanout) casts nothing on
 	// purpose.
 	if b.Acknowledged == 0 && r.cfg.ThinkMin < r.cfg.Window {
@@ -402,16 +424,6 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 // WriteText writes the report as a table for a person.
 func (rep *Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "  %s\t%s\n", k, fmt.Sprintf(format, args...)) }
-	lat := func(l Latency, full bool) string {
-		if l.Samples == 0 {
-			return "no samples"
-		}
-		if full {
-			return fmt.Sprintf("p50 %s  p95 %s  p99 %s  max %s  (%d)", fmtMs(l.P50), fmtMs(l.P95), fmtMs(l.P99), fmtMs(l.Max), l.Samples)
-		}
-		return fmt.Sprintf("p50 %s  p99 %s  max %s  (%d)", fmtMs(l.P50), fmtMs(l.P99), fmtMs(l.Max), l.Samples)
-	}
 	judges := ""
 	if rep.Judges > 0 {
 		judges = fmt.Sprintf(" (%d judges)", rep.Judges)
@@ -420,86 +432,120 @@ func (rep *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(tw, "%d voters%s, %d screens, %d contestants; %.1fs (ramp %.1fs, voting %.1fs)\n\n",
 		rep.Voters, judges, rep.Screens, rep.Contestants, rep.DurationSeconds, rep.RampSeconds, rep.VotingSeconds)
 
-	c := rep.Connections
-	fmt.Fprintln(tw, "connections")
-	row("opened / failed", "%d / %d", c.Opened, c.Failed)
-	row("connect errors", "%d%s", c.ConnectErrors, ifStr(c.LastError != "", "  (last: "+c.LastError+")"))
-	row("dropped / reconnected", "%d / %d", c.Drops, c.Reconnects)
+	t := textReport{tw}
+	t.connections(rep.Connections)
+	t.ballots(rep.Ballots, rep.OpenLoop)
+	t.latency(rep)
+	t.verification(rep)
+	return tw.Flush()
+}
+
+// textReport writes the sections of a report as aligned text.
+type textReport struct{ tw *tabwriter.Writer }
+
+func (t textReport) row(k, format string, args ...any) {
+	fmt.Fprintf(t.tw, "  %s\t%s\n", k, fmt.Sprintf(format, args...))
+}
+
+// latText is a latency summary in one line; full adds the p95.
+func latText(l Latency, full bool) string {
+	if l.Samples == 0 {
+		return "no samples"
+	}
+	if full {
+		return fmt.Sprintf("p50 %s  p95 %s  p99 %s  max %s  (%d)", fmtMs(l.P50), fmtMs(l.P95), fmtMs(l.P99), fmtMs(l.Max), l.Samples)
+	}
+	return fmt.Sprintf("p50 %s  p99 %s  max %s  (%d)", fmtMs(l.P50), fmtMs(l.P99), fmtMs(l.Max), l.Samples)
+}
+
+func (t textReport) connections(c Connections) {
+	fmt.Fprintln(t.tw, "connections")
+	t.row("opened / failed", "%d / %d", c.Opened, c.Failed)
+	t.row("connect errors", "%d%s", c.ConnectErrors, ifStr(c.LastError != "", "  (last: "+c.LastError+")"))
+	t.row("dropped / reconnected", "%d / %d", c.Drops, c.Reconnects)
 	if len(c.DropCauses) > 0 {
 		var causes []string
 		for _, k := range slices.Sorted(maps.Keys(c.DropCauses)) {
 			causes = append(causes, fmt.Sprintf("%s ×%d", k, c.DropCauses[k]))
 		}
-		row("drops by cause", "%s", strings.Join(causes, ", "))
+		t.row("drops by cause", "%s", strings.Join(causes, ", "))
 	}
 	if c.Reconnects > 0 {
-		row("lost → resynchronised", "%s", lat(c.Reconnect, false))
-		row("longest until all back", "%s  (%d outages)", fmtMs(c.LongestOutageMs), c.Outages)
+		t.row("lost → resynchronised", "%s", latText(c.Reconnect, false))
+		t.row("longest until all back", "%s  (%d outages)", fmtMs(c.LongestOutageMs), c.Outages)
 	}
 
-	b := rep.Ballots
-	fmt.Fprintln(tw, "ballots")
-	row("sent / acknowledged", "%d / %d  (%d changes, %d resent)", b.Sent, b.Acknowledged, b.Replacements, b.Resent)
+}
+
+func (t textReport) ballots(b Ballots, ol *OpenLoop) {
+	fmt.Fprintln(t.tw, "ballots")
+	t.row("sent / acknowledged", "%d / %d  (%d changes, %d resent)", b.Sent, b.Acknowledged, b.Replacements, b.Resent)
 	var refused []string
 	var total int64
 	for _, code := range sortedCodes(b.Refused) {
 		refused = append(refused, fmt.Sprintf("%s %d", code, b.Refused[code]))
 		total += b.Refused[code]
 	}
-	row("refused", "%d%s", total, ifStr(len(refused) > 0, "  ("+strings.Join(refused, ", ")+")"))
+	t.row("refused", "%d%s", total, ifStr(len(refused) > 0, "  ("+strings.Join(refused, ", ")+")"))
 	if b.Retried+b.ResolvedOverHTTP+b.Unresolved > 0 {
-		row("retried / resolved over HTTP / unresolved", "%d / %d / %d", b.Retried, b.ResolvedOverHTTP, b.Unresolved)
+		t.row("retried / resolved over HTTP / unresolved", "%d / %d / %d", b.Retried, b.ResolvedOverHTTP, b.Unresolved)
 	}
-	row("acknowledged per second", "%.0f average over voting, %.0f peak", b.PerSecond, b.PeakPerSecond)
+	t.row("acknowledged per second", "%.0f average over voting, %.0f peak", b.PerSecond, b.PeakPerSecond)
 
-	if ol := rep.OpenLoop; ol != nil {
-		fmt.Fprintln(tw, "open loop")
-		row("offered", "%.0f ballots/s for %.1fs  (%d due, %d found no free phone)", ol.Rate, ol.Seconds, ol.Due, ol.NoFreePhone)
-		row("achieved", "%.0f sent/s, %.0f acknowledged/s", ol.SentPerSecond, ol.AckedPerSecond)
-		row("due → written (the generator's lag)", "%s", lat(ol.Lag, false))
+	if ol != nil {
+		fmt.Fprintln(t.tw, "open loop")
+		t.row("offered", "%.0f ballots/s for %.1fs  (%d due, %d found no free phone)", ol.Rate, ol.Seconds, ol.Due, ol.NoFreePhone)
+		t.row("achieved", "%.0f sent/s, %.0f acknowledged/s", ol.SentPerSecond, ol.AckedPerSecond)
+		t.row("due → written (the generator's lag)", "%s", latText(ol.Lag, false))
 		if ol.CPUPerBallotMs > 0 {
-			row("server CPU", "%.3f ms per ballot  (%.0f%% of one core)", ol.CPUPerBallotMs, ol.CPUPercent)
+			t.row("server CPU", "%.3f ms per ballot  (%.0f%% of one core)", ol.CPUPerBallotMs, ol.CPUPercent)
 		}
 	}
 
-	fmt.Fprintln(tw, "latency")
-	row("ballot → ack", "%s", lat(rep.AckLatency, true))
-	row("ack → on every screen", "%s%s", lat(rep.ScreenFanout, false), ifStr(rep.ScreenNotShown > 0, fmt.Sprintf("  %d never shown", rep.ScreenNotShown)))
-	row("stage change → every voter", "%s%s", lat(rep.StageFanout, false), ifStr(rep.StageMissed > 0, fmt.Sprintf("  %d by snapshot or missed", rep.StageMissed)))
+}
+
+func (t textReport) latency(rep *Report) {
+	fmt.Fprintln(t.tw, "latency")
+	t.row("ballot → ack", "%s", latText(rep.AckLatency, true))
+	t.row("ack → on every screen", "%s%s", latText(rep.ScreenFanout, false), ifStr(rep.ScreenNotShown > 0, fmt.Sprintf("  %d never shown", rep.ScreenNotShown)))
+	t.row("stage change → every voter", "%s%s", latText(rep.StageFanout, false), ifStr(rep.StageMissed > 0, fmt.Sprintf("  %d by snapshot or missed", rep.StageMissed)))
 
 	for _, s := range rep.Servers {
-		fmt.Fprintf(tw, "server %s\n", s.URL)
+		fmt.Fprintf(t.tw, "server %s\n", s.URL)
 		if s.Error != "" {
-			row("metrics", "unavailable: %s", s.Error)
+			t.row("metrics", "unavailable: %s", s.Error)
 			continue
 		}
-		row("memory (RSS)", "%.0f MiB before, %.0f MiB idle, %.0f MiB peak, %.0f MiB after", s.RSSBeforeMiB, s.RSSIdleMiB, s.RSSPeakMiB, s.RSSAfterMiB)
-		row("per idle connection", "%.1f KiB  (%d connections)", s.KiBPerConnection, s.IdleConnections)
-		row("CPU", "%.1f s  (%.0f%% of one core)", s.CPUSeconds, s.CPUPercent)
-		row("goroutines (max)", "%d", s.GoroutinesMax)
+		t.row("memory (RSS)", "%.0f MiB before, %.0f MiB idle, %.0f MiB peak, %.0f MiB after", s.RSSBeforeMiB, s.RSSIdleMiB, s.RSSPeakMiB, s.RSSAfterMiB)
+		t.row("per idle connection", "%.1f KiB  (%d connections)", s.KiBPerConnection, s.IdleConnections)
+		t.row("CPU", "%.1f s  (%.0f%% of one core)", s.CPUSeconds, s.CPUPercent)
+		t.row("goroutines (max)", "%d", s.GoroutinesMax)
 	}
 
+}
+
+func (t textReport) verification(rep *Report) {
+	c := rep.Connections
 	v := rep.Verification
-	fmt.Fprintln(tw, "verification")
-	row("standings = tally of acknowledged ballots", "%s", yesNo(v.StandingsEqual))
-	row("live ballots: server / expected", "%d / %d", v.ServerBallots, v.ExpectedBallots)
+	fmt.Fprintln(t.tw, "verification")
+	t.row("standings = tally of acknowledged ballots", "%s", yesNo(v.StandingsEqual))
+	t.row("live ballots: server / expected", "%d / %d", v.ServerBallots, v.ExpectedBallots)
 	if v.VotersChecked > 0 {
-		row("voters read back", "%d", v.VotersChecked)
+		t.row("voters read back", "%d", v.VotersChecked)
 	}
-	row("lost / counted without ack", "%d / %d", v.Lost, v.Unacknowledged)
-	row("screens showing the final standings", "%d / %d", v.ScreensInSync, rep.Screens)
+	t.row("lost / counted without ack", "%d / %d", v.Lost, v.Unacknowledged)
+	t.row("screens showing the final standings", "%d / %d", v.ScreensInSync, rep.Screens)
 	for _, d := range v.Differences {
-		row("difference", "%s", d)
+		t.row("difference", "%s", d)
 	}
 	for _, p := range rep.Problems {
-		row("problem", "%s  (×%d)", p.What, p.Count)
+		t.row("problem", "%s  (×%d)", p.What, p.Count)
 	}
 	verdict := "OK: nothing lost or miscounted"
 	if !rep.OK {
 		verdict = fmt.Sprintf("FAILED: %d lost, %d miscounted, %d failed connections, %d problems", rep.Lost, rep.Miscounted, c.Failed, len(rep.Problems))
 	}
-	fmt.Fprintf(tw, "\n%s\n", verdict)
-	return tw.Flush()
+	fmt.Fprintf(t.tw, "\n%s\n", verdict)
 }
 
 func fmtMs(v float64) string {

@@ -94,12 +94,15 @@ export function zoneQuery() {
   }
 }
 
+// fileNameOf reads the name the server gives a download: filename*= (RFC
+// 2231, for names that are not ASCII) or filename=, quoted or not (Go's
+// mime.FormatMediaType writes whichever the name needs).
 function fileNameOf(res, fallback) {
   const cd = res.headers.get("Content-Disposition") || "";
   const star = /filename\*=UTF-8''([^;]+)/i.exec(cd);
   if (star) { try { return decodeURIComponent(star[1]); } catch (e) { /* plain name below */ } }
-  const plain = /filename="([^"]+)"/i.exec(cd);
-  return plain ? plain[1] : fallback;
+  const plain = /filename=(?:"((?:[^"\\]|\\.)+)"|([^;\s]+))/i.exec(cd);
+  return plain ? (plain[1] ? plain[1].replace(/\\(.)/g, "$1") : plain[2]) : fallback;
 }
 
 // download fetches an export with the host key in a header (never in the

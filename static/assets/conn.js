@@ -256,7 +256,9 @@ export function applyFrame(S, m, adopt) {
       S.ev = adopt(m.event);
       S.stage = m.stage;
       S.turnout = m.turnout || null;
-      if (m.standings) S.standings = m.standings;
+      // What the audience may see is the server's to decide
+      // (voting.ViewOf): no standings in a frame means none to show.
+      S.standings = m.standings || null;
       S.ranking = m.ranking || null;
       if (typeof m.panel === "string") S.panel = m.panel;
       S.standingsSeq = S.revealSeq = m.seq;
@@ -273,12 +275,11 @@ export function applyFrame(S, m, adopt) {
       return "event";
     case "standings":
       S.turnout = m.turnout || S.turnout;
-      // Phones get the ranking only while the audience may see it.
+      // Screens get the standings and phones the ranking only while the
+      // audience may see them (voting.ViewOf); hosts always get them.
       S.ranking = m.ranking || null;
-      if (m.standings) {
-        S.standings = m.standings;
-        S.standingsSeq = m.seq;
-      }
+      S.standings = m.standings || null;
+      if (m.standings) S.standingsSeq = m.seq;
       return "standings";
     case "reset":
     case "deleted":

@@ -978,6 +978,33 @@ const dicts = { zh: zh, en: en };
 const STORE = "leitai.lang";
 const listeners = [];
 
+// The server serves this file without the two tables above: each page
+// gets, before its script runs, the strings it uses in Chinese
+// (useStrings), with the URL of its English (a module whose default export
+// is the strings); that comes when the user switches to it, or at start on
+// a device that chose it.
+const sources = {}; // language → URL of the page's strings in it, not loaded yet
+const loading = {}; // language → the promise of its strings
+
+// useStrings adds strings of lang (the page's strings module calls it);
+// more gives the URLs of the page's strings in other languages.
+export function useStrings(l, strings, more) {
+  Object.assign(dicts[l], strings);
+  delete sources[l];
+  if (more) Object.keys(more).forEach((k) => { if (k !== l) sources[k] = more[k]; });
+}
+
+function load(l) {
+  if (!sources[l]) return Promise.resolve();
+  if (!loading[l]) {
+    loading[l] = import(sources[l]).then((m) => useStrings(l, m.default), (e) => {
+      delete loading[l]; // the next switch tries again
+      throw e;
+    });
+  }
+  return loading[l];
+}
+
 function stored() {
   try {
     const v = window.localStorage.getItem(STORE);
@@ -987,7 +1014,10 @@ function stored() {
   }
 }
 
-let lang = stored() || "zh";
+// lang is the language shown; the device's choice is applied by initI18n
+// once its strings are here (until then the page shows Chinese).
+let lang = "zh";
+let wanted = "";
 
 export function getLang() { return lang; }
 
@@ -1025,23 +1055,35 @@ export function applyI18n(root) {
   }
 }
 
+// setLang shows the page in l once its strings are loaded; the promise
+// settles then (a failed load leaves the page as it is, to try again).
 export function setLang(l) {
-  if (!dicts[l] || l === lang) return;
-  lang = l;
+  if (!dicts[l]) return Promise.resolve();
+  wanted = l;
   try { window.localStorage.setItem(STORE, l); } catch (e) { /* not remembered */ }
-  applyI18n();
-  listeners.forEach((fn) => fn(l));
+  return load(l).then(() => {
+    if (wanted !== l || l === lang) return; // another switch came meanwhile
+    lang = l;
+    applyI18n();
+    listeners.forEach((fn) => fn(l));
+  }, (e) => {
+    if (wanted === l) wanted = lang;
+    throw e;
+  });
 }
 
-export function toggleLang() { setLang(lang === "zh" ? "en" : "zh"); }
+export function toggleLang() { return setLang((wanted || lang) === "zh" ? "en" : "zh"); }
 
 export function onLangChange(fn) { listeners.push(fn); }
 
-// initI18n applies the stored language and wires the toggles.
+// initI18n applies the language of the page, wires the toggles and then
+// switches to the language stored on the device, when another.
 export function initI18n() {
   applyI18n();
   document.addEventListener("click", (e) => {
     const b = e.target.closest && e.target.closest("[data-lang-toggle]");
-    if (b) toggleLang();
+    if (b) toggleLang().catch(() => { /* offline: stays as it is */ });
   });
+  const l = stored();
+  if (l && l !== lang) setLang(l).catch(() => { /* offline: Chinese until a switch */ });
 }

@@ -117,7 +117,9 @@ function render() {
     list.appendChild(h("li", null, h("b", { text: ru.item }), h("span", { text: ru.text })));
   });
   sheet.appendChild(h("section", { class: "res-section", "data-table": "rules" }, h("h2", { text: t("results.rules") }), list));
-  if (r.season) sheet.appendChild(seasonSection(r.season));
+  // After round 1 the season table is this ranking again: it joins the
+  // sheet from the second round on (the series' page has it always).
+  if (r.season && r.season.rounds.length > 1) sheet.appendChild(seasonSection(r.season));
   sheet.appendChild(endBlock(r.generatedAt));
   // One 评委评分表 per judges' seat, each on a page of its own (host only).
   (r.seatSheets || []).forEach((sh) => sheet.appendChild(seatSheet(r, sh)));

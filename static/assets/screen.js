@@ -48,9 +48,10 @@ function setMode(mode) {
   body.dataset.screenMode = mode;
 }
 
+// rankingVisible: the server sends the screen standings only while the
+// audience may see them (voting.ViewOf); the screen does not decide it.
 function rankingVisible() {
-  const st = S.stage || {};
-  return !!st.rankingVisible || st.phase === "reveal" || st.phase === "ended";
+  return !!S.standings;
 }
 
 // ---- render ----------------------------------------------------------------

@@ -3,7 +3,7 @@
 // typing, laid out 3 × 4 to an A4 page, to cut and hand out at the door.
 // It reads the tickets with the host key the control page remembered (or
 // #key=… in the link).
-import { t, initI18n } from "./i18n.js";
+import { t, initI18n, onLangChange } from "./i18n.js";
 import { $, h, setText } from "./dom.js";
 import { fmtTicket } from "./format.js";
 import { errorText } from "./errors.js";
@@ -64,3 +64,13 @@ if (!key) {
     render();
   }).catch((e) => setText($("[data-message]"), errorText(e, "host")));
 }
+
+// The device's language may come after the first render (its strings load
+// on demand): say it all again in it.
+onLangChange(() => {
+  if (!key) setText($("[data-message]"), t("tickets.noKey"));
+  if (!S.ev) return;
+  document.title = S.ev.title + " · " + t("tickets.title");
+  setText($("[data-bar-title]"), S.ev.title + " · " + t("tickets.title"));
+  render();
+});

@@ -171,61 +171,67 @@ func framesAfter(data []byte, from int) (first, commits int) {
 	return first, commits
 }
 
-// Record types.
+// Record types (record.Type).
 const (
-	recCreate = "c"  // Ev with its stage St (also how a snapshot lists events)
-	recUpdate = "u"  // Ev replaces the event E
-	recDelete = "d"  // E and everything in it go
-	recStage  = "s"  // St is E's stage
+	recCreate = "c"  // Event with its Stage (also how a snapshot lists events)
+	recUpdate = "u"  // Event replaces the event EventID
+	recDelete = "d"  // EventID and everything in it go
+	recStage  = "s"  // Stage is EventID's stage
 	recBallot = "b"  // a ballot: registers its id and becomes live
 	recID     = "i"  // a used ballot id that is no longer live (snapshots only)
-	recReset  = "r"  // the live ballots of contestant C go
-	recTicket = "t"  // new tickets Tk (snapshots: every ticket as it stands)
-	recClaim  = "tc" // ticket K is claimed by voter V at A
-	recRevoke = "tr" // ticket K is revoked
-	recFree   = "tf" // ticket K is released by its holder (unclaimed again)
-	recAudit  = "a"  // audit entry Au, verbatim (snapshots only)
+	recReset  = "r"  // the live ballots of Contestant go
+	recTicket = "t"  // new Tickets (snapshots: every ticket as it stands)
+	recClaim  = "tc" // the ticket Code is claimed by Voter At
+	recRevoke = "tr" // the ticket Code is revoked
+	recFree   = "tf" // the ticket Code is released by its holder (unclaimed again)
+	recAudit  = "a"  // the Audit entry, verbatim (snapshots only)
 	// "k" is the commit mark (commitMark); it never reaches apply.
 )
 
-// record is one journal entry. Keys are short because ballots make up most
-// of the journal; unused fields are left out.
+// record is one journal entry; unused fields are left out. The JSON keys
+// are short because ballots make up most of the journal, and they are the
+// file format: renaming a Go field is free, changing a tag breaks every
+// journal on disk (TestJournalFormat replays one written with them).
 type record struct {
-	T  string             `json:"t"`
-	E  string             `json:"e,omitempty"`  // event id
-	Ev *voting.Event      `json:"ev,omitempty"` // create, update
-	St *voting.Stage      `json:"st,omitempty"` // create, stage
-	I  string             `json:"i,omitempty"`  // ballot id
-	V  string             `json:"v,omitempty"`  // voter
-	C  string             `json:"c,omitempty"`  // contestant
-	P  string             `json:"p,omitempty"`  // panel
-	S  float64            `json:"s,omitempty"`  // Ballot.Score
-	SS map[string]float64 `json:"ss,omitempty"` // Ballot.Scores
-	U  int64              `json:"u,omitempty"`  // CountedBallot.Units
-	A  int64              `json:"a,omitempty"`  // CountedBallot.At
-	X  bool               `json:"x,omitempty"`  // the receipt's Replaced
-	F  string             `json:"f,omitempty"`  // fingerprint (recID)
-	// H is the audit hash of a ballot or reset written by a call: apply
-	// appends the audit entry and checks that its hash is H, so an edited
-	// journal does not replay. Snapshots write live ballots without H and
-	// the audit log as recAudit records.
-	H  string             `json:"h,omitempty"`
-	K  string             `json:"k,omitempty"`  // ticket code; receipt code (recID)
-	Tk []voting.Ticket    `json:"tk,omitempty"` // recTicket
-	Au *voting.AuditEntry `json:"au,omitempty"` // recAudit
+	Type    string        `json:"t"` // one of the rec* constants
+	EventID string        `json:"e,omitempty"`
+	Event   *voting.Event `json:"ev,omitempty"` // recCreate, recUpdate
+	Stage   *voting.Stage `json:"st,omitempty"` // recCreate, recStage
+
+	// A ballot (recBallot) or a used ballot id (recID).
+	BallotID    string             `json:"i,omitempty"`
+	Voter       string             `json:"v,omitempty"` // also recClaim
+	Contestant  string             `json:"c,omitempty"` // also recReset
+	Panel       string             `json:"p,omitempty"`
+	Score       float64            `json:"s,omitempty"`  // Ballot.Score
+	Scores      map[string]float64 `json:"ss,omitempty"` // Ballot.Scores
+	Units       int64              `json:"u,omitempty"`  // CountedBallot.Units
+	At          int64              `json:"a,omitempty"`  // CountedBallot.At; the time of a reset or claim
+	Replaced    bool               `json:"x,omitempty"`  // the receipt's Replaced
+	Fingerprint string             `json:"f,omitempty"`  // recID: CountedBallot.Fingerprint
+	// AuditHash is the audit hash of a ballot or reset written by a call:
+	// apply appends the audit entry and checks that its hash is this, so
+	// an edited journal does not replay. Snapshots write live ballots
+	// without it and the audit log as recAudit records.
+	AuditHash string `json:"h,omitempty"`
+	// Code is a ticket's code (recClaim, recRevoke) or, in a recID, the
+	// ballot's receipt code: one key, two record types.
+	Code    string             `json:"k,omitempty"`
+	Tickets []voting.Ticket    `json:"tk,omitempty"` // recTicket
+	Audit   *voting.AuditEntry `json:"au,omitempty"` // recAudit
 
 	// sealed is the audit entry seal made for this record (not journaled).
 	sealed *voting.AuditEntry
 }
 
 func ballotRecord(b *voting.CountedBallot, replaced bool) *record {
-	return &record{T: recBallot, E: b.Event, I: b.ID, V: b.Voter, C: b.Contestant, P: b.Panel,
-		S: b.Score, SS: b.Scores, U: b.Units, A: b.At, X: replaced}
+	return &record{Type: recBallot, EventID: b.Event, BallotID: b.ID, Voter: b.Voter, Contestant: b.Contestant, Panel: b.Panel,
+		Score: b.Score, Scores: b.Scores, Units: b.Units, At: b.At, Replaced: replaced}
 }
 
 func (r *record) ballot() *voting.CountedBallot {
 	return &voting.CountedBallot{
-		Ballot: voting.Ballot{ID: r.I, Event: r.E, Voter: r.V, Contestant: r.C, Panel: r.P, Score: r.S, Scores: r.SS},
-		Units:  r.U, At: r.A,
+		Ballot: voting.Ballot{ID: r.BallotID, Event: r.EventID, Voter: r.Voter, Contestant: r.Contestant, Panel: r.Panel, Score: r.Score, Scores: r.Scores},
+		Units:  r.Units, At: r.At,
 	}
 }

@@ -95,187 +95,135 @@ func (es *eventState) setEvent(ev voting.Event) {
 // changes anything, so a record that does not fit (a corrupt journal, or a
 // bug) leaves the state as it was.
 func (st *state) apply(r *record) error {
-	if r.T == recCreate || r.T == recUpdate {
-		if r.Ev == nil {
+	if r.Type == recCreate || r.Type == recUpdate {
+		if r.Event == nil {
 			return errors.New("event record without an event")
 		}
-		if err := r.Ev.Validate(); err != nil {
-			return fmt.Errorf("invalid event %q: %w", r.Ev.ID, err)
+		if err := r.Event.Validate(); err != nil {
+			return fmt.Errorf("invalid event %q: %w", r.Event.ID, err)
 		}
-		r.E = r.Ev.ID
+		r.EventID = r.Event.ID
 	}
-	if r.T == recCreate {
-		if r.St == nil {
+	if r.Type == recCreate {
+		if r.Stage == nil {
 			return errors.New("event record without a stage")
 		}
-		if _, ok := st.events[r.E]; ok {
-			return fmt.Errorf("event %q created twice", r.E)
+		if _, ok := st.events[r.EventID]; ok {
+			return fmt.Errorf("event %q created twice", r.EventID)
 		}
-		st.events[r.E] = newEventState(*r.Ev, *r.St)
+		st.events[r.EventID] = newEventState(*r.Event, *r.Stage)
 		st.size++
 		return nil
 	}
-	es := st.events[r.E]
+	es := st.events[r.EventID]
 	if es == nil {
-		return fmt.Errorf("record %q for unknown event %q", r.T, r.E)
+		return fmt.Errorf("record %q for unknown event %q", r.Type, r.EventID)
 	}
-	switch r.T {
+	switch r.Type {
 	case recUpdate:
-		es.setEvent(*r.Ev)
+		es.setEvent(*r.Event)
 	case recDelete:
 		st.size -= 1 + len(es.ids) + len(es.audit)
 		if len(es.tickets) > 0 {
 			st.size--
 		}
-		delete(st.events, r.E)
+		delete(st.events, r.EventID)
 	case recStage:
-		if r.St == nil {
+		if r.Stage == nil {
 			return errors.New("stage record without a stage")
 		}
-		if r.St.Version != es.stage.Version+1 {
-			return fmt.Errorf("stage version %d follows version %d", r.St.Version, es.stage.Version)
+		if r.Stage.Version != es.stage.Version+1 {
+			return fmt.Errorf("stage version %d follows version %d", r.Stage.Version, es.stage.Version)
 		}
-		es.stage = *r.St
+		es.stage = *r.Stage
 	case recBallot, recID:
-		if r.I == "" {
+		if r.BallotID == "" {
 			return errors.New("ballot record without an id")
 		}
-		if _, ok := es.ids[r.I]; ok {
-			return fmt.Errorf("ballot id %q recorded twice", r.I)
+		if _, ok := es.ids[r.BallotID]; ok {
+			return fmt.Errorf("ballot id %q recorded twice", r.BallotID)
 		}
-		if r.T == recID {
-			if r.F == "" {
+		if r.Type == recID {
+			if r.Fingerprint == "" {
 				return errors.New("ballot id record without a fingerprint")
 			}
-			es.ids[r.I] = idEntry{fp: r.F, contestant: r.C, panel: r.P, units: r.U, at: r.A, replaced: r.X, code: r.K}
+			es.ids[r.BallotID] = idEntry{fp: r.Fingerprint, contestant: r.Contestant, panel: r.Panel, units: r.Units, at: r.At, replaced: r.Replaced, code: r.Code}
 			st.size++
 			return nil
 		}
-		if !voting.ValidVoter(r.V) || !es.contestants[r.C] || !es.panels[r.P] {
-			return fmt.Errorf("ballot %q does not fit event %q", r.I, r.E)
+		if !voting.ValidVoter(r.Voter) || !es.contestants[r.Contestant] || !es.panels[r.Panel] {
+			return fmt.Errorf("ballot %q does not fit event %q", r.BallotID, r.EventID)
 		}
 		b := r.ballot()
-		code := r.K
-		if r.H != "" {
+		code := r.Code
+		if r.AuditHash != "" {
 			if err := st.appendRecordAudit(es, r); err != nil {
 				return err
 			}
-			code = voting.ReceiptCode(r.H)
+			code = voting.ReceiptCode(r.AuditHash)
 		}
-		es.ids[r.I] = idEntry{fp: b.Fingerprint(), contestant: r.C, panel: r.P, units: r.U, at: r.A, replaced: r.X, code: code}
+		es.ids[r.BallotID] = idEntry{fp: b.Fingerprint(), contestant: r.Contestant, panel: r.Panel, units: r.Units, at: r.At, replaced: r.Replaced, code: code}
 		st.size++
 		es.upsert(b)
 	case recReset:
-		if !es.contestants[r.C] {
-			return fmt.Errorf("reset of unknown contestant %q", r.C)
+		if !es.contestants[r.Contestant] {
+			return fmt.Errorf("reset of unknown contestant %q", r.Contestant)
 		}
-		if r.H != "" {
+		if r.AuditHash != "" {
 			if err := st.appendRecordAudit(es, r); err != nil {
 				return err
 			}
 		}
-		es.reset(r.C)
+		es.reset(r.Contestant)
 	case recAudit:
-		if r.Au == nil {
+		if r.Audit == nil {
 			return errors.New("audit record without an entry")
 		}
-		e := *r.Au
-		if err := st.appendAudit(r.E, es, e, e.Hash); err != nil {
+		e := *r.Audit
+		if err := st.appendAudit(r.EventID, es, e, e.Hash); err != nil {
 			return err
 		}
 	case recTicket:
-		for i := range r.Tk {
-			if _, ok := es.tickets[r.Tk[i].Code]; ok {
-				return fmt.Errorf("ticket %q issued twice", r.Tk[i].Code)
+		for i := range r.Tickets {
+			if _, ok := es.tickets[r.Tickets[i].Code]; ok {
+				return fmt.Errorf("ticket %q issued twice", r.Tickets[i].Code)
 			}
 		}
-		if len(es.tickets) == 0 && len(r.Tk) > 0 {
+		if len(es.tickets) == 0 && len(r.Tickets) > 0 {
 			st.size++ // a snapshot writes the tickets as one record
 		}
-		for i := range r.Tk {
-			t := r.Tk[i]
+		for i := range r.Tickets {
+			t := r.Tickets[i]
 			es.tickets[t.Code] = &t
 			if t.Voter != "" {
 				es.holders[t.Voter+"|"+t.Panel] = t.Code
 			}
 		}
 	case recClaim:
-		t := es.tickets[r.K]
-		if t == nil || t.Voter != "" || !voting.ValidVoter(r.V) {
-			return fmt.Errorf("claim of ticket %q does not fit", r.K)
+		t := es.tickets[r.Code]
+		if t == nil || t.Voter != "" || !voting.ValidVoter(r.Voter) {
+			return fmt.Errorf("claim of ticket %q does not fit", r.Code)
 		}
-		t.Voter, t.Claimed = r.V, r.A
-		es.holders[r.V+"|"+t.Panel] = t.Code
+		t.Voter, t.Claimed = r.Voter, r.At
+		es.holders[r.Voter+"|"+t.Panel] = t.Code
 	case recRevoke:
-		t := es.tickets[r.K]
+		t := es.tickets[r.Code]
 		if t == nil {
-			return fmt.Errorf("revocation of unknown ticket %q", r.K)
+			return fmt.Errorf("revocation of unknown ticket %q", r.Code)
 		}
 		t.Revoked = true
 	case recFree:
-		t := es.tickets[r.K]
+		t := es.tickets[r.Code]
 		if t == nil || t.Revoked {
-			return fmt.Errorf("release of ticket %q does not fit", r.K)
+			return fmt.Errorf("release of ticket %q does not fit", r.Code)
 		}
 		if t.Voter != "" {
 			delete(es.holders, t.Voter+"|"+t.Panel)
 		}
 		t.Voter, t.Claimed = "", 0
 	default:
-		return fmt.Errorf("unknown record type %q", r.T)
+		return fmt.Errorf("unknown record type %q", r.Type)
 	}
-	return nil
-}
-
-// auditFor builds the audit entry that a ballot or reset record appends
-// to the log as it stands, without its hash.
-func (es *eventState) auditFor(r *record) voting.AuditEntry {
-	e := voting.AuditEntry{Seq: int64(len(es.audit)) + 1, At: r.A, Kind: voting.AuditReset, Contestant: r.C}
-	if r.T == recBallot {
-		e.Kind, e.Ballot, e.Voter, e.Panel, e.Units = voting.AuditBallot, r.I, voting.VoterDigest(r.V), r.P, r.U
-	}
-	if n := len(es.audit); n > 0 {
-		e.Prev = es.audit[n-1].Hash
-	}
-	return e
-}
-
-// seal gives a ballot or reset record made by a call its audit entry and
-// hash (r.H, which goes to the journal). The entry rides along with the
-// record so that applying it does not hash it again under the lock.
-func (es *eventState) seal(event string, r *record) {
-	e := es.auditFor(r)
-	e.Hash = voting.AuditHash(event, &e)
-	r.H, r.sealed = e.Hash, &e
-}
-
-// appendRecordAudit appends the audit entry of a ballot or reset record:
-// the one seal made, or, replaying the journal, one rebuilt from the
-// record and checked against its hash.
-func (st *state) appendRecordAudit(es *eventState, r *record) error {
-	if r.sealed != nil {
-		es.audit = append(es.audit, *r.sealed)
-		st.size++
-		return nil
-	}
-	return st.appendAudit(r.E, es, es.auditFor(r), r.H)
-}
-
-// appendAudit seals e and appends it if its hash is want and it follows
-// the log's last entry.
-func (st *state) appendAudit(event string, es *eventState, e voting.AuditEntry, want string) error {
-	if e.Seq != int64(len(es.audit))+1 {
-		return fmt.Errorf("audit entry %d follows entry %d", e.Seq, len(es.audit))
-	}
-	if n := len(es.audit); (n == 0 && e.Prev != "") || (n > 0 && e.Prev != es.audit[n-1].Hash) {
-		return fmt.Errorf("audit entry %d does not link to the entry before it", e.Seq)
-	}
-	if h := voting.AuditHash(event, &e); h != want {
-		return fmt.Errorf("audit entry %d: hash %s does not match its content", e.Seq, want)
-	}
-	e.Hash = want
-	es.audit = append(es.audit, e)
-	st.size++
 	return nil
 }
 
@@ -414,12 +362,12 @@ func (st *state) snapshot() []snapshotEvent {
 // records calls fn with the records that rebuild the event: the event
 // with its stage, its live ballots, then its other used ids.
 func (se *snapshotEvent) records(fn func(*record) error) error {
-	if err := fn(&record{T: recCreate, Ev: &se.ev, St: &se.stage}); err != nil {
+	if err := fn(&record{Type: recCreate, Event: &se.ev, Stage: &se.stage}); err != nil {
 		return err
 	}
 	if len(se.tickets) > 0 {
 		slices.SortFunc(se.tickets, func(a, b voting.Ticket) int { return cmp.Compare(a.Code, b.Code) })
-		if err := fn(&record{T: recTicket, E: se.ev.ID, Tk: se.tickets}); err != nil {
+		if err := fn(&record{Type: recTicket, EventID: se.ev.ID, Tickets: se.tickets}); err != nil {
 			return err
 		}
 	}
@@ -429,7 +377,7 @@ func (se *snapshotEvent) records(fn func(*record) error) error {
 	for _, b := range se.live {
 		live[b.ID] = true
 		r := ballotRecord(b, se.ids[b.ID].replaced)
-		r.K = se.ids[b.ID].code
+		r.Code = se.ids[b.ID].code
 		if err := fn(r); err != nil {
 			return err
 		}
@@ -439,12 +387,12 @@ func (se *snapshotEvent) records(fn func(*record) error) error {
 			continue
 		}
 		e := se.ids[id]
-		if err := fn(&record{T: recID, E: se.ev.ID, I: id, F: e.fp, C: e.contestant, P: e.panel, U: e.units, A: e.at, X: e.replaced, K: e.code}); err != nil {
+		if err := fn(&record{Type: recID, EventID: se.ev.ID, BallotID: id, Fingerprint: e.fp, Contestant: e.contestant, Panel: e.panel, Units: e.units, At: e.at, Replaced: e.replaced, Code: e.code}); err != nil {
 			return err
 		}
 	}
 	for i := range se.audit {
-		if err := fn(&record{T: recAudit, E: se.ev.ID, Au: &se.audit[i]}); err != nil {
+		if err := fn(&record{Type: recAudit, EventID: se.ev.ID, Audit: &se.audit[i]}); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,12 @@
 //
 // It serves one process (the directory is locked) and is the default when
 // no Redis is configured.
+//
+// The files: store.go opens and closes the store and keeps events and
+// stages; ballots.go casting, standings and resets; tickets.go tickets;
+// audit.go the audit log; state.go the state and apply, the one way it
+// changes; journal.go the file format; writer.go the group commit and
+// compaction.
 package embedded
 
 import (
@@ -20,7 +26,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"leitai/voting"
 )
@@ -316,6 +321,36 @@ func (s *Store) commitLocked(r *record) (*batch, error) {
 	return s.cur, nil
 }
 
+// eventLocked returns an event's state to a caller holding mu (to read or
+// write, as readable says).
+func (s *Store) eventLocked(event string) (*eventState, error) {
+	if err := s.readableLocked(); err != nil {
+		return nil, err
+	}
+	if es := s.st.events[event]; es != nil {
+		return es, nil
+	}
+	return nil, notFound(event)
+}
+
+// writableEventLocked is eventLocked for a caller about to change it.
+func (s *Store) writableEventLocked(ctx context.Context, event string) (*eventState, error) {
+	if err := s.writableLocked(ctx); err != nil {
+		return nil, err
+	}
+	return s.eventLocked(event)
+}
+
+// commitUnlock commits r, releases mu and waits until r is durable.
+func (s *Store) commitUnlock(ctx context.Context, r *record) error {
+	b, err := s.commitLocked(r)
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return s.wait(ctx, b)
+}
+
 // barrierLocked returns the batch to wait for so that everything applied
 // so far is durable, or nil if it is.
 func (s *Store) barrierLocked() *batch {
@@ -364,7 +399,7 @@ func (s *Store) CreateEvent(ctx context.Context, ev voting.Event) (voting.Event,
 		s.mu.Unlock()
 		return voting.Event{}, voting.Errorf(voting.CodeConflict, "an event with id %q already exists", ev.ID)
 	}
-	b, err := s.commitLocked(&record{T: recCreate, Ev: &ev, St: &stage})
+	b, err := s.commitLocked(&record{Type: recCreate, Event: &ev, Stage: &stage})
 	s.mu.Unlock()
 	if err == nil {
 		err = s.wait(ctx, b)
@@ -402,7 +437,7 @@ func (s *Store) UpdateEvent(ctx context.Context, ev voting.Event) (voting.Event,
 			"ballots have been cast: the rules, panels, weights and voting scope can no longer change, and no contestant can be removed")
 	}
 	ev.Revision++
-	b, err := s.commitLocked(&record{T: recUpdate, Ev: &ev})
+	b, err := s.commitLocked(&record{Type: recUpdate, Event: &ev})
 	s.mu.Unlock()
 	if err == nil {
 		err = s.wait(ctx, b)
@@ -452,7 +487,7 @@ func (s *Store) DeleteEvent(ctx context.Context, id string) error {
 		s.mu.Unlock()
 		return notFound(id)
 	}
-	b, err := s.commitLocked(&record{T: recDelete, E: id})
+	b, err := s.commitLocked(&record{Type: recDelete, EventID: id})
 	s.mu.Unlock()
 	if err != nil {
 		return err
@@ -491,164 +526,12 @@ func (s *Store) SetStage(ctx context.Context, event string, next voting.Stage) e
 		s.mu.Unlock()
 		return voting.Errorf(voting.CodeConflict, "the stage was changed meanwhile (now version %d); reload it and try again", v)
 	}
-	b, err := s.commitLocked(&record{T: recStage, E: event, St: &next})
+	b, err := s.commitLocked(&record{Type: recStage, EventID: event, Stage: &next})
 	s.mu.Unlock()
 	if err != nil {
 		return err
 	}
 	return s.wait(ctx, b)
-}
-
-// CastBallot implements voting.Store: the ballot id first, then the
-// revision, then whether voting is open, then the ticket, then the upsert.
-func (s *Store) CastBallot(ctx context.Context, b voting.CountedBallot, revision int64) (voting.Receipt, error) {
-	b.Scores = maps.Clone(b.Scores) // the store keeps it; the caller may not change it under us
-	fp := b.Fingerprint()
-	s.mu.Lock()
-	if err := s.writableLocked(ctx); err != nil {
-		s.mu.Unlock()
-		return voting.Receipt{}, err
-	}
-	es := s.st.events[b.Event]
-	if es == nil {
-		s.mu.Unlock()
-		return voting.Receipt{}, notFound(b.Event)
-	}
-	if used, ok := es.ids[b.ID]; ok {
-		// The first cast may still be on its way to disk: answer only
-		// once it is there.
-		barrier := s.barrierLocked()
-		s.mu.Unlock()
-		if used.fp != fp {
-			return voting.Receipt{}, voting.Errorf(voting.CodeConflict, "this ballot id was already used for another ballot")
-		}
-		if err := s.wait(ctx, barrier); err != nil {
-			return voting.Receipt{}, err
-		}
-		return used.receipt(b.ID), nil
-	}
-	if err := s.checkBallotLocked(es, &b, revision); err != nil {
-		s.mu.Unlock()
-		return voting.Receipt{}, err
-	}
-	replaced := es.has(b.Voter, b.Contestant, b.Panel)
-	rec := ballotRecord(&b, replaced)
-	es.seal(b.Event, rec)
-	batch, err := s.commitLocked(rec)
-	s.mu.Unlock()
-	if err == nil {
-		err = s.wait(ctx, batch)
-	}
-	if err != nil {
-		return voting.Receipt{}, err
-	}
-	return voting.Receipt{BallotID: b.ID, Contestant: b.Contestant, Panel: b.Panel,
-		Score: b.Points(), Replaced: replaced, At: b.At, Code: voting.ReceiptCode(rec.H)}, nil
-}
-
-func (s *Store) checkBallotLocked(es *eventState, b *voting.CountedBallot, revision int64) error {
-	if revision != es.ev.Revision {
-		return voting.ErrStaleRevision
-	}
-	st := &es.stage
-	if !st.VotingOpen(es.ev.VotingScope, b.Contestant, time.UnixMilli(b.At)) {
-		switch {
-		case st.Phase != voting.PhaseVoting:
-			return voting.Errorf(voting.CodeClosed, "voting is not open right now")
-		case st.EndsAt != 0 && b.At >= st.EndsAt:
-			return voting.Errorf(voting.CodeClosed, "time is up: voting has closed")
-		default:
-			return voting.Errorf(voting.CodeClosed, "voting is open only for the contestant on stage")
-		}
-	}
-	// The ids, contestant, panel and scores were checked (Event.Check)
-	// against this revision, which the check above pins. (apply still
-	// refuses a record that does not fit the event: that guards the
-	// journal on replay, not the input.)
-	if p, _ := es.ev.Panel(b.Panel); p.Tickets && !es.ballotHolds(b) {
-		return voting.ErrNoTicket
-	}
-	return nil
-}
-
-// Ballots implements voting.Store.
-func (s *Store) Ballots(_ context.Context, event string) ([]voting.CountedBallot, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	es, err := s.eventLocked(event)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]voting.CountedBallot, 0, es.live)
-	for _, mine := range es.voters {
-		for _, b := range mine {
-			out = append(out, cloneBallot(b))
-		}
-	}
-	return out, nil
-}
-
-// VoterBallots implements voting.Store.
-func (s *Store) VoterBallots(_ context.Context, event, voter string) ([]voting.CountedBallot, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	es, err := s.eventLocked(event)
-	if err != nil {
-		return nil, err
-	}
-	mine := es.voters[voter]
-	out := make([]voting.CountedBallot, 0, len(mine))
-	for _, b := range mine {
-		out = append(out, cloneBallot(b))
-	}
-	return out, nil
-}
-
-// Standings implements voting.Store. It costs one pass over the live
-// scores, which are kept sorted as ballots arrive.
-func (s *Store) Standings(_ context.Context, event string) (voting.Standings, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	es, err := s.eventLocked(event)
-	if err != nil {
-		return voting.Standings{}, err
-	}
-	return es.standings(), nil
-}
-
-// ResetContestant implements voting.Store. The ids of the removed ballots
-// stay used.
-func (s *Store) ResetContestant(ctx context.Context, event, contestant string) (int, error) {
-	s.mu.Lock()
-	if err := s.writableLocked(ctx); err != nil {
-		s.mu.Unlock()
-		return 0, err
-	}
-	es := s.st.events[event]
-	if es == nil {
-		s.mu.Unlock()
-		return 0, notFound(event)
-	}
-	if !es.contestants[contestant] {
-		s.mu.Unlock()
-		return 0, voting.Errorf(voting.CodeNotFound, "no contestant %q in this event", contestant)
-	}
-	n := es.countFor(contestant)
-	if n == 0 {
-		s.mu.Unlock()
-		return 0, nil
-	}
-	rec := &record{T: recReset, E: event, C: contestant, A: time.Now().UnixMilli()}
-	es.seal(event, rec)
-	b, err := s.commitLocked(rec)
-	s.mu.Unlock()
-	if err == nil {
-		err = s.wait(ctx, b)
-	}
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
 }
 
 var _ voting.Store = (*Store)(nil)

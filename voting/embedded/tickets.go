@@ -8,36 +8,6 @@ import (
 	"leitai/voting"
 )
 
-// eventLocked returns an event's state to a caller holding mu (to read or
-// write, as readable says).
-func (s *Store) eventLocked(event string) (*eventState, error) {
-	if err := s.readableLocked(); err != nil {
-		return nil, err
-	}
-	if es := s.st.events[event]; es != nil {
-		return es, nil
-	}
-	return nil, notFound(event)
-}
-
-// writableEventLocked is eventLocked for a caller about to change it.
-func (s *Store) writableEventLocked(ctx context.Context, event string) (*eventState, error) {
-	if err := s.writableLocked(ctx); err != nil {
-		return nil, err
-	}
-	return s.eventLocked(event)
-}
-
-// commitUnlock commits r, releases mu and waits until r is durable.
-func (s *Store) commitUnlock(ctx context.Context, r *record) error {
-	b, err := s.commitLocked(r)
-	s.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	return s.wait(ctx, b)
-}
-
 // CreateTickets implements voting.Store.
 func (s *Store) CreateTickets(ctx context.Context, event string, tickets []voting.Ticket) error {
 	s.mu.Lock()
@@ -58,7 +28,7 @@ func (s *Store) CreateTickets(ctx context.Context, event string, tickets []votin
 		}
 		seen[t.Code] = true
 	}
-	return s.commitUnlock(ctx, &record{T: recTicket, E: event, Tk: tickets})
+	return s.commitUnlock(ctx, &record{Type: recTicket, EventID: event, Tickets: tickets})
 }
 
 // Tickets implements voting.Store.
@@ -115,7 +85,7 @@ func (s *Store) ClaimTicket(ctx context.Context, event, code, voter string, at i
 	}
 	held := *t
 	held.Voter, held.Claimed = voter, at
-	if err := s.commitUnlock(ctx, &record{T: recClaim, E: event, K: code, V: voter, A: at}); err != nil {
+	if err := s.commitUnlock(ctx, &record{Type: recClaim, EventID: event, Code: code, Voter: voter, At: at}); err != nil {
 		return voting.Ticket{}, err
 	}
 	return held, nil
@@ -137,7 +107,7 @@ func (s *Store) RevokeTicket(ctx context.Context, event, code string) (voting.Ti
 	}
 	held := *t
 	held.Revoked = true
-	if err := s.commitUnlock(ctx, &record{T: recRevoke, E: event, K: code}); err != nil {
+	if err := s.commitUnlock(ctx, &record{Type: recRevoke, EventID: event, Code: code}); err != nil {
 		return voting.Ticket{}, err
 	}
 	return held, nil
@@ -163,7 +133,7 @@ func (s *Store) ReleaseTicket(ctx context.Context, event, code string) (voting.T
 	}
 	held := *t
 	held.Voter, held.Claimed = "", 0
-	if err := s.commitUnlock(ctx, &record{T: recFree, E: event, K: code}); err != nil {
+	if err := s.commitUnlock(ctx, &record{Type: recFree, EventID: event, Code: code}); err != nil {
 		return voting.Ticket{}, err
 	}
 	return held, nil
@@ -184,20 +154,4 @@ func (s *Store) VoterTickets(_ context.Context, event, voter string) ([]voting.T
 		}
 	}
 	return out, nil
-}
-
-// Audit implements voting.Store.
-func (s *Store) Audit(_ context.Context, event string, after int64, limit int) ([]voting.AuditEntry, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	es, err := s.eventLocked(event)
-	if err != nil {
-		return nil, err
-	}
-	after = max(after, 0)
-	if after >= int64(len(es.audit)) || limit <= 0 {
-		return []voting.AuditEntry{}, nil
-	}
-	end := min(int64(len(es.audit)), after+int64(limit))
-	return slices.Clone(es.audit[after:end]), nil
 }

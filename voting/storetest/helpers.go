@@ -17,8 +17,10 @@ import (
 )
 
 // callTimeout bounds every store call, so that a hung store fails the test
-// with a message instead of hanging the run.
-const callTimeout = 15 * time.Second
+// with a message instead of hanging the run. It is generous: the subtests
+// run in parallel, on machines that other jobs load too, and 1,000
+// concurrent ballots with an fsync each can take a while there.
+const callTimeout = 60 * time.Second
 
 // ctx returns a context for one store call (or one short group of calls).
 func ctx(t testing.TB) context.Context {
