@@ -37,6 +37,11 @@ type CountedBallot struct {
 	Ballot
 	Units int64 `json:"units"`
 	At    int64 `json:"at"`
+
+	// Device, for a ballot of a judges' seat (Voter is SeatVoter), is the
+	// voter id of the device that cast it: the store takes the ballot only
+	// if that device holds the seat's ticket, in the same step. Not kept.
+	Device string `json:"-"`
 }
 
 // Points returns the counted score in points.

@@ -3,6 +3,7 @@ package voting
 import (
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -84,6 +85,17 @@ type Panel struct {
 	// Tickets (一人一票), when set, lets only voters holding a ticket for
 	// this panel vote in it: one printed, single-use code per person.
 	Tickets bool `json:"tickets,omitempty"`
+	// Mode is how the panel's ballots for a contestant become its result:
+	// ModeTrimmed (also when empty), ModeAverage or ModeSum.
+	Mode ScoringMode `json:"mode,omitempty"`
+	// Trim, in ModeTrimmed, drops this many highest and lowest ballots
+	// instead of the rules' Trim; 0: the rules' Trim.
+	Trim int `json:"trim,omitempty"`
+	// Seats (评委席), when named, make the panel a judges' bench: each seat
+	// is one printed ticket that one device claims, its ballots count as
+	// the seat's (whichever device holds it), and the big screen shows
+	// each seat's score once voting closes (亮分). Seats imply Tickets.
+	Seats []string `json:"seats,omitempty"`
 }
 
 // Rules (评分规则) say what a valid score is and how scores are combined.
@@ -100,6 +112,10 @@ type Rules struct {
 	// Decimals is the precision of the final score as shown and as ranked:
 	// equal scores at this precision share a rank.
 	Decimals int `json:"decimals"`
+	// TieBreaks order contestants whose final scores are equal at Decimals,
+	// step by step (see TieBreak); contestants equal in every step share a
+	// place. Empty: equal final scores share a place.
+	TieBreaks []TieBreak `json:"tieBreaks,omitempty"`
 }
 
 // A Criterion (评分项) is one scored aspect of a presentation, e.g. 举措 or 成绩.
@@ -170,7 +186,14 @@ func (e *Event) Normalize() {
 		}
 	}
 	for i := range e.Panels {
-		e.Panels[i].Name = strings.TrimSpace(e.Panels[i].Name)
+		p := &e.Panels[i]
+		p.Name = strings.TrimSpace(p.Name)
+		for j := range p.Seats {
+			p.Seats[j] = strings.TrimSpace(p.Seats[j])
+		}
+		if len(p.Seats) > 0 {
+			p.Tickets = true // a seat is a ticket
+		}
 	}
 	for i := range e.Rules.Criteria {
 		e.Rules.Criteria[i].Name = strings.TrimSpace(e.Rules.Criteria[i].Name)
@@ -231,6 +254,12 @@ func (e *Event) Validate() error {
 		if len(p.Key) > 200 {
 			return Errorf(CodeInvalid, "panel %q: key is too long", p.ID)
 		}
+		if err := p.validScoring(); err != nil {
+			return err
+		}
+	}
+	if err := e.validTieBreaks(); err != nil {
+		return err
 	}
 	if err := e.validRound(); err != nil {
 		return err
@@ -356,7 +385,7 @@ func (e *Event) ScoringUnchanged(next *Event) bool {
 	}
 	for i, p := range e.Panels {
 		q := next.Panels[i]
-		if p.ID != q.ID || p.Weight != q.Weight {
+		if p.ID != q.ID || p.Weight != q.Weight || e.PanelRule(i) != next.PanelRule(i) {
 			return false
 		}
 	}
@@ -370,6 +399,9 @@ func (e *Event) ScoringUnchanged(next *Event) bool {
 
 func rulesEqual(a, b Rules) bool {
 	if a.Min != b.Min || a.Max != b.Max || a.Step != b.Step || a.Trim != b.Trim || a.Decimals != b.Decimals || len(a.Criteria) != len(b.Criteria) {
+		return false
+	}
+	if !slices.Equal(a.TieBreaks, b.TieBreaks) {
 		return false
 	}
 	for i := range a.Criteria {

@@ -2,6 +2,7 @@ package voting
 
 import (
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,7 +57,7 @@ func TestNormalize(t *testing.T) {
 		if c := ev.Contestants[0]; c.Name != "甲" || c.Group != "专项组" {
 			t.Errorf("contestant %+v: want name and group trimmed", c)
 		}
-		if len(ev.Panels) != 1 || ev.Panels[0] != DefaultPanel() {
+		if len(ev.Panels) != 1 || !reflect.DeepEqual(ev.Panels[0], DefaultPanel()) {
 			t.Errorf("panels %+v, want the default panel", ev.Panels)
 		}
 		if !rulesEqual(ev.Rules, DefaultRules()) {
@@ -85,7 +86,7 @@ func TestNormalize(t *testing.T) {
 		want.VotingScope = ScopeAll
 		ev.Normalize()
 		if ev.Panels[0].Name != "大众评审" || !rulesEqual(ev.Rules, want.Rules) || ev.VotingScope != ScopeAll ||
-			!slices.Equal(ev.Contestants, want.Contestants) || ev.Panels[1] != want.Panels[1] {
+			!slices.Equal(ev.Contestants, want.Contestants) || !reflect.DeepEqual(ev.Panels[1], want.Panels[1]) {
 			t.Errorf("normalized %+v, want %+v", ev, want)
 		}
 	})

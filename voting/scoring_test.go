@@ -231,9 +231,9 @@ func TestTally(t *testing.T) {
 	// c1: audience 90, 70 → 80 (2 ballots: not trimmed); judges 60.
 	// 0.6×80 + 0.4×60 = 72. c2: audience 65, 66 → 65.5. c3 unscored.
 	want := Standings{Ballots: 5, Rows: []Standing{
-		{Contestant: "c1", Group: "专项组牵头单位", Ballots: 3, Final: 72, Rank: 1, GroupRank: 1, Panels: []PanelScore{
+		{Contestant: "c1", Group: "专项组牵头单位", Ballots: 3, Final: 72, Unrounded: 72, Rank: 1, GroupRank: 1, Panels: []PanelScore{
 			{Panel: "audience", Count: 2, Average: 80}, {Panel: "judges", Count: 1, Average: 60}}},
-		{Contestant: "c2", Group: "街道和园区", Ballots: 2, Final: 65.5, Rank: 2, GroupRank: 1, Panels: []PanelScore{
+		{Contestant: "c2", Group: "街道和园区", Ballots: 2, Final: 65.5, Unrounded: 65.5, Rank: 2, GroupRank: 1, Panels: []PanelScore{
 			{Panel: "audience", Count: 2, Average: 65.5}, {Panel: "judges"}}},
 		{Contestant: "c3", Panels: []PanelScore{{Panel: "audience"}, {Panel: "judges"}}},
 	}}

@@ -205,6 +205,9 @@ func (s *Service) Cast(ctx context.Context, req CastRequest) (Receipt, error) {
 		if err != nil {
 			return Receipt{}, err
 		}
+		if err := s.seatBallot(ctx, &ev, &cb); err != nil {
+			return Receipt{}, err
+		}
 		cb.At = s.now().UnixMilli()
 		r, err := s.store.CastBallot(ctx, cb, ev.Revision)
 		if errors.Is(err, ErrStaleRevision) && attempt < 3 {
@@ -222,9 +225,31 @@ func (s *Service) Standings(ctx context.Context, id string) (Standings, error) {
 	return s.store.Standings(ctx, id)
 }
 
-// VoterBallots returns a voter's live ballots.
+// VoterBallots returns a voter's live ballots, with those of the judges'
+// seat the voter's device holds (also those cast from an earlier device).
 func (s *Service) VoterBallots(ctx context.Context, id, voter string) ([]CountedBallot, error) {
-	return s.store.VoterBallots(ctx, id, voter)
+	own, err := s.store.VoterBallots(ctx, id, voter)
+	if err != nil {
+		return nil, err
+	}
+	if ev, err := s.Event(ctx, id); err != nil || !ev.HasSeats() {
+		return own, err
+	}
+	held, err := s.store.VoterTickets(ctx, id, voter)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range held {
+		if t.Seat == 0 || t.Revoked {
+			continue
+		}
+		seat, err := s.store.VoterBallots(ctx, id, SeatVoter(t.Code))
+		if err != nil {
+			return nil, err
+		}
+		own = append(own, seat...)
+	}
+	return own, nil
 }
 
 // ResetContestant removes every ballot for a contestant. confirm must repeat

@@ -41,6 +41,11 @@ type Stage struct {
 	// Timer is the presentation timer of the contestant on stage; zero
 	// when nobody is on stage.
 	Timer Timer `json:"timer,omitzero"`
+	// Spotlight (亮分) names the contestant whose seats' scores the big
+	// screen shows (Service.Spotlight), set when voting closes in an event
+	// with judges' seats or by the host's spotlight command, and cleared by
+	// the next move. Never a contestant whose voting is open.
+	Spotlight string `json:"spotlight,omitempty"`
 }
 
 // InitialStage is the stage of a new event.
@@ -89,6 +94,7 @@ const (
 	ActionEnd       Action = "end"       // end the event
 	ActionLobby     Action = "lobby"     // back to the lobby (before the first contestant)
 	ActionTimer     Action = "timer"     // start, pause or reset the presentation timer (Op)
+	ActionSpotlight Action = "spotlight" // 亮分: show (or, Visible false, hide) a closed contestant's seat scores
 	ActionSeason    Action = "season"    // show or hide the season table after the reveal (Visible)
 )
 
@@ -119,6 +125,11 @@ func (s Stage) Apply(ev *Event, cmd Command, now time.Time, revealSteps int) (St
 		onStage = false
 	}
 	switch cmd.Action {
+	case ActionRanking, ActionCountdown, ActionTimer:
+	default:
+		next.Spotlight = "" // any move ends the 亮分 on the screen
+	}
+	switch cmd.Action {
 	case ActionOpen:
 		if len(ev.Contestants) == 0 {
 			return s, Errorf(CodeInvalid, "the event has no contestants")
@@ -139,6 +150,11 @@ func (s Stage) Apply(ev *Event, cmd Command, now time.Time, revealSteps int) (St
 			return s, Errorf(CodeInvalid, "voting is not open")
 		}
 		next.Phase, next.EndsAt = PhaseClosed, 0
+		if ev.HasSeats() && ev.VotingScope == ScopeOnStage {
+			next.Spotlight = s.Current // 亮分 follows the close
+		}
+	case ActionSpotlight:
+		return s.applySpotlight(ev, cmd, now, next)
 	case ActionNext:
 		if !onStage {
 			return moveTo(0)
@@ -214,5 +230,25 @@ func (s Stage) Apply(ev *Event, cmd Command, now time.Time, revealSteps int) (St
 	if next.Phase != PhaseReveal && next.Phase != PhaseEnded || next.Revealed < s.Revealed {
 		next.Season = false // the season table follows a finished reveal only
 	}
+	return next, nil
+}
+
+// applySpotlight shows (or hides) the 亮分 of a contestant: the one named,
+// else the one on stage. Voting must be closed for it.
+func (s Stage) applySpotlight(ev *Event, cmd Command, now time.Time, next Stage) (Stage, error) {
+	if cmd.Visible != nil && !*cmd.Visible {
+		return next, nil // the host skips it: Spotlight is cleared above
+	}
+	c := cmd.Contestant
+	if c == "" {
+		c = s.Current
+	}
+	if _, _, ok := ev.Contestant(c); !ok {
+		return s, Errorf(CodeInvalid, "name a contestant (or put one on stage) to show its scores")
+	}
+	if s.VotingOpen(ev.VotingScope, c, now) {
+		return s, Errorf(CodeInvalid, "close voting before showing the scores (亮分)")
+	}
+	next.Spotlight = c
 	return next, nil
 }

@@ -36,7 +36,9 @@ import "context"
 //   - Tickets: a ballot in a panel that needs tickets (Panel.Tickets) is
 //     taken only from a voter who holds an unrevoked ticket for that panel,
 //     checked in the same step as recording. A ticket binds to the first
-//     voter that claims it, and a voter holds at most one per panel.
+//     voter that claims it, and a voter holds at most one per panel. A
+//     seat's ballot (Voter is SeatVoter(code), Device set) is taken only
+//     while Device holds that unrevoked ticket, checked in the same step.
 //   - Audit: every recorded ballot and every reset is appended to the
 //     event's audit log in the same atomic step, chained by AuditHash;
 //     the receipt carries the entry's ReceiptCode (a retry gets the same).
@@ -93,6 +95,11 @@ type Store interface {
 	// voter holding another ticket of the same panel is a conflict; an
 	// unknown code is not_found.
 	ClaimTicket(ctx context.Context, event, code, voter string, at int64) (Ticket, error)
+	// ReleaseTicket unbinds a ticket from its holder (a judge's phone
+	// that died): the holder can vote with it no more and may claim
+	// another; the next device to claim it holds it. Releasing an
+	// unclaimed ticket returns it unchanged; a revoked one is forbidden.
+	ReleaseTicket(ctx context.Context, event, code string) (Ticket, error)
 	// RevokeTicket marks a ticket revoked; its holder can no longer vote
 	// with it. Revoking twice is not an error.
 	RevokeTicket(ctx context.Context, event, code string) (Ticket, error)

@@ -19,6 +19,9 @@ type Ticket struct {
 	// Issued and Claimed are Unix milliseconds; Claimed is 0 until claimed.
 	Issued  int64 `json:"issued"`
 	Claimed int64 `json:"claimed,omitempty"`
+	// Seat is the judges' seat (1-based, Panel.Seats) the ticket is for;
+	// 0 for a ticket of no seat.
+	Seat int `json:"seat,omitempty"`
 }
 
 // TicketAlphabet has no characters that are easily confused when a code is
@@ -114,6 +117,9 @@ func CheckClaim(t Ticket, voter, held string) error {
 	}
 	return nil
 }
+
+// ErrTicketRevoked refuses to release a revoked ticket.
+var ErrTicketRevoked = &Error{Code: CodeForbidden, Message: "this ticket was revoked; issue a new one"}
 
 // ErrNoTicket refuses a ballot in a panel that needs a ticket from a voter
 // who holds none (or holds a revoked one).

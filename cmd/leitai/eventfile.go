@@ -60,6 +60,9 @@ type RulesFile struct {
 	Trim     int             `yaml:"trim"`
 	Decimals *int            `yaml:"decimals"`
 	Criteria []CriterionFile `yaml:"criteria"`
+	// TieBreaks order equal final scores: unrounded, panel:<id>, top,
+	// top:<id> (voting.TieBreak).
+	TieBreaks []string `yaml:"tie_breaks"`
 }
 
 // CriterionFile is one criterion in an event file.
@@ -77,6 +80,32 @@ type PanelFile struct {
 	Key    string  `yaml:"key"`
 	// Tickets: only holders of a printed ticket vote in this panel.
 	Tickets bool `yaml:"tickets"`
+	// Mode: trimmed (the default), average or sum; Trim overrides the
+	// rules' trim for this panel.
+	Mode string `yaml:"mode"`
+	Trim int    `yaml:"trim"`
+	// Seats: named judges' seats (评委席), a count or a list of names.
+	Seats FileSeats `yaml:"seats"`
+}
+
+// FileSeats is the seats of a panel in an event file: a number (seats
+// named 评委一, 评委二, …) or a list of names.
+type FileSeats struct{ Names []string }
+
+// UnmarshalYAML reads 5 or [评委一, 评委二].
+func (s *FileSeats) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		count, err := strconv.Atoi(n.Value)
+		if err != nil || count < 0 || count > voting.MaxSeats {
+			return fmt.Errorf("line %d: seats: a number from 0 to %d, or a list of names", n.Line, voting.MaxSeats)
+		}
+		s.Names = voting.SeatNames(count)
+		return nil
+	}
+	if err := n.Decode(&s.Names); err != nil {
+		return fmt.Errorf("line %d: seats: a number or a list of names", n.Line)
+	}
+	return nil
 }
 
 // Contestant is one contestant in an event file.
@@ -113,8 +142,12 @@ func parseEventFile(data []byte) (voting.Event, *voting.Series, error) {
 	for _, c := range f.Rules.Criteria {
 		ev.Rules.Criteria = append(ev.Rules.Criteria, voting.Criterion(c))
 	}
+	for _, tb := range f.Rules.TieBreaks {
+		ev.Rules.TieBreaks = append(ev.Rules.TieBreaks, voting.TieBreak(tb))
+	}
 	for _, p := range f.Panels {
-		ev.Panels = append(ev.Panels, voting.Panel(p))
+		ev.Panels = append(ev.Panels, voting.Panel{ID: p.ID, Name: p.Name, Weight: p.Weight, Key: p.Key, Tickets: p.Tickets,
+			Mode: voting.ScoringMode(p.Mode), Trim: p.Trim, Seats: p.Seats.Names})
 	}
 	for _, c := range f.Contestants {
 		ev.Contestants = append(ev.Contestants, voting.Contestant{ID: c.ID, Name: c.Name, Group: c.Group, Theme: c.Theme, Presenter: c.Presenter})

@@ -90,6 +90,47 @@ func TestParseEventFileDefaults(t *testing.T) {
 	}
 }
 
+// TestParseEventFileJudges: scoring modes, a panel's own trim, seats as a
+// count or as names, and tie-breaks.
+func TestParseEventFileJudges(t *testing.T) {
+	ev, err := ParseEventFile([]byte(`id: judged
+title: 评委打分
+rules: {min: 60, max: 100, step: 0.5, trim: 1, tie_breaks: [unrounded, panel:judges, top]}
+panels:
+  - {id: audience, name: 大众评审, weight: 60, mode: average}
+  - {id: judges, name: 专家评委, weight: 40, mode: trimmed, trim: 2, seats: 5}
+  - {id: guests, name: 嘉宾, weight: 10, mode: sum, seats: [张评委, 李评委]}
+contestants: [{name: 甲}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ev.Rules.TieBreaks; len(got) != 3 || got[1] != "panel:judges" {
+		t.Fatalf("tie-breaks %v", got)
+	}
+	a, j, g := ev.Panels[0], ev.Panels[1], ev.Panels[2]
+	if a.Mode != voting.ModeAverage || j.Mode != voting.ModeTrimmed || j.Trim != 2 || g.Mode != voting.ModeSum {
+		t.Fatalf("modes %+v", ev.Panels)
+	}
+	if len(j.Seats) != 5 || j.Seats[0] != "评委一" || j.Seats[4] != "评委五" || !j.Tickets {
+		t.Fatalf("judges' seats %q (tickets %v)", j.Seats, j.Tickets)
+	}
+	if len(g.Seats) != 2 || g.Seats[1] != "李评委" {
+		t.Fatalf("guests' seats %q", g.Seats)
+	}
+	for _, bad := range []struct{ yaml, want string }{
+		{"panels: [{id: p, name: P, weight: 1, seats: -1}]", "seats"},
+		{"panels: [{id: p, name: P, weight: 1, seats: {a: 1}}]", "seats"},
+		{"panels: [{id: p, name: P, weight: 1, mode: median}]", "scoring mode"},
+		{"rules: {min: 1, max: 10, step: 1, tie_breaks: [coin]}", "tie-break"},
+	} {
+		_, err := ParseEventFile([]byte("id: a\ntitle: t\n" + bad.yaml + "\n"))
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s: err = %v, want one mentioning %q", bad.yaml, err, bad.want)
+		}
+	}
+}
+
 // TestParseSeasonExample: the two example rounds name one series, rounds
 // 1 and 2, with the same units.
 func TestParseSeasonExample(t *testing.T) {

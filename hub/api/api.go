@@ -97,6 +97,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	a.integrityRoutes(mux) // tickets, audit log, host key: tickets.go
 	a.presentRoutes(mux)   // the leader's comment: present.go
 	a.seriesRoutes(mux)    // series and the season table: series.go
+	a.seatRoutes(mux)      // judges' seats and 亮分: seats.go
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		access.WriteError(w, voting.Errorf(voting.CodeNotFound, "no such API endpoint: %s %s", r.Method, voting.Excerpt(r.URL.Path, 80)))
 	})

@@ -52,6 +52,13 @@ func (a *API) buildReport(ctx context.Context, r *http.Request, ev voting.Event)
 	}
 	rep := report.Build(&ev, st, ballots, a.now(), loc)
 	rep.SetAuditHead(head)
+	if ev.HasSeats() {
+		tickets, err := a.service.Tickets(ctx, ev.ID)
+		if err != nil {
+			return nil, err
+		}
+		rep.AddSeatSheets(&ev, ballots, tickets)
+	}
 	if err := a.addSeason(ctx, rep, &ev, &st); err != nil {
 		return nil, err
 	}
@@ -78,8 +85,12 @@ func (a *API) getResults(w http.ResponseWriter, r *http.Request) {
 		access.WriteError(w, err)
 		return
 	}
+	sheets := rep.SeatSheets
 	if !isHost || r.URL.Query().Get("detail") != "1" {
 		rep = rep.Public()
+	}
+	if isHost {
+		rep.SeatSheets = sheets // the host prints the 评委评分表; the public never sees a seat's score
 	}
 	access.WriteJSON(w, http.StatusOK, rep)
 }

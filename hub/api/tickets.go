@@ -35,10 +35,12 @@ type TicketView struct {
 	Revoked bool   `json:"revoked,omitempty"`
 	// Holder is the voter's audit digest, to match with the audit log.
 	Holder string `json:"holder,omitempty"`
+	// Seat is the judges' seat the ticket is for (1-based; 0: none).
+	Seat int `json:"seat,omitempty"`
 }
 
 func ticketView(t voting.Ticket) TicketView {
-	v := TicketView{Code: t.Code, Panel: t.Panel, Issued: t.Issued, Claimed: t.Claimed, Revoked: t.Revoked}
+	v := TicketView{Code: t.Code, Panel: t.Panel, Issued: t.Issued, Claimed: t.Claimed, Revoked: t.Revoked, Seat: t.Seat}
 	if t.Voter != "" {
 		v.Holder = voting.VoterDigest(t.Voter)
 	}

@@ -138,6 +138,7 @@ function collectEvent() {
     crit.push({ id: id, name: name, weight: Number(row.querySelector("[name=cweight]").value) || 1 });
   });
   if (crit.length) ev.rules.criteria = crit;
+  if (prev.rules && prev.rules.tieBreaks) ev.rules.tieBreaks = prev.rules.tieBreaks;
   const usedP = {};
   $$("[data-panels] .item-row").forEach((row) => { if (row.dataset.panel) usedP[row.dataset.panel] = true; });
   ev.panels = [];
@@ -150,6 +151,10 @@ function collectEvent() {
     const p = { id: id, name: name, weight: Number(row.querySelector("[name=pweight]").value) || 1 };
     if (key) p.key = key;
     if (row.querySelector("[name=ptickets]").checked) p.tickets = true;
+    // What the form does not edit (scoring mode, own trim, judges' seats;
+    // set in the event file or the API) stays as it was.
+    const old = (prev.panels || []).find((q) => q.id === id);
+    if (old) for (const f of ["mode", "trim", "seats"]) if (old[f]) p[f] = old[f];
     ev.panels.push(p);
   });
   if (!$("[data-f-hallcode]").checked) ev.noHallCode = true;

@@ -21,6 +21,7 @@ import { openComment } from "./control-present.js";
 import { refreshHallLinks, drawVoteLinks, hallCodeShown, copyVoteLink } from "./control-link.js";
 import { renderPublished, togglePublished, cloneEvent, exportFile } from "./control-results.js";
 import { noteAuditHead, renderAuditHeads, renderTicketPanels, loadTickets, rotateKey } from "./control-tickets.js";
+import { loadSeats, renderSeats, issueSeats, toggleSpotlight } from "./control-seats.js";
 import { fillSetup, criterionRow, panelRow } from "./control-setup.js";
 import { wireKeys } from "./control-keys.js";
 
@@ -87,10 +88,10 @@ const conn = live(S, {
   protocols: () => secretProtocols("key", hostKey()),
   adopt: mergeEvent,
   on: {
-    snapshot: () => { renderAll(); noteAuditHead(S.stage); },
-    stage: () => { renderRun(); noteAuditHead(S.stage); },
+    snapshot: () => { renderAll(); noteAuditHead(S.stage); loadSeats(); },
+    stage: () => { renderRun(); noteAuditHead(S.stage); loadSeats(); },
     event: renderAll,
-    standings: () => { renderStandings(); renderTurnout(); renderRevealControls(); },
+    standings: () => { renderStandings(); renderTurnout(); renderRevealControls(); loadSeats(); },
     deleted: () => {
       toast(t("vote.deleted"), "error");
       S.exists = false;
@@ -134,6 +135,7 @@ function renderAll() {
   renderStandings();
   renderPublished();
   renderTicketPanels();
+  renderSeats();
 }
 
 // What sections ask each other for.
@@ -143,7 +145,11 @@ document.addEventListener("click", (e) => {
   const target = e.target;
   if (!target.closest) return;
   const cmd = target.closest("[data-cmd]");
-  if (cmd && !cmd.disabled) { runCmd(cmd.dataset.cmd, cmd); return; }
+  if (cmd && !cmd.disabled) {
+    if (cmd.dataset.cmd === "spotlight") toggleSpotlight();
+    else runCmd(cmd.dataset.cmd, cmd);
+    return;
+  }
   const tab = target.closest("[data-tab]");
   if (tab) {
     S.tab = tab.dataset.tab;
@@ -174,6 +180,7 @@ document.addEventListener("click", (e) => {
       case "publish": togglePublished(false); break;
       case "clone": cloneEvent(); break;
       case "rotate-key": rotateKey(); break;
+      case "issue-seats": issueSeats(); break;
       case "copy-link": copyVoteLink(); break;
       case "add-criterion": $("[data-criteria]").appendChild(criterionRow({ name: "", weight: 1 })); break;
       case "add-panel": $("[data-panels]").appendChild(panelRow({ name: "", weight: 1 })); break;

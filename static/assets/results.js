@@ -121,6 +121,8 @@ function render() {
   // sheet from the second round on (the series' page has it always).
   if (r.season && r.season.rounds.length > 1) sheet.appendChild(seasonSection(r.season));
   sheet.appendChild(endBlock(r.generatedAt));
+  // One 评委评分表 per judges' seat, each on a page of its own (host only).
+  (r.seatSheets || []).forEach((sh) => sheet.appendChild(seatSheet(r, sh)));
 }
 
 // endBlock is the signatures and the footer, which stay together on the
@@ -130,6 +132,20 @@ function endBlock(generatedAt) {
     h("div", { class: "res-sign" },
       h("span", { text: t("results.signScorer") }), h("span", { text: t("results.signSupervisor") }), h("span", { text: t("results.signDate") })),
     h("p", { class: "res-foot", text: t("results.footer", { t: fmtTime(generatedAt || Date.now()) }) }));
+}
+
+function seatSheet(r, sh) {
+  const body = h("tbody");
+  sh.rows.forEach((m) => body.appendChild(h("tr", { "data-contestant": m.contestant },
+    h("td", { class: "num", text: String(m.order) }), h("td", { class: "name", text: m.name }),
+    h("td", { class: "num", text: m.scored ? String(Math.round(m.score * 10000) / 10000) : t("results.seatNotScored") }))));
+  return h("section", { class: "res-section seat-sheet", "data-seat-sheet": sh.panel + ":" + sh.seat },
+    h("h2", { text: t("results.seatSheet", { panel: sh.panelName, seat: sh.name }) }),
+    h("p", { class: "res-meta", text: r.title }),
+    h("table", { class: "res-table" },
+      h("thead", null, h("tr", null, h("th", { text: t("results.seatOrder") }), h("th", { text: t("results.name") }), h("th", { text: t("results.seatScore") }))),
+      body),
+    h("div", { class: "res-sign" }, h("span", { text: t("results.seatSign") }), h("span", { text: t("results.signDate") })));
 }
 
 function rankText(n) { return n > 0 ? String(n) : "—"; }

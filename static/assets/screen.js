@@ -12,6 +12,7 @@ import { initBoards, renderBoards, tabCount, pinTab, unpin, rebuildBoards } from
 import { initReveal, renderReveal, rebuildReveal } from "./screen-reveal.js";
 import { initSeason, renderSeason, rebuildSeason } from "./screen-season.js";
 import { showReachWarning } from "./reach.js";
+import { initSpotlight, renderSpotlight } from "./screen-spotlight.js";
 
 const body = document.body;
 const eventId = body.dataset.event;
@@ -36,6 +37,7 @@ const conn = live(S, {
 });
 initBoards(S, rankingVisible);
 initReveal(S);
+initSpotlight(S, () => screenKey);
 initSeason(S, eventId);
 const banner = bannerFor($("[data-banner]"), () => t("common.offline"));
 
@@ -79,6 +81,7 @@ function render(animate) {
   } else {
     renderReveal(animate && !modeChanged);
   }
+  renderSpotlight();
   tick();
 }
 

@@ -25,6 +25,8 @@ function render() {
   const panel = $("[data-panel]").value;
   const unused = $("[data-unused]").checked;
   const list = S.tickets.filter((tk) => tk.panel === panel && !tk.revoked && (!unused || !tk.claimed));
+  // A judges' seat's ticket carries the seat's name; seats print in order.
+  list.sort((a, b) => (a.seat || 0) - (b.seat || 0));
   setText($("[data-count]"), t("tickets.count", { n: list.length }));
   if (!list.length) {
     sheet.appendChild(h("p", { class: "tk-message" }, t("tickets.none")));
@@ -32,9 +34,11 @@ function render() {
   }
   const p = (S.ev.panels || []).filter((x) => x.id === panel)[0] || { name: panel };
   list.forEach((tk) => {
+    const seat = tk.seat && p.seats ? p.seats[tk.seat - 1] : "";
     sheet.appendChild(h("article", { class: "tk-card", "data-ticket": tk.code },
       h("div", { class: "tk-event" }, S.ev.title),
-      h("div", { class: "tk-panel" }, p.name + " · " + t("tickets.card")),
+      seat ? h("div", { class: "tk-seat", "data-seat": String(tk.seat) }, seat) : null,
+      h("div", { class: "tk-panel" }, p.name + " · " + t(seat ? "tickets.seatCard" : "tickets.card")),
       h("img", { class: "tk-qr", alt: fmtTicket(tk.code), src: "/e/" + encodeURIComponent(EVENT) + "/qr.svg?ticket=" + encodeURIComponent(tk.code) }),
       h("div", { class: "tk-code-label" }, t("tickets.code")),
       h("div", { class: "tk-code" }, fmtTicket(tk.code)),
@@ -52,7 +56,8 @@ if (!key) {
     setText($("[data-bar-title]"), ev.title + " · " + t("tickets.title"));
     const sel = $("[data-panel]");
     (ev.panels || []).forEach((p) => sel.appendChild(h("option", { value: p.id }, p.name)));
-    const first = (ev.panels || []).filter((p) => S.tickets.some((tk) => tk.panel === p.id))[0];
+    const wantSeats = /[?&]seats=1/.test(location.search);
+    const first = (ev.panels || []).filter((p) => S.tickets.some((tk) => tk.panel === p.id && (!wantSeats || tk.seat)))[0];
     if (first) sel.value = first.id;
     sel.addEventListener("change", render);
     $("[data-unused]").addEventListener("change", render);

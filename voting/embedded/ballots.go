@@ -79,7 +79,7 @@ func (s *Store) checkBallotLocked(es *eventState, b *voting.CountedBallot, revis
 	// against this revision, which the check above pins. (apply still
 	// refuses a record that does not fit the event: that guards the
 	// journal on replay, not the input.)
-	if p, _ := es.ev.Panel(b.Panel); p.Tickets && !es.ticketHeld(b.Voter, b.Panel) {
+	if p, _ := es.ev.Panel(b.Panel); p.Tickets && !es.ballotHolds(b) {
 		return voting.ErrNoTicket
 	}
 	return nil

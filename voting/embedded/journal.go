@@ -183,6 +183,7 @@ const (
 	recTicket = "t"  // new Tickets (snapshots: every ticket as it stands)
 	recClaim  = "tc" // the ticket Code is claimed by Voter At
 	recRevoke = "tr" // the ticket Code is revoked
+	recFree   = "tf" // the ticket Code is released by its holder (unclaimed again)
 	recAudit  = "a"  // the Audit entry, verbatim (snapshots only)
 	// "k" is the commit mark (commitMark); it never reaches apply.
 )

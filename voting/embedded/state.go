@@ -212,6 +212,15 @@ func (st *state) apply(r *record) error {
 			return fmt.Errorf("revocation of unknown ticket %q", r.Code)
 		}
 		t.Revoked = true
+	case recFree:
+		t := es.tickets[r.Code]
+		if t == nil || t.Revoked {
+			return fmt.Errorf("release of ticket %q does not fit", r.Code)
+		}
+		if t.Voter != "" {
+			delete(es.holders, t.Voter+"|"+t.Panel)
+		}
+		t.Voter, t.Claimed = "", 0
 	default:
 		return fmt.Errorf("unknown record type %q", r.Type)
 	}
@@ -222,6 +231,17 @@ func (st *state) apply(r *record) error {
 func (es *eventState) ticketHeld(voter, panel string) bool {
 	code, ok := es.holders[voter+"|"+panel]
 	return ok && !es.tickets[code].Revoked
+}
+
+// ballotHolds reports whether b may be cast in its ticketed panel: its
+// voter holds an unrevoked ticket there, or, for a seat's ballot, its
+// device holds the seat's ticket.
+func (es *eventState) ballotHolds(b *voting.CountedBallot) bool {
+	if b.Device == "" {
+		return es.ticketHeld(b.Voter, b.Panel)
+	}
+	seat, ok := voting.SeatCode(b.Voter)
+	return ok && es.holders[b.Device+"|"+b.Panel] == seat && es.ticketHeld(b.Device, b.Panel)
 }
 
 // upsert makes b the voter's live ballot for its contestant and panel and
@@ -296,20 +316,13 @@ func removeSorted(s []int64, u int64) []int64 {
 }
 
 // standings scores the live ballots. It is Tally step by step on slices
-// that are kept sorted: PanelAverage, FinalScore and Rank on the same
-// inputs, so the result is the same bit for bit.
+// that are kept sorted: voting.Score and Rank on the same inputs, so the
+// result is the same bit for bit.
 func (es *eventState) standings() voting.Standings {
 	ev := &es.ev
 	rows := make([]voting.Standing, 0, len(ev.Contestants))
 	for _, c := range ev.Contestants {
-		row := voting.Standing{Contestant: c.ID, Group: c.Group, Panels: make([]voting.PanelScore, len(ev.Panels))}
-		for i, p := range ev.Panels {
-			us := es.scores[slot{c.ID, p.ID}]
-			row.Panels[i] = voting.PanelAverage(p.ID, us, ev.Rules.Trim)
-			row.Ballots += len(us)
-		}
-		row.Final = voting.FinalScore(ev, row.Panels)
-		rows = append(rows, row)
+		rows = append(rows, voting.Score(ev, c, func(panel string) []int64 { return es.scores[slot{c.ID, panel}] }))
 	}
 	return voting.Rank(ev, rows)
 }

@@ -22,7 +22,7 @@ func (s *Store) CreateTickets(ctx context.Context, event string, tickets []votin
 			s.mu.Unlock()
 			return voting.Errorf(voting.CodeConflict, "ticket code %s exists already", t.Code)
 		}
-		if !es.panels[t.Panel] || t.Voter != "" || t.Revoked {
+		if !es.panels[t.Panel] || t.Voter != "" || t.Revoked || t.Seat < 0 {
 			s.mu.Unlock()
 			return voting.Errorf(voting.CodeInvalid, "a new ticket names a panel of the event and nothing else")
 		}
@@ -108,6 +108,32 @@ func (s *Store) RevokeTicket(ctx context.Context, event, code string) (voting.Ti
 	held := *t
 	held.Revoked = true
 	if err := s.commitUnlock(ctx, &record{Type: recRevoke, EventID: event, Code: code}); err != nil {
+		return voting.Ticket{}, err
+	}
+	return held, nil
+}
+
+// ReleaseTicket implements voting.Store.
+func (s *Store) ReleaseTicket(ctx context.Context, event, code string) (voting.Ticket, error) {
+	s.mu.Lock()
+	_, t, err := s.ticketLocked(ctx, event, code)
+	if err != nil {
+		s.mu.Unlock()
+		return voting.Ticket{}, err
+	}
+	if t.Revoked {
+		s.mu.Unlock()
+		return voting.Ticket{}, voting.ErrTicketRevoked
+	}
+	if t.Voter == "" {
+		barrier := s.barrierLocked()
+		held := *t
+		s.mu.Unlock()
+		return held, s.wait(ctx, barrier)
+	}
+	held := *t
+	held.Voter, held.Claimed = "", 0
+	if err := s.commitUnlock(ctx, &record{Type: recFree, EventID: event, Code: code}); err != nil {
 		return voting.Ticket{}, err
 	}
 	return held, nil

@@ -21,7 +21,7 @@ func (s *Store) CastBallot(ctx context.Context, b voting.CountedBallot, revision
 	// checked, only ids that are safe there go to Redis. (Whether they
 	// name the event's contestant and panel the service checked against
 	// the revision that cast.lua pins.)
-	if b.ID == "" || !voting.ValidVoter(b.Voter) || !voting.ValidID(b.Contestant) || !voting.ValidID(b.Panel) {
+	if b.ID == "" || !voting.ValidVoter(b.Voter) || (b.Device != "" && !voting.ValidVoter(b.Device)) || !voting.ValidID(b.Contestant) || !voting.ValidID(b.Panel) {
 		return voting.Receipt{}, voting.Errorf(voting.CodeInvalid, "the ballot is malformed")
 	}
 	data, err := json.Marshal((*storedBallot)(&b))
@@ -36,7 +36,7 @@ func (s *Store) CastBallot(ctx context.Context, b voting.CountedBallot, revision
 	args := []any{
 		b.ID, b.Fingerprint(), strconv.FormatInt(revision, 10), strconv.FormatInt(b.At, 10),
 		b.Voter, b.Contestant, b.Panel, strconv.FormatInt(b.Units, 10), string(data),
-		voting.VoterDigest(b.Voter), b.Event,
+		voting.VoterDigest(b.Voter), b.Event, b.Device,
 	}
 	var reply []any
 	if s.batch != nil {
@@ -189,7 +189,8 @@ func (s *Store) Standings(ctx context.Context, event string) (voting.Standings, 
 				if err != nil {
 					return voting.Standings{}, voting.Wrap(voting.CodeInternal, err, "stored standings could not be read")
 				}
-				ps.Count, ps.Average, ps.Dropped = n, avg, voting.TrimDropped(n, ev.Rules.Trim)
+				ps.Count, ps.Average, ps.Dropped = n, avg, voting.TrimDropped(n, ev.PanelRule(i).Trim)
+				ps.Top, _ = strconv.Atoi(agg["t:"+p.ID])
 			}
 			row.Panels[i] = ps
 			row.Ballots += ps.Count
@@ -199,7 +200,9 @@ func (s *Store) Standings(ctx context.Context, event string) (voting.Standings, 
 			if err != nil {
 				return voting.Standings{}, voting.Wrap(voting.CodeInternal, err, "stored standings could not be read")
 			}
-			row.Final = final
+			// The tie-breaks need the final score before rounding: the
+			// same operations on the same doubles as Tally's.
+			row.Final, row.Unrounded = final, voting.UnroundedFinal(&ev, row.Panels)
 		}
 		rows = append(rows, row)
 	}

@@ -3,8 +3,9 @@
 -- checks, the voter's score, the ballot itself and every aggregate.
 --
 -- THE ONE MIRROR OF THE SCORING RULE. Go's voting package is the rule
--- (voting.Tally, PanelAverage, TrimDropped, TrimmedAverage, FinalScore,
--- RoundScore); step 7 below repeats it, and no other script or Go file of
+-- (voting.Tally, PanelResult with each panel's PanelRule, TrimDropped,
+-- TrimmedAverage, SumPoints, FinalScore, RoundScore); step 7 below repeats
+-- it (the tie-breaks are not mirrored: Rank applies them in Go), and no other script or Go file of
 -- this store does, so that the contestant's final score and the ranking
 -- sorted set change in the same atomic step as the ballot, on every
 -- instance. Its guard is the random contract test (voting/storetest
@@ -18,6 +19,8 @@
 -- ARGV[1] ballot id   ARGV[2] fingerprint   ARGV[3] revision   ARGV[4] at (ms)
 -- ARGV[5] voter       ARGV[6] contestant    ARGV[7] panel      ARGV[8] units
 -- ARGV[9] ballot JSON ARGV[10] voter digest ARGV[11] event id
+-- ARGV[12] device: for a judges' seat's ballot (voter 'seat.' .. code), the
+-- device that casts it, which must hold that ticket; else ''.
 --
 -- Returns {'ok', replaced, code} | {'dup', replaced, at, code} | {'reused'}
 -- | {'noevent'} | {'stale'} | {'notopen'} | {'ended'} | {'noticket'}.
@@ -39,7 +42,8 @@ if prior then
 end
 
 -- 2. The ballot was validated against the revision it names.
-local ev = redis.call('HMGET', KEYS[1], 'rev', 'scope', 'trim', 'decimals', 'panels', 'weights', 'ticketed', 'aseq', 'ahead')
+local ev = redis.call('HMGET', KEYS[1], 'rev', 'scope', 'trim', 'decimals', 'panels', 'weights', 'ticketed', 'aseq', 'ahead',
+  'trims', 'sums')
 if not ev[1] then
   return {'noevent'}
 end
@@ -77,13 +81,41 @@ end
 for w in string.gmatch(ev[6], '%S+') do
   weights[#weights + 1] = tonumber(w)
 end
+-- This panel's voting.PanelRule: its trim and whether it sums. Events
+-- stored before panels had modes have neither field: the rules' trim.
+local trim, sums = tonumber(ev[3]), false
+if ev[10] then
+  local i = 0
+  for t in string.gmatch(ev[10], '%S+') do
+    i = i + 1
+    if i == mine then
+      trim = tonumber(t)
+    end
+  end
+  i = 0
+  for v in string.gmatch(ev[11] or '', '%S+') do
+    i = i + 1
+    if i == mine then
+      sums = v == '1'
+    end
+  end
+end
 
 -- 4. In a panel that needs tickets, the voter holds one, not revoked (a
 -- revoked holding is kept as '-' and the code).
+-- A seat's ballot: the device holds the seat's ticket (voting.SeatVoter).
 if ev[7] and string.find(' ' .. ev[7] .. ' ', ' ' .. panel .. ' ', 1, true) then
-  local held = redis.call('HGET', KEYS[9], voter .. '|' .. panel)
-  if not held or string.sub(held, 1, 1) == '-' then
-    return {'noticket'}
+  local device = ARGV[12] or ''
+  if device == '' then
+    local held = redis.call('HGET', KEYS[9], voter .. '|' .. panel)
+    if not held or string.sub(held, 1, 1) == '-' then
+      return {'noticket'}
+    end
+  else
+    local held = redis.call('HGET', KEYS[9], device .. '|' .. panel)
+    if not held or 'seat.' .. held ~= voter then
+      return {'noticket'}
+    end
   end
 end
 
@@ -113,7 +145,7 @@ redis.call('HSET', KEYS[3], ARGV[1], ARGV[4] .. '|' .. replaced .. '|' .. code .
 
 -- 7. Aggregates, read for every panel in one call and written in one.
 -- Counts and unit sums are integers, exact in doubles below 2^53; the float
--- operations are those of voting.PanelAverage and voting.FinalScore in the
+-- operations are those of voting.PanelResult and voting.FinalScore in the
 -- same order, so the results are the same doubles as Tally's.
 local vals = redis.call('HMGET', KEYS[7], unpack(fields))
 local n = tonumber(vals[3 * mine - 2] or '0')
@@ -125,7 +157,6 @@ else
   sum = sum + tonumber(ARGV[8])
 end
 local kept, keptSum = n, sum
-local trim = tonumber(ev[3])
 if trim > 0 and n > 2 * trim then
   -- Only the extremes are read: the trimmed sum is the total less them.
   local low = redis.call('ZRANGE', KEYS[6], 0, trim - 1, 'WITHSCORES')
@@ -138,8 +169,14 @@ if trim > 0 and n > 2 * trim then
   end
   kept = n - 2 * trim
 end
--- voting.TrimmedAverage: float64(sum) / float64(kept) / ScoreUnits.
-local avg = keptSum / kept / 10000
+-- voting.TrimmedAverage: float64(sum) / float64(kept) / ScoreUnits; in the
+-- sum mode voting.SumPoints: float64(sum) / ScoreUnits.
+local avg
+if sums then
+  avg = keptSum / 10000
+else
+  avg = keptSum / kept / 10000
+end
 
 -- voting.FinalScore over the panels in event order, skipping empty ones.
 local total, wsum = 0, 0

@@ -9,19 +9,24 @@
 //
 //	leitai:{e}:event                  hash: json (the event), rev, and what cast.lua
 //	                                  reads: scope, trim, decimals, panels (ids in
-//	                                  order, space-separated), weights (likewise),
-//	                                  ticketed (panels that need tickets); aseq and
+//	                                  order, space-separated), weights, trims and sums
+//	                                  (each panel's voting.PanelRule; likewise), top
+//	                                  (the top of the scale in units, which
+//	                                  standings.lua counts), ticketed (panels that
+//	                                  need tickets); aseq and
 //	                                  ahead: number and hash of the last audit entry
 //	leitai:{e}:stage                  hash: json (the stage), version, phase, current, endsAt
 //	leitai:{e}:ballots                hash: voter|contestant|panel → CountedBallot JSON
 //	leitai:{e}:receipts               hash: ballot id → "at|replaced|receipt code|fingerprint"
 //	leitai:{e}:audit                  stream: the audit log, entry n at id n-0
-//	leitai:{e}:tickets                hash: code → "panel|issued|voter|claimed|revoked"
+//	leitai:{e}:tickets                hash: code → "panel|issued|voter|claimed|revoked",
+//	                                  then "|seat" for a judges' seat
 //	leitai:{e}:holders                hash: voter|panel → code ("-code" once revoked)
 //	leitai:{e}:voter:<voter>          set of contestant|panel with a live ballot
 //	leitai:{e}:scores:<c>:<panel>     sorted set: voter → score in units (1/10000 point)
 //	leitai:{e}:agg:<c>                hash: n:<panel> count, s:<panel> sum of units,
-//	                                  a:<panel> trimmed average, final (as %.17g)
+//	                                  a:<panel> the panel's result (voting.PanelResult),
+//	                                  final (as %.17g)
 //	leitai:{e}:ranking                sorted set: contestant → final score
 //	leitai:events                     set of event ids (not under a hash tag)
 //	leitai:hostkeys                   hash: seed, current (host key digests)
@@ -82,6 +87,8 @@ var (
 	ticketsClaimSrc string
 	//go:embed tickets_revoke.lua
 	ticketsRevokeSrc string
+	//go:embed tickets_release.lua
+	ticketsReleaseSrc string
 	//go:embed hostkeys.lua
 	hostKeysSrc string
 )
@@ -98,7 +105,7 @@ type Store struct {
 
 	cast, create, update, stage, reset, delete, voter, standings *redis.Script
 
-	ticketsCreate, ticketsClaim, ticketsRevoke, hostKeys *redis.Script
+	ticketsCreate, ticketsClaim, ticketsRevoke, ticketsRelease, hostKeys *redis.Script
 
 	batch *batcher // nil with Options.NoBatch
 }
@@ -135,10 +142,11 @@ func NewWithOptions(client redis.UniversalClient, opts Options) *Store {
 		voter:     redis.NewScript(voterSrc),
 		standings: redis.NewScript(standingsSrc),
 
-		ticketsCreate: redis.NewScript(ticketsCreateSrc),
-		ticketsClaim:  redis.NewScript(ticketsClaimSrc),
-		ticketsRevoke: redis.NewScript(ticketsRevokeSrc),
-		hostKeys:      redis.NewScript(hostKeysSrc),
+		ticketsCreate:  redis.NewScript(ticketsCreateSrc),
+		ticketsClaim:   redis.NewScript(ticketsClaimSrc),
+		ticketsRevoke:  redis.NewScript(ticketsRevokeSrc),
+		ticketsRelease: redis.NewScript(ticketsReleaseSrc),
+		hostKeys:       redis.NewScript(hostKeysSrc),
 	}
 	if !opts.NoBatch {
 		s.batch = newBatcher(client, s.cast)
@@ -258,10 +266,17 @@ func eventFields(ev *voting.Event) ([]any, error) {
 	}
 	ids := make([]string, len(ev.Panels))
 	weights := make([]string, len(ev.Panels))
+	trims := make([]string, len(ev.Panels))
+	sums := make([]string, len(ev.Panels))
 	for i, p := range ev.Panels {
 		ids[i] = p.ID
 		// Shortest text that parses back to the same double, in Lua too.
 		weights[i] = strconv.FormatFloat(p.Weight, 'g', -1, 64)
+		rule := ev.PanelRule(i)
+		trims[i], sums[i] = strconv.Itoa(rule.Trim), "0"
+		if rule.Sum {
+			sums[i] = "1"
+		}
 	}
 	return []any{
 		"json", string(data),
@@ -271,6 +286,9 @@ func eventFields(ev *voting.Event) ([]any, error) {
 		"decimals", strconv.Itoa(ev.Rules.Decimals),
 		"panels", strings.Join(ids, " "),
 		"weights", strings.Join(weights, " "),
+		"trims", strings.Join(trims, " "),
+		"sums", strings.Join(sums, " "),
+		"top", strconv.FormatInt(voting.TopUnits(&ev.Rules), 10),
 		"ticketed", strings.Join(ev.TicketedPanels(), " "),
 	}, nil
 }
@@ -311,7 +329,8 @@ func (s *Store) CreateEvent(ctx context.Context, ev voting.Event) (voting.Event,
 		return voting.Event{}, s.fail(err)
 	}
 	k := keysOf(ev.ID)
-	created, err := s.create.Run(ctx, s.client, []string{k.event(), k.stage()}, append(evf, stf...)...).Int()
+	args := append(append([]any{len(evf)}, evf...), stf...)
+	created, err := s.create.Run(ctx, s.client, []string{k.event(), k.stage()}, args...).Int()
 	if err != nil {
 		return voting.Event{}, s.fail(err)
 	}

@@ -19,20 +19,29 @@ func encodeTicket(t *voting.Ticket) string {
 	if t.Revoked {
 		revoked = "1"
 	}
-	return strings.Join([]string{t.Panel, strconv.FormatInt(t.Issued, 10), t.Voter, strconv.FormatInt(t.Claimed, 10), revoked}, "|")
+	f := []string{t.Panel, strconv.FormatInt(t.Issued, 10), t.Voter, strconv.FormatInt(t.Claimed, 10), revoked}
+	if t.Seat > 0 {
+		f = append(f, strconv.Itoa(t.Seat)) // a judges' seat; tickets without one keep five fields
+	}
+	return strings.Join(f, "|")
 }
 
 func decodeTicket(code, v string) (voting.Ticket, error) {
 	f := strings.Split(v, "|")
-	if len(f) != 5 {
+	if len(f) != 5 && len(f) != 6 {
 		return voting.Ticket{}, voting.Errorf(voting.CodeInternal, "a stored ticket could not be read")
 	}
 	issued, err1 := strconv.ParseInt(f[1], 10, 64)
 	claimed, err2 := strconv.ParseInt(f[3], 10, 64)
-	if err1 != nil || err2 != nil {
+	var seat int
+	var err3 error
+	if len(f) == 6 {
+		seat, err3 = strconv.Atoi(f[5])
+	}
+	if err1 != nil || err2 != nil || err3 != nil {
 		return voting.Ticket{}, voting.Errorf(voting.CodeInternal, "a stored ticket could not be read")
 	}
-	return voting.Ticket{Code: code, Panel: f[0], Issued: issued, Voter: f[2], Claimed: claimed, Revoked: f[4] == "1"}, nil
+	return voting.Ticket{Code: code, Panel: f[0], Issued: issued, Voter: f[2], Claimed: claimed, Revoked: f[4] == "1", Seat: seat}, nil
 }
 
 // CreateTickets implements voting.Store.
@@ -43,7 +52,7 @@ func (s *Store) CreateTickets(ctx context.Context, event string, tickets []votin
 	args := make([]any, 0, 2*len(tickets))
 	for i := range tickets {
 		t := &tickets[i]
-		if voting.NormalizeTicketCode(t.Code) != t.Code || !voting.ValidID(t.Panel) || t.Voter != "" || t.Revoked {
+		if voting.NormalizeTicketCode(t.Code) != t.Code || !voting.ValidID(t.Panel) || t.Voter != "" || t.Revoked || t.Seat < 0 {
 			return voting.Errorf(voting.CodeInvalid, "a new ticket has a code, a panel and nothing else")
 		}
 		args = append(args, t.Code, encodeTicket(t))
@@ -153,6 +162,21 @@ func (s *Store) RevokeTicket(ctx context.Context, event, code string) (voting.Ti
 		return decodeTicket(code, reply[1])
 	}
 	return voting.Ticket{}, unexpected("tickets_revoke.lua", reply)
+}
+
+// ReleaseTicket implements voting.Store.
+func (s *Store) ReleaseTicket(ctx context.Context, event, code string) (voting.Ticket, error) {
+	reply, err := s.runTicket(ctx, s.ticketsRelease, event, code)
+	if err != nil {
+		return voting.Ticket{}, err
+	}
+	switch reply[0] {
+	case "ok":
+		return decodeTicket(code, reply[1])
+	case "revoked":
+		return voting.Ticket{}, voting.ErrTicketRevoked
+	}
+	return voting.Ticket{}, unexpected("tickets_release.lua", reply)
 }
 
 // VoterTickets implements voting.Store.

@@ -3,7 +3,8 @@
 --
 -- KEYS[1] event hash   KEYS[2] tickets hash   KEYS[3] ticket holders hash
 -- ARGV[1] code   ARGV[2] voter   ARGV[3] at (ms)
--- A ticket is panel|issued|voter|claimed|revoked; a holding is
+-- A ticket is panel|issued|voter|claimed|revoked, then |seat for a
+-- judges' seat (kept as it is); a holding is
 -- voter|panel → code, or '-' and the code once revoked.
 -- Returns {'ok', ticket} | {'mine', ticket} | {'noevent'} | {'none'}
 -- | {'revoked', ticket} | {'taken', ticket} | {'held', code}.
@@ -14,7 +15,7 @@ local t = redis.call('HGET', KEYS[2], ARGV[1])
 if not t then
   return {'none'}
 end
-local panel, issued, voter, claimed, revoked = string.match(t, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([01])$')
+local panel, issued, voter, claimed, revoked, seat = string.match(t, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([01])(.*)$')
 if revoked == '1' then
   return {'revoked', t}
 end
@@ -28,7 +29,7 @@ local held = redis.call('HGET', KEYS[3], ARGV[2] .. '|' .. panel)
 if held then
   return {'held', (string.gsub(held, '^-', ''))}
 end
-t = table.concat({panel, issued, ARGV[2], ARGV[3], '0'}, '|')
+t = table.concat({panel, issued, ARGV[2], ARGV[3], '0'}, '|') .. seat
 redis.call('HSET', KEYS[2], ARGV[1], t)
 redis.call('HSET', KEYS[3], ARGV[2] .. '|' .. panel, ARGV[1])
 return {'ok', t}

@@ -2,7 +2,7 @@
 -- tickets_create.lua stores new tickets unless a code exists already.
 --
 -- KEYS[1] event hash   KEYS[2] tickets hash
--- ARGV code, value, code, value, … (value: panel|issued|voter|claimed|revoked)
+-- ARGV code, value, code, value, … (value: panel|issued|voter|claimed|revoked[|seat])
 -- Returns 'ok' | 'noevent' | {'exists', code}.
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return 'noevent'

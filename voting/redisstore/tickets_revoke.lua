@@ -13,8 +13,8 @@ local t = redis.call('HGET', KEYS[2], ARGV[1])
 if not t then
   return {'none'}
 end
-local panel, issued, voter, claimed = string.match(t, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|[01]$')
-t = table.concat({panel, issued, voter, claimed, '1'}, '|')
+local panel, issued, voter, claimed, seat = string.match(t, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|[01](.*)$')
+t = table.concat({panel, issued, voter, claimed, '1'}, '|') .. seat
 redis.call('HSET', KEYS[2], ARGV[1], t)
 if voter ~= '' then
   redis.call('HSET', KEYS[3], voter .. '|' .. panel, '-' .. ARGV[1])

@@ -52,6 +52,9 @@ type Report struct {
 	// Detail lists every live ballot, voters anonymised; left out of what
 	// the public sees.
 	Detail []BallotRow `json:"detail,omitempty"`
+	// SeatSheets are the 评委评分表, one per judges' seat (host only:
+	// AddSeatSheets; Public drops them).
+	SeatSheets []SeatSheet `json:"seatSheets,omitempty"`
 	// AuditHead is the head of the audit chain when the report was made
 	// (SetAuditHead); the rules name it too, so that it is printed.
 	AuditHead *voting.AuditHead `json:"auditHead,omitempty"`
@@ -68,6 +71,21 @@ type Panel struct {
 	Name   string  `json:"name"`
 	Weight float64 `json:"weight"`
 	Share  float64 `json:"share"` // the weight as a percentage of all weights
+	// Mode is the panel's scoring mode (trimmed, average, sum) and Trim
+	// how many ballots it drops at each end (0: none).
+	Mode voting.ScoringMode `json:"mode"`
+	Trim int                `json:"trim"`
+	// Seats names the panel's judges' seats, if it has them.
+	Seats []string `json:"seats,omitempty"`
+}
+
+// ResultName is what a panel's result is called in a column title: 平均分,
+// or 总分 in the sum mode.
+func (p *Panel) ResultName() string {
+	if p.Mode == voting.ModeSum {
+		return "总分"
+	}
+	return "平均分"
 }
 
 // Criterion is a criterion as the report shows it.
@@ -160,8 +178,17 @@ func Build(ev *voting.Event, st voting.Stage, ballots []voting.CountedBallot, no
 	for _, p := range ev.Panels {
 		weights += p.Weight
 	}
-	for _, p := range ev.Panels {
-		r.Panels = append(r.Panels, Panel{ID: p.ID, Name: p.Name, Weight: p.Weight, Share: voting.RoundScore(p.Weight/weights*100, 2)})
+	for i, p := range ev.Panels {
+		rule := ev.PanelRule(i)
+		mode := voting.ModeTrimmed
+		switch {
+		case rule.Sum:
+			mode = voting.ModeSum
+		case rule.Trim == 0:
+			mode = voting.ModeAverage
+		}
+		r.Panels = append(r.Panels, Panel{ID: p.ID, Name: p.Name, Weight: p.Weight, Share: voting.RoundScore(p.Weight/weights*100, 2),
+			Mode: mode, Trim: rule.Trim, Seats: p.Seats})
 	}
 	for _, c := range ev.Rules.Criteria {
 		r.Criteria = append(r.Criteria, Criterion(c))
@@ -187,7 +214,7 @@ func Build(ev *voting.Event, st voting.Stage, ballots []voting.CountedBallot, no
 			us := units[[2]string{c.ID, ev.Panels[i].ID}]
 			slices.Sort(us)
 			pr := PanelRow{Panel: ps.Panel, Count: ps.Count, Dropped: ps.Dropped, Average: voting.RoundScore(ps.Average, r.AverageDecimals)}
-			pr.Highest, pr.Lowest = Trimmed(us, ev.Rules.Trim)
+			pr.Highest, pr.Lowest = Trimmed(us, ev.PanelRule(i).Trim)
 			row.Panels = append(row.Panels, pr)
 		}
 		r.Rows = append(r.Rows, row)
@@ -262,7 +289,7 @@ func detail(ev *voting.Event, ballots []voting.CountedBallot) []BallotRow {
 // lowest and the average left would be every judge's score).
 func (r *Report) Public() *Report {
 	c := *r
-	c.Detail = nil
+	c.Detail, c.SeatSheets = nil, nil // no ballot, no seat's score
 	c.Rows = make([]Row, len(r.Rows))
 	for i, row := range r.Rows {
 		row.Panels = slices.Clone(row.Panels)

@@ -97,10 +97,10 @@ func (r *Report) RankingTable() Table {
 	avg := r.AverageDecimals
 	for _, p := range r.Panels {
 		cols = append(cols,
-			Column{Title: p.Name + "平均分", Width: float64(max(12, 2*len([]rune(p.Name))+6)), Decimals: avg},
+			Column{Title: p.Name + p.ResultName(), Width: float64(max(12, 2*len([]rune(p.Name))+6)), Decimals: avg},
 			Column{Title: p.Name + "票数", Width: float64(max(9, 2*len([]rune(p.Name))+4))},
 		)
-		if r.Trim > 0 {
+		if p.Trim > 0 {
 			cols = append(cols,
 				// The dropped ballots' exact scores, as JSON highest/lowest.
 				Column{Title: p.Name + "去掉的最高分", Width: float64(max(12, 2*len([]rune(p.Name))+10)), Decimals: r.ballotDecimals()},
@@ -123,13 +123,13 @@ func (r *Report) RankingTable() Table {
 			final = row.Final
 		}
 		cells = append(cells, row.Order, final, row.Ballots)
-		for _, pr := range row.Panels {
+		for i, pr := range row.Panels {
 			var average any
 			if pr.Count > 0 {
 				average = pr.Average
 			}
 			cells = append(cells, average, pr.Count)
-			if r.Trim > 0 {
+			if r.Panels[i].Trim > 0 {
 				cells = append(cells, scoresCell(pr.Highest), scoresCell(pr.Lowest))
 			}
 		}

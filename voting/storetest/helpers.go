@@ -239,12 +239,12 @@ func diffStandings(want, got voting.Standings) string {
 
 func rowEqual(a, b voting.Standing) bool {
 	if a.Contestant != b.Contestant || a.Group != b.Group || a.Ballots != b.Ballots || a.Rank != b.Rank ||
-		a.GroupRank != b.GroupRank || !near(a.Final, b.Final) || len(a.Panels) != len(b.Panels) {
+		a.GroupRank != b.GroupRank || !near(a.Final, b.Final) || !near(a.Unrounded, b.Unrounded) || len(a.Panels) != len(b.Panels) {
 		return false
 	}
 	for i := range a.Panels {
 		p, q := a.Panels[i], b.Panels[i]
-		if p.Panel != q.Panel || p.Count != q.Count || p.Dropped != q.Dropped || !near(p.Average, q.Average) {
+		if p.Panel != q.Panel || p.Count != q.Count || p.Dropped != q.Dropped || !near(p.Average, q.Average) || p.Top != q.Top {
 			return false
 		}
 	}
@@ -256,12 +256,12 @@ func fmtRow(r *voting.Standing) string {
 		return "(none)"
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%s group=%q ballots=%d final=%.10g rank=%d groupRank=%d panels=[", r.Contestant, r.Group, r.Ballots, r.Final, r.Rank, r.GroupRank)
+	fmt.Fprintf(&sb, "%s group=%q ballots=%d final=%.10g unrounded=%.17g rank=%d groupRank=%d panels=[", r.Contestant, r.Group, r.Ballots, r.Final, r.Unrounded, r.Rank, r.GroupRank)
 	for i, p := range r.Panels {
 		if i > 0 {
 			sb.WriteString(" ")
 		}
-		fmt.Fprintf(&sb, "%s:n=%d,dropped=%d,avg=%.12g", p.Panel, p.Count, p.Dropped, p.Average)
+		fmt.Fprintf(&sb, "%s:n=%d,dropped=%d,avg=%.12g,top=%d", p.Panel, p.Count, p.Dropped, p.Average, p.Top)
 	}
 	sb.WriteString("]")
 	return sb.String()

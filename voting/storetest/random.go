@@ -59,6 +59,17 @@ func testRandomAgainstTally(t *testing.T, s voting.Store) {
 		},
 		VotingScope: voting.ScopeAll,
 	}
+	// Random scoring modes and tie-breaks: every store ranks as Tally does.
+	modes := []voting.ScoringMode{"", voting.ModeTrimmed, voting.ModeAverage, voting.ModeSum}
+	for i := range ev.Panels {
+		ev.Panels[i].Mode = modes[rng.IntN(len(modes))]
+		if ev.Panels[i].Mode == voting.ModeTrimmed {
+			ev.Panels[i].Trim = rng.IntN(3)
+		}
+	}
+	breaks := []voting.TieBreak{"unrounded", "panel:judges", "panel:guests", "top", "top:audience"}
+	rng.Shuffle(len(breaks), func(i, j int) { breaks[i], breaks[j] = breaks[j], breaks[i] })
+	ev.Rules.TieBreaks = breaks[:rng.IntN(len(breaks)+1)]
 	groups := []string{"专项组牵头单位", "街道和园区"}
 	nContestants := 7 + rng.IntN(4)
 	for i := range nContestants {
@@ -74,7 +85,7 @@ func testRandomAgainstTally(t *testing.T, s voting.Store) {
 	}
 	ev = mustCreate(t, s, ev)
 	openVoting(t, s, ev.ID, "")
-	t.Logf("%d contestants, trim %d, decimals %d", nContestants, ev.Rules.Trim, ev.Rules.Decimals)
+	t.Logf("%d contestants, trim %d, decimals %d, panels %+v, tie-breaks %v", nContestants, ev.Rules.Trim, ev.Rules.Decimals, ev.Panels, ev.Rules.TieBreaks)
 
 	// 300 voters: 280 in the audience, 16 judges, 4 guests (few enough that
 	// their panel is often not trimmed). The last contestant gets no ballots,
