@@ -288,16 +288,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		stopProgress = background(ctx, r.progress)
 	}
 
-	// Clients.
-	clients := dialClients(cfg.SourceIPs)
-	defer func() {
-		for _, hc := range clients {
-			hc.CloseIdleConnections()
-		}
-	}()
-	voters, screens := r.makeClients(clients)
-	r.voters = voters
-	stopPeers := r.startPeers(ctx, voters, screens)
+	voters, screens, stopPeers := r.connect(ctx)
 	r.waitConnected(ctx, voters, screens)
 	r.connMu.Lock()
 	r.rampDone = true
@@ -391,6 +382,21 @@ func background(ctx context.Context, loop func(context.Context)) (stop func()) {
 	done := make(chan struct{})
 	go func() { defer close(done); loop(ctx) }()
 	return func() { cancel(); <-done }
+}
+
+// connect makes the clients and starts them; stop ends them and closes
+// their idle connections.
+func (r *runner) connect(ctx context.Context) (voters []*voter, screens []*screen, stop func()) {
+	clients := dialClients(r.cfg.SourceIPs)
+	voters, screens = r.makeClients(clients)
+	r.voters = voters
+	stopPeers := r.startPeers(ctx, voters, screens)
+	return voters, screens, func() {
+		stopPeers()
+		for _, hc := range clients {
+			hc.CloseIdleConnections()
+		}
+	}
 }
 
 // startPeers starts the screens and then the voters at the configured
