@@ -78,6 +78,14 @@ func rules(ev *voting.Event, r *Report, l lang) []Rule {
 		"每位投票人对每个参赛单位（在自己的评审组内）只有一张有效票；投票开放期间可以修改，以最后一次为准",
 		"each voter has one live ballot per contestant (in their panel); a later ballot replaces it while voting is open"))
 
+	return append(out, scoringRules(ev, r, l)...)
+}
+
+// scoringRules says how scores become finals and places.
+func scoringRules(ev *voting.Event, r *Report, l lang) []Rule {
+	var out []Rule
+	add := func(item, text string) { out = append(out, Rule{Item: item, Text: text}) }
+	ru := ev.Rules
 	if uniformScoring(ev) {
 		if ru.Trim > 0 {
 			add(l.pick("去掉最高分和最低分", "Trimming"), trimText(ru.Trim, l))
