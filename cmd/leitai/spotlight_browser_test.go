@@ -108,6 +108,9 @@ func TestBrowserSpotlight(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: screenshot: %v", tb.name, err)
 		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
