@@ -23,9 +23,9 @@ func TestBrowserLiveFrames(t *testing.T) {
 	srv := btStartServer(t, "http://192.168.1.20:8080")
 	tb := chrome.tab(t, "control", 1024, 768, false)
 	tb.open(srv.base + "/e/live-test/control")
-	tb.wait("the control page", `document.querySelector('script[type="module"]') !== null && window.__live === undefined`)
+	tb.wait("the control page", `document.querySelector('script[type="module"][src*="/control."]') !== null && window.__live === undefined`)
 	tb.do(chromedp.Evaluate[chromedp.Void](`(async () => {
-		const page = await (await fetch(document.querySelector('script[type="module"]').src)).text();
+		const page = await (await fetch(document.querySelector('script[type="module"][src*="/control."]').src)).text();
 		const url = /\/assets\/conn\.[0-9a-f]{10}\.js/.exec(page)[0];
 		const m = await import(url);
 		const S = m.liveState({ own: 1 });
