@@ -230,7 +230,10 @@ func TestBrowserRevealTies(t *testing.T) {
 	// R asks too; this time the host confirms.
 	host.do(chromedp.KeyEvent("r"))
 	host.wait("the question again", `document.querySelector('[data-confirm]').open`)
-	host.do(chromedp.Click(chromedp.CSS(`[data-confirm-ok]`)))
+	// Pressed from script: a click at the button's coordinates could land
+	// while the modal is still being laid out and leave it open.
+	host.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-confirm-ok]').click()`))
+	host.wait("the question answered", `!document.querySelector('[data-confirm]').open`)
 
 	for k := 1; k <= steps; k++ {
 		if k > 1 {
